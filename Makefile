@@ -1,0 +1,28 @@
+# The two commands of the README, and the set-up they need.
+#   make demo   — build in release mode and run the main job
+#   make test   — run the whole test suite
+SWIFT ?= swift
+APT_PACKAGES = libopenblas-dev libpng-dev libfreetype-dev fonts-dejavu-core pkg-config
+
+.PHONY: deps build demo test bench
+
+# Installs the system libraries when they are missing (Debian/Ubuntu).
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: deps
+	$(SWIFT) build -c release --product othello-gpt
+
+demo: build
+	./scripts/demo.sh
+
+test: deps
+	$(SWIFT) test
+
+bench: build
+	.build/release/othello-gpt bench games

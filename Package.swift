@@ -1,0 +1,58 @@
+// swift-tools-version:5.9
+//
+// The Othello-GPT world-model workbench.
+//
+// Modules follow the pipeline, dependencies point one way:
+//   WorkbenchSupport (files, .npy, progress, seeded RNG)
+//   → OthelloRules (bitboards, notation, tokens, games)
+//   → OthelloModel (tensors, OpenBLAS, the transformer, hooks, weight files)
+//   → OthelloTraining (backward pass, AdamW, the trainer)
+//   OthelloPlots (PNG canvas, colour maps, figures) uses Support and Rules only.
+//   OthelloCommands (the `othello-gpt` subcommands) sits on top of everything.
+import PackageDescription
+
+let package = Package(
+    name: "OthelloGPT",
+    products: [
+        .executable(name: "othello-gpt", targets: ["othello-gpt"]),
+        .library(name: "OthelloRules", targets: ["OthelloRules"]),
+        .library(name: "OthelloModel", targets: ["OthelloModel"]),
+        .library(name: "OthelloTraining", targets: ["OthelloTraining"]),
+        .library(name: "OthelloPlots", targets: ["OthelloPlots"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+    ],
+    targets: [
+        // System libraries (Debian: libopenblas-dev, libpng-dev, libfreetype-dev).
+        .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
+
+        .target(name: "WorkbenchSupport"),
+        .target(name: "OthelloRules", dependencies: ["WorkbenchSupport"]),
+        .target(
+            name: "OthelloModel",
+            dependencies: ["WorkbenchSupport", "OthelloRules", "COpenBLAS", "ZIPFoundation"],
+            resources: [.copy("Resources")]
+        ),
+        .target(name: "OthelloTraining", dependencies: ["OthelloModel", "OthelloRules", "WorkbenchSupport", "COpenBLAS"]),
+        .target(name: "OthelloPlots", dependencies: ["WorkbenchSupport", "OthelloRules", "CPNG", "CFreeType"]),
+        .target(
+            name: "OthelloCommands",
+            dependencies: [
+                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloPlots",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(name: "othello-gpt", dependencies: ["OthelloCommands"]),
+
+        .testTarget(name: "WorkbenchSupportTests", dependencies: ["WorkbenchSupport"]),
+        .testTarget(name: "OthelloRulesTests", dependencies: ["OthelloRules"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OthelloModelTests", dependencies: ["OthelloModel"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OthelloTrainingTests", dependencies: ["OthelloTraining"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "CPNG"]),
+        .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands"]),
+    ]
+)

@@ -1,0 +1,1 @@
+// OthelloModel: see the module's other files.

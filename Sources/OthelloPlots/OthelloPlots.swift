@@ -1,0 +1,1 @@
+// OthelloPlots: see the module's other files.

@@ -1,0 +1,1 @@
+// OthelloRules: see the module's other files.

@@ -1,0 +1,1 @@
+// OthelloTraining: see the module's other files.

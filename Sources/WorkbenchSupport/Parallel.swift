@@ -1,0 +1,38 @@
+import Foundation
+
+/// Runs `body(chunk)` for `chunks` chunks of work on up to `threads` threads and waits.
+///
+/// Work is split by index, not by thread, so seeded results do not depend on `threads`.
+///
+///     Parallel.forEach(chunks: 64, threads: 2) { chunk in work(chunk) }
+public enum Parallel {
+    /// The number of cores (`ProcessInfo.activeProcessorCount`).
+    public static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
+
+    public static func forEach(chunks: Int, threads: Int = Parallel.coreCount, _ body: @escaping @Sendable (Int) -> Void) {
+        let workers = max(1, min(threads, chunks))
+        if workers == 1 {
+            for chunk in 0..<chunks { body(chunk) }
+            return
+        }
+        let next = ManagedCounter()
+        DispatchQueue.concurrentPerform(iterations: workers) { _ in
+            while true {
+                let chunk = next.increment()
+                if chunk >= chunks { break }
+                body(chunk)
+            }
+        }
+    }
+}
+
+/// A thread-safe counter handing out 0, 1, 2, ...
+final class ManagedCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int {
+        lock.lock(); defer { lock.unlock() }
+        value += 1
+        return value - 1
+    }
+}

@@ -1,0 +1,3 @@
+import OthelloCommands
+
+OthelloGPTCommand.mainWithErrors()
