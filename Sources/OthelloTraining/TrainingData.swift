@@ -1,0 +1,162 @@
+import Foundation
+import OthelloRules
+import WorkbenchSupport
+
+/// A batch of games as model tokens: `count × 60` move tokens (1...60), 0 after each game's end.
+///
+///     let batch = TokenBatch(RandomGames.generate(count: 128, seed: 1))
+///     batch.countedTargets      // the next-move predictions the batch trains on
+public struct TokenBatch: Sendable {
+    public let count: Int
+    /// `count × 60` tokens, row-major.
+    public private(set) var tokens: [Int32]
+
+    /// The games `indices` of `dataset` (all of them by default), in that order.
+    public init(_ dataset: GameDataset, indices: [Int]? = nil) {
+        let indices = indices ?? Array(0..<dataset.count)
+        let width = GameDataset.maxLength
+        count = indices.count
+        tokens = [Int32](repeating: 0, count: indices.count * width)
+        tokens.withUnsafeMutableBufferPointer { all in
+            for (row, game) in indices.enumerated() {
+                dataset.writeTokens(ofGame: game, into: UnsafeMutableBufferPointer(rebasing: all[(row * width)..<((row + 1) * width)]))
+            }
+        }
+    }
+
+    /// The number of counted predictions: targets (moves 1...59) that are not padding.
+    public var countedTargets: Int {
+        var counted = 0
+        for row in 0..<count {
+            for t in 1..<GameDataset.maxLength where tokens[row * GameDataset.maxLength + t] != 0 { counted += 1 }
+        }
+        return counted
+    }
+
+    /// Writes the model inputs (moves 0...58) and next-move targets (moves 1...59) of `games`, packed
+    /// `[games.count, 59]` at the start of `tokens` and `targets`.
+    func writeInputsAndTargets(games: Range<Int>, tokens inputs: inout [Int32], targets: inout [Int32]) {
+        let width = GameDataset.maxLength, T = width - 1
+        for (row, game) in games.enumerated() {
+            for t in 0..<T {
+                inputs[row * T + t] = tokens[game * width + t]
+                targets[row * T + t] = tokens[game * width + t + 1]
+            }
+        }
+    }
+}
+
+/// Held-out games and, at every input position, the legal moves of the side to move next
+/// (0 where the game is over): what `Trainer.legalMoveAccuracy` scores predictions against.
+public struct EvaluationSet: Sendable {
+    public let games: TokenBatch
+    /// `games.count × 59` bitboards: the legal moves after moves 0...t of each game.
+    public let legalMoves: [UInt64]
+    /// The number of positions with a legal move (the denominator of the accuracy).
+    public let predictions: Int
+
+    public init(_ dataset: GameDataset, source: String = "evaluation games") throws {
+        let T = GameDataset.maxLength - 1
+        games = TokenBatch(dataset)
+        var legal = [UInt64](repeating: 0, count: dataset.count * T)
+        for game in 0..<dataset.count {
+            var t = 0
+            try GameReplay.replay(dataset[game], source: "\(source), game \(game)") { step in
+                if t < T { legal[game * T + t] = step.legalMoves }
+                t += 1
+            }
+        }
+        legalMoves = legal
+        predictions = legal.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
+    }
+}
+
+/// Where the training games come from, and the held-out games the run is evaluated on.
+///
+/// - `.synthetic`: Li et al.'s uniformly random legal games, fresh every step: the games of step s
+///   come from a seed derived from (seed, s), so a resumed run sees exactly the games it would have
+///   seen; the evaluation games come from a seed of their own.
+/// - `.file`: the games of a file; `evaluationGames` of them (chosen by the seed) are held out, the
+///   rest is shuffled afresh every epoch (seeded by the epoch number).
+///
+///     let data = try TrainingGames(source: .synthetic, seed: 1, evaluationGames: 512)
+///     let batch = data.batch(step: 0, size: 128)
+public final class TrainingGames {
+    public enum Source: Equatable, Codable {
+        case synthetic
+        case file(path: String)
+    }
+
+    public let source: Source
+    public let seed: UInt64
+    public let evaluation: EvaluationSet
+    /// The games of a file source (nil for synthetic games), and the indices trained on.
+    private let dataset: GameDataset?
+    private let trainingIndices: [Int]
+    private var epochOrder: (epoch: Int, order: [Int])?
+
+    public init(source: Source, seed: UInt64, evaluationGames: Int) throws {
+        self.source = source
+        self.seed = seed
+        switch source {
+        case .synthetic:
+            dataset = nil
+            trainingIndices = []
+            let evaluationSeed = SeededRandom(seed: seed, stream: UInt64.max).next()
+            evaluation = try EvaluationSet(RandomGames.generate(count: evaluationGames, seed: evaluationSeed, threads: 1))
+        case .file(let path):
+            let games = try GameDataset.read(from: URL(fileURLWithPath: path))
+            guard games.count >= 2 else {
+                throw WorkbenchError("\(path): \(games.count) game(s); training needs at least 2 (one held out for evaluation)")
+            }
+            let held = min(evaluationGames, max(1, games.count / 10))
+            var random = SeededRandom(seed: seed, stream: UInt64.max - 1)
+            let order = Self.shuffled(Array(0..<games.count), random: &random)
+            dataset = games
+            trainingIndices = Array(order[held...])
+            evaluation = try EvaluationSet(games, indices: Array(order[..<held]), source: path)
+        }
+    }
+
+    /// The number of games trained on per epoch (nil for synthetic games, which never repeat).
+    public var epochSize: Int? { dataset == nil ? nil : trainingIndices.count }
+
+    /// The `size` games of step `step` (0-based): the same for the same seed, step and source.
+    public func batch(step: Int, size: Int) -> TokenBatch {
+        guard let dataset else {
+            let stepSeed = SeededRandom(seed: seed, stream: UInt64(step)).next()
+            return TokenBatch(RandomGames.generate(count: size, seed: stepSeed, threads: 1))
+        }
+        let n = trainingIndices.count
+        let indices = (0..<size).map { j -> Int in
+            let i = step * size + j
+            return order(epoch: i / n)[i % n]
+        }
+        return TokenBatch(dataset, indices: indices)
+    }
+
+    /// The training games in the order of epoch `epoch`.
+    private func order(epoch: Int) -> [Int] {
+        if let cached = epochOrder, cached.epoch == epoch { return cached.order }
+        var random = SeededRandom(seed: seed, stream: UInt64(1) << 62 + UInt64(epoch))
+        let order = Self.shuffled(trainingIndices, random: &random)
+        epochOrder = (epoch, order)
+        return order
+    }
+
+    /// A Fisher–Yates shuffle driven by `random`.
+    static func shuffled(_ values: [Int], random: inout SeededRandom) -> [Int] {
+        var values = values
+        for i in stride(from: values.count - 1, to: 0, by: -1) {
+            values.swapAt(i, random.next(below: i + 1))
+        }
+        return values
+    }
+}
+
+extension EvaluationSet {
+    /// The games `indices` of `dataset`.
+    init(_ dataset: GameDataset, indices: [Int], source: String) throws {
+        try self.init(GameDataset(games: indices.map { dataset[$0] }, source: source), source: source)
+    }
+}
