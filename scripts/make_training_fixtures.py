@@ -14,7 +14,8 @@ the workbench's training recipe:
     which Li et al. trained Othello-GPT with.
 
 The file holds, with TransformerLens parameter names:
-  tokens            int32 [batch, 60]   the games (tokens 1..60, 0 after the game's end)
+  tokens            [batch, 60]   the games (tokens 1..60, 0 after the game's end), stored as F32
+                    (the workbench's safetensors reader reads float tensors)
   initial.<name>    the initial parameters
   grad.<name>       the gradients of the first step's loss (before clipping)
   step1.<name>      the parameters after one step
@@ -72,7 +73,7 @@ def main() -> None:
                                    {"params": no_decay, "weight_decay": 0.0}],
                                   lr=LEARNING_RATES[0], betas=BETAS, eps=EPS, foreach=False)
 
-    tensors = {"tokens": tokens.to(torch.int32)}
+    tensors = {"tokens": tokens.to(torch.float32)}
     tensors.update({f"initial.{n}": p.detach().clone() for n, p in params.items()})
     losses, max_norm, first_norm = [], None, None
     for step, lr in enumerate(LEARNING_RATES):
