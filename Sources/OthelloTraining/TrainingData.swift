@@ -24,6 +24,18 @@ public struct TokenBatch: Sendable {
         }
     }
 
+    /// A batch of `tokens` (`games × 60` move tokens, 0 after each game's end) that need not be legal games.
+    public init(tokens: [Int32], games: Int) throws {
+        guard games >= 0, tokens.count == games * GameDataset.maxLength else {
+            throw WorkbenchError("token batch: \(tokens.count) tokens is not \(games) games of \(GameDataset.maxLength)")
+        }
+        if let bad = tokens.firstIndex(where: { $0 < 0 || Int($0) >= Vocabulary.size }) {
+            throw WorkbenchError("token batch: token \(tokens[bad]) of game \(bad / GameDataset.maxLength) is outside 0..<\(Vocabulary.size)")
+        }
+        count = games
+        self.tokens = tokens
+    }
+
     /// The number of counted predictions: targets (moves 1...59) that are not padding.
     public var countedTargets: Int {
         var counted = 0
@@ -102,7 +114,7 @@ public final class TrainingGames {
         case .synthetic:
             dataset = nil
             trainingIndices = []
-            let evaluationSeed = SeededRandom(seed: seed, stream: UInt64.max).next()
+            let evaluationSeed = Self.derivedSeed(seed, stream: UInt64.max)
             evaluation = try EvaluationSet(RandomGames.generate(count: evaluationGames, seed: evaluationSeed, threads: 1))
         case .file(let path):
             let games = try GameDataset.read(from: URL(fileURLWithPath: path))
@@ -124,7 +136,7 @@ public final class TrainingGames {
     /// The `size` games of step `step` (0-based): the same for the same seed, step and source.
     public func batch(step: Int, size: Int) -> TokenBatch {
         guard let dataset else {
-            let stepSeed = SeededRandom(seed: seed, stream: UInt64(step)).next()
+            let stepSeed = Self.derivedSeed(seed, stream: UInt64(step))
             return TokenBatch(RandomGames.generate(count: size, seed: stepSeed, threads: 1))
         }
         let n = trainingIndices.count
@@ -142,6 +154,12 @@ public final class TrainingGames {
         let order = Self.shuffled(trainingIndices, random: &random)
         epochOrder = (epoch, order)
         return order
+    }
+
+    /// The seed of one step's games (stream = step) or of the evaluation games (stream = UInt64.max).
+    static func derivedSeed(_ seed: UInt64, stream: UInt64) -> UInt64 {
+        var random = SeededRandom(seed: seed, stream: stream)
+        return random.next()
     }
 
     /// A Fisher–Yates shuffle driven by `random`.
