@@ -133,3 +133,16 @@ final class LayerBackwardTests: XCTestCase {
         checkGradient("logits", values: logits.pointer, count: logits.count, analytic: analytic, samples: 24, tolerance: 2e-3, loss: loss)
     }
 }
+
+final class FastExpTests: XCTestCase {
+    func testFastExpMatchesExp() {
+        var worst: Float = 0
+        for i in -8700...8800 {
+            let x = Float(i) / 100
+            let exact = Foundation.exp(Double(x))
+            worst = max(worst, Float(abs(Double(fastExp(x)) - exact) / exact))
+        }
+        XCTAssertLessThan(worst, 4e-7)
+        XCTAssertEqual(fastExp(-200), 0, accuracy: 1e-37)
+    }
+}

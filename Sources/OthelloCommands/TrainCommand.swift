@@ -1,0 +1,185 @@
+import ArgumentParser
+import Foundation
+import OthelloModel
+import OthelloTraining
+import WorkbenchSupport
+
+/// `othello-gpt train`: train an Othello-GPT from scratch, resume a run, export a checkpoint's weights.
+struct TrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an Othello-GPT on random legal games or a games file (CPU, OpenBLAS).",
+        discussion: """
+        `othello-gpt train --out M.safetensors` trains the workbench's shipped configuration (8 layers,
+        d_model 128, 4 heads, d_mlp 512) on fresh uniformly random legal games, evaluating the legal-move
+        top-1 accuracy on held-out games as it goes. `othello-gpt train export CKPT --out FILE` writes a
+        checkpoint's weights alone.
+        """,
+        subcommands: [TrainRunCommand.self, TrainExportCommand.self],
+        defaultSubcommand: TrainRunCommand.self
+    )
+}
+
+/// The SIGINT flag: the first Ctrl-C asks the run to stop after the current step; a second one
+/// (the default action is restored) ends the process at once.
+enum InterruptFlag {
+    static var raised: sig_atomic_t = 0
+
+    static func install() {
+        signal(SIGINT) { _ in
+            InterruptFlag.raised = 1
+            signal(SIGINT, SIG_DFL)
+        }
+    }
+}
+
+struct TrainRunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Train (the default subcommand of `train`).",
+        discussion: """
+        Every step trains on --batch games: the model reads moves 0…58 and is scored by the cross-entropy
+        of the next move at every position (positions after a game's end do not count). AdamW (β 0.9/0.99,
+        eps 1e-8, weight decay on the weight matrices, not on biases or embeddings), gradients clipped to
+        norm 1, learning rate warmed up linearly then decayed along a cosine to --final-lr-fraction of
+        --lr over the --games budget. Weights start as TransformerLens initialises them (normal, std
+        0.8/sqrt(d_model); biases zero).
+
+        Games: by default fresh uniformly random legal games every step (Li et al.'s synthetic games),
+        derived from --seed and the step number, so a run is reproducible and resumes exactly; with
+        --from-file, the games of a .npy/.txt/.wtb/.pgn file, some held out, reshuffled every epoch.
+
+        Checkpoints (weights, AdamW moments, step and options) are written atomically every
+        --checkpoint-every seconds, on Ctrl-C (after the current step) and at the end; --resume CKPT
+        continues a run exactly where its checkpoint left it. A diverging run (loss NaN or infinite)
+        stops with an error and keeps its last checkpoint. The weights alone go to --out at the end.
+        """
+    )
+
+    @Option(help: "Transformer blocks (default 8).") var layers: Int?
+    @Option(name: .customLong("d-model"), help: "Residual stream width (default 128).") var dModel: Int?
+    @Option(help: "Attention heads; must divide --d-model (default 4).") var heads: Int?
+    @Option(name: .customLong("d-mlp"), help: "MLP hidden width (default 512).") var dMLP: Int?
+    @Option(help: "Games to train on in all: the run takes games/batch steps (default 2000000).") var games: Int?
+    @Option(help: "Games per step (default 128).") var batch: Int?
+    @Option(help: "Peak learning rate (default 1e-3).") var lr: Float?
+    @Option(name: .customLong("warmup-steps"), help: "Steps of linear warm-up (default 2% of the steps, at most 1000).") var warmupSteps: Int?
+    @Option(name: .customLong("final-lr-fraction"), help: "The cosine decays to this fraction of --lr (default 0.1).") var finalLRFraction: Float?
+    @Option(name: .customLong("weight-decay"), help: "AdamW weight decay of the weight matrices (default 0.01).") var weightDecay: Float?
+    @Option(help: "Seed of the initial weights and of the games (default 1).") var seed: UInt64?
+    @Option(name: .customLong("from-file"), help: "Train on the games of this file (.npy, .txt, .wtb, .pgn) instead of random games.") var fromFile: String?
+    @Option(name: .customLong("eval-games"), help: "Held-out games for the legal-move evaluation (default 512).") var evalGames: Int?
+
+    @Option(help: "Where to write the trained weights (safetensors).") var out: String
+    @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
+    @Option(help: "The checkpoint file (default: --out with .ckpt.safetensors).") var checkpoint: String?
+    @Option(name: .customLong("checkpoint-every"), help: "Seconds between checkpoints.") var checkpointEvery: Double = 300
+    @Option(name: .customLong("eval-every"), help: "Steps between evaluations and log lines.") var evalEvery: Int = 100
+    @Option(help: "Append one JSON line per evaluation to this file (step, games, loss, lr, legal_top1, games_per_second, elapsed).") var log: String?
+    @Option(help: "Threads (default: all cores).") var threads: Int = Parallel.coreCount
+
+    func validate() throws {
+        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
+        guard evalEvery >= 1 else { throw ValidationError("--eval-every must be at least 1") }
+        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
+    }
+
+    func run() throws {
+        let outURL = URL(fileURLWithPath: out)
+        let checkpointURL = URL(fileURLWithPath: checkpoint ?? Self.checkpointPath(forModel: out))
+        let trainingRun: TrainingRun
+        if let resume {
+            let saved = try Checkpoint.read(from: URL(fileURLWithPath: resume))
+            try checkResumeFlags(against: saved.options, file: resume)
+            trainingRun = try TrainingRun(resuming: saved, threads: threads)
+        } else {
+            trainingRun = try TrainingRun(options: try freshOptions(), threads: threads)
+        }
+        let options = trainingRun.options
+        let remaining = (options.totalSteps - trainingRun.step) * options.batchSize
+        let start = trainingRun.step
+        FileHandle.standardError.write(Data("""
+            training \(options.config.nLayers) layers, d_model \(options.config.dModel), \(options.config.nHeads) heads, d_mlp \(options.config.dMLP) \
+            on \(options.source == .synthetic ? "random legal games" : "games of \(fromFile ?? "a file")"): \
+            steps \(start + 1)…\(options.totalSteps) of \(options.batchSize) games, \(threads) threads; checkpoint \(checkpointURL.path)\n
+            """.utf8))
+
+        InterruptFlag.install()
+        let progress = ProgressBar(total: remaining, label: "train")
+        let quiet = isatty(STDERR_FILENO) == 1
+        let ending = try trainingRun.run(
+            outputs: TrainingRun.Outputs(model: outURL, checkpoint: checkpointURL, checkpointEvery: checkpointEvery,
+                                         evaluateEvery: evalEvery, log: log.map { URL(fileURLWithPath: $0) }),
+            progress: progress, shouldStop: { InterruptFlag.raised != 0 },
+            report: { entry in
+                guard !quiet else { return }
+                FileHandle.standardError.write(Data(String(
+                    format: "step %d/%d games %d loss %.4f lr %.2e legal top-1 %.2f%% %.1f games/s elapsed %.0f s\n",
+                    entry.step, options.totalSteps, entry.games, entry.loss, entry.lr, 100 * entry.legalTop1,
+                    entry.gamesPerSecond, entry.elapsed).utf8))
+            })
+        progress.finish()
+        switch ending {
+        case .finished:
+            print("trained \(options.totalSteps) steps (\(options.totalSteps * options.batchSize) games) in \(Int(trainingRun.elapsed)) s; weights \(outURL.path), checkpoint \(checkpointURL.path)")
+        case .stopped(let step):
+            print("stopped after step \(step) of \(options.totalSteps); checkpoint \(checkpointURL.path) — continue with --resume \(checkpointURL.path)")
+        }
+    }
+
+    /// `model.safetensors` → `model.ckpt.safetensors`.
+    static func checkpointPath(forModel path: String) -> String {
+        let url = URL(fileURLWithPath: path)
+        let stem = url.pathExtension == "safetensors" ? url.deletingPathExtension() : url
+        return stem.path + ".ckpt.safetensors"
+    }
+
+    func freshOptions() throws -> TrainingOptions {
+        let config = try ModelConfig(nLayers: layers ?? 8, dModel: dModel ?? 128, nHeads: heads ?? 4, dMLP: dMLP ?? 512)
+        return try TrainingOptions(
+            config: config, games: games ?? 2_000_000, batchSize: batch ?? 128, learningRate: lr ?? 1e-3, seed: seed ?? 1,
+            warmupSteps: warmupSteps, finalLearningRateFraction: finalLRFraction ?? 0.1,
+            optimizer: AdamW.Settings(weightDecay: weightDecay ?? 0.01),
+            source: fromFile.map { .file(path: $0) } ?? .synthetic, evaluationGames: evalGames ?? 512)
+    }
+
+    /// A resumed run keeps its checkpoint's options; a flag that contradicts them is an error.
+    func checkResumeFlags(against saved: TrainingOptions, file: String) throws {
+        var conflicts: [String] = []
+        func check<T: Equatable>(_ flag: String, _ given: T?, _ saved: T) {
+            if let given, given != saved { conflicts.append("--\(flag) \(given) (the checkpoint has \(saved))") }
+        }
+        check("layers", layers, saved.config.nLayers)
+        check("d-model", dModel, saved.config.dModel)
+        check("heads", heads, saved.config.nHeads)
+        check("d-mlp", dMLP, saved.config.dMLP)
+        check("games", games, saved.games)
+        check("batch", batch, saved.batchSize)
+        check("lr", lr, saved.schedule.peak)
+        check("warmup-steps", warmupSteps, saved.schedule.warmupSteps)
+        check("weight-decay", weightDecay, saved.optimizer.weightDecay)
+        check("seed", seed, saved.seed)
+        check("eval-games", evalGames, saved.evaluationGames)
+        if let fromFile, saved.source != .file(path: fromFile) { conflicts.append("--from-file \(fromFile) (the checkpoint trains on \(saved.source))") }
+        if !conflicts.isEmpty {
+            throw WorkbenchError("\(file): a resumed run keeps its checkpoint's settings, but \(conflicts.joined(separator: ", ")) differ; drop those flags or start a new run without --resume")
+        }
+    }
+}
+
+struct TrainExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a training checkpoint's weights alone (no optimiser state) as a model file.",
+        discussion: "The file holds the weights under TransformerLens names and the model config, like any model `othello-gpt` loads."
+    )
+
+    @Argument(help: "A checkpoint written by `othello-gpt train`.") var checkpoint: String
+    @Option(help: "The model file to write (safetensors).") var out: String
+
+    func run() throws {
+        let saved = try Checkpoint.read(from: URL(fileURLWithPath: checkpoint))
+        try saved.exportWeights(to: URL(fileURLWithPath: out))
+        print("wrote \(out): the weights of step \(saved.step) (\(saved.step * saved.options.batchSize) games)")
+    }
+}
