@@ -14,11 +14,14 @@ public struct Activation {
     public let point: HookPoint
     public let shape: [Int]
     public let pointer: UnsafeMutablePointer<Float>
+    /// The index, in the whole run, of this batch's game 0 (runs over many games go in batches).
+    public let firstGame: Int
 
-    public init(point: HookPoint, shape: [Int], pointer: UnsafeMutablePointer<Float>) {
+    public init(point: HookPoint, shape: [Int], pointer: UnsafeMutablePointer<Float>, firstGame: Int = 0) {
         self.point = point
         self.shape = shape
         self.pointer = pointer
+        self.firstGame = firstGame
     }
 
     public var count: Int { shape.reduce(1, *) }
@@ -49,6 +52,21 @@ public struct Activation {
                      "Activation.row: game \(game), position \(position) outside \(shape)")
         let size = count / (shape[0] * shape[1])
         return UnsafeMutableBufferPointer(start: pointer + (game * shape[1] + position) * size, count: size)
+    }
+
+    /// The flat element ranges (within `buffer`) that belong to one game and position: one range for
+    /// position-major activations, one per head (the key positions of that query) for scores and pattern.
+    public func slices(game: Int, position: Int) -> [Range<Int>] {
+        if isPositionMajor {
+            let size = count / (shape[0] * shape[1])
+            let start = (game * shape[1] + position) * size
+            return [start..<(start + size)]
+        }
+        let (heads, queries, keys) = (shape[1], shape[2], shape[3])
+        return (0..<heads).map { head in
+            let start = ((game * heads + head) * queries + position) * keys
+            return start..<(start + keys)
+        }
     }
 
     /// Reads or writes one element by its full index.

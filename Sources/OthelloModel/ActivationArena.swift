@@ -22,12 +22,16 @@ public struct LayerActivations {
     public let mlpPre, mlpPost: UnsafeMutablePointer<Float>
     /// `[B, T, C]` each: `blocks.L.hook_mlp_out`, `blocks.L.hook_resid_post`.
     public let mlpOut, residPost: UnsafeMutablePointer<Float>
+    /// `[B, T, C]` each: the layer norms' outputs `normalized · w + b`, which attention and the MLP read.
+    /// The same memory as `ln1Normalized` / `ln2Normalized` for `LNPre` (no learned weights); not a hook point.
+    public let ln1Out, ln2Out: UnsafeMutablePointer<Float>
 
     /// Floats per block for `rows` token positions of `batch` games of `positions` tokens.
     static func floatCount(config: ModelConfig, batch B: Int, positions T: Int) -> Int {
         let rows = B * T
         let (C, H, M) = (config.dModel, config.nHeads, config.dMLP)
-        return rows * (C * 11 + 2 + M * 2) + 2 * B * H * T * T
+        let affine = config.hasLayerNormWeights ? 2 * rows * C : 0
+        return rows * (C * 11 + 2 + M * 2) + 2 * B * H * T * T + affine
     }
 
     /// Carves the block's buffers out of `base` (which holds `floatCount` floats).
@@ -45,6 +49,8 @@ public struct LayerActivations {
         ln2Scale = take(rows); ln2Normalized = take(rows * C)
         mlpPre = take(rows * M); mlpPost = take(rows * M)
         mlpOut = take(rows * C); residPost = take(rows * C)
+        ln1Out = config.hasLayerNormWeights ? take(rows * C) : ln1Normalized
+        ln2Out = config.hasLayerNormWeights ? take(rows * C) : ln2Normalized
         assert(next - base == Self.floatCount(config: config, batch: B, positions: T))
     }
 }
@@ -76,6 +82,8 @@ public final class ActivationArena {
     public let embed, posEmbed: UnsafeMutablePointer<Float>
     /// `[B, T, 1]`, `[B, T, C]`: `ln_final.hook_scale`, `ln_final.hook_normalized`.
     public let lnFinalScale, lnFinalNormalized: UnsafeMutablePointer<Float>
+    /// `[B, T, C]`: `ln_final`'s output `normalized · w + b` (`unembed.hook_in`); `lnFinalNormalized` for `LNPre`.
+    public let lnFinalOut: UnsafeMutablePointer<Float>
     /// `[B, T, d_vocab]`: the logits (`unembed.hook_out`).
     public let logits: UnsafeMutablePointer<Float>
     /// The input tokens `[B, T]` of the last pass.
@@ -99,7 +107,8 @@ public final class ActivationArena {
         let (C, V) = (config.dModel, config.dVocab)
         let perLayer = LayerActivations.floatCount(config: config, batch: B, positions: T)
         let layerCount = mode == .training ? config.nLayers : 1
-        storageCount = rows * (C * 3 + 1 + V) + perLayer * layerCount
+        let affine = config.hasLayerNormWeights ? rows * C : 0
+        storageCount = rows * (C * 3 + 1 + V) + affine + perLayer * layerCount
         storage = .allocate(capacity: storageCount)
         storage.initialize(repeating: 0, count: storageCount)
         tokens = .allocate(capacity: rows)
@@ -108,6 +117,7 @@ public final class ActivationArena {
         func take(_ count: Int) -> UnsafeMutablePointer<Float> { defer { next += count }; return next }
         embed = take(rows * C); posEmbed = take(rows * C)
         lnFinalScale = take(rows); lnFinalNormalized = take(rows * C)
+        lnFinalOut = config.hasLayerNormWeights ? take(rows * C) : lnFinalNormalized
         logits = take(rows * V)
         layers = (0..<layerCount).map { _ in LayerActivations(base: take(perLayer), config: config, batch: B, positions: T) }
     }
@@ -161,7 +171,8 @@ public final class ActivationArena {
         case .mlpOut: return a!.mlpOut
         case .residPost: return a!.residPost
         case .lnFinalScale: return lnFinalScale
-        case .lnFinalNormalized, .unembedIn: return lnFinalNormalized
+        case .lnFinalNormalized: return lnFinalNormalized
+        case .unembedIn: return lnFinalOut
         case .unembedOut: return logits
         }
     }

@@ -104,14 +104,16 @@ public struct HookedTransformer {
             // Attention: ln1 → q, k, v → causal scores → pattern → z → attn_out.
             Kernels.layerNormScaleForward(scale: a.ln1Scale, input: a.residPre, rows: rows, dim: C, eps: eps)
             try hook(.ln1Scale, layer)
-            Kernels.layerNormNormalizeForward(normalized: a.ln1Normalized, input: a.residPre, scale: a.ln1Scale,
-                                              weight: p.ln1_w, bias: p.ln1_b, rows: rows, dim: C)
+            Kernels.layerNormNormalizeForward(normalized: a.ln1Normalized, input: a.residPre, scale: a.ln1Scale, rows: rows, dim: C)
             try hook(.ln1Normalized, layer)
-            Kernels.headLinearForward(out: a.q, input: a.ln1Normalized, weight: p.W_Q, bias: p.b_Q, rows: rows, dModel: C, nHeads: H, dHead: D)
+            if let weight = p.ln1_w, let bias = p.ln1_b {
+                Kernels.layerNormAffineForward(out: a.ln1Out, normalized: a.ln1Normalized, weight: weight, bias: bias, rows: rows, dim: C)
+            }
+            Kernels.headLinearForward(out: a.q, input: a.ln1Out, weight: p.W_Q, bias: p.b_Q, rows: rows, dModel: C, nHeads: H, dHead: D)
             try hook(.q, layer)
-            Kernels.headLinearForward(out: a.k, input: a.ln1Normalized, weight: p.W_K, bias: p.b_K, rows: rows, dModel: C, nHeads: H, dHead: D)
+            Kernels.headLinearForward(out: a.k, input: a.ln1Out, weight: p.W_K, bias: p.b_K, rows: rows, dModel: C, nHeads: H, dHead: D)
             try hook(.k, layer)
-            Kernels.headLinearForward(out: a.v, input: a.ln1Normalized, weight: p.W_V, bias: p.b_V, rows: rows, dModel: C, nHeads: H, dHead: D)
+            Kernels.headLinearForward(out: a.v, input: a.ln1Out, weight: p.W_V, bias: p.b_V, rows: rows, dModel: C, nHeads: H, dHead: D)
             try hook(.v, layer)
             Kernels.attentionScoresForward(scores: a.attnScores, q: a.q, k: a.k, batch: B, positions: T, nHeads: H, dHead: D)
             try hook(.attnScores, layer)
@@ -133,10 +135,12 @@ public struct HookedTransformer {
             // MLP: ln2 → W_in → gelu → W_out.
             Kernels.layerNormScaleForward(scale: a.ln2Scale, input: a.residMid, rows: rows, dim: C, eps: eps)
             try hook(.ln2Scale, layer)
-            Kernels.layerNormNormalizeForward(normalized: a.ln2Normalized, input: a.residMid, scale: a.ln2Scale,
-                                              weight: p.ln2_w, bias: p.ln2_b, rows: rows, dim: C)
+            Kernels.layerNormNormalizeForward(normalized: a.ln2Normalized, input: a.residMid, scale: a.ln2Scale, rows: rows, dim: C)
             try hook(.ln2Normalized, layer)
-            Kernels.linearForward(out: a.mlpPre, input: a.ln2Normalized, weight: p.W_in, bias: p.b_in, rows: rows, inDim: C, outDim: M)
+            if let weight = p.ln2_w, let bias = p.ln2_b {
+                Kernels.layerNormAffineForward(out: a.ln2Out, normalized: a.ln2Normalized, weight: weight, bias: bias, rows: rows, dim: C)
+            }
+            Kernels.linearForward(out: a.mlpPre, input: a.ln2Out, weight: p.W_in, bias: p.b_in, rows: rows, inDim: C, outDim: M)
             try hook(.mlpPre, layer)
             Kernels.geluForward(out: a.mlpPost, input: a.mlpPre, count: rows * M)
             try hook(.mlpPost, layer)
@@ -154,12 +158,14 @@ public struct HookedTransformer {
         }
         Kernels.layerNormScaleForward(scale: arena.lnFinalScale, input: residual, rows: rows, dim: C, eps: eps)
         try hook(.lnFinalScale)
-        Kernels.layerNormNormalizeForward(normalized: arena.lnFinalNormalized, input: residual, scale: arena.lnFinalScale,
-                                          weight: w.layout.lnFinal_w.map { UnsafePointer(w.base + $0) },
-                                          bias: w.layout.lnFinal_b.map { UnsafePointer(w.base + $0) }, rows: rows, dim: C)
+        Kernels.layerNormNormalizeForward(normalized: arena.lnFinalNormalized, input: residual, scale: arena.lnFinalScale, rows: rows, dim: C)
         try hook(.lnFinalNormalized)
+        if let weight = w.layout.lnFinal_w, let bias = w.layout.lnFinal_b {
+            Kernels.layerNormAffineForward(out: arena.lnFinalOut, normalized: arena.lnFinalNormalized,
+                                           weight: w.base + weight, bias: w.base + bias, rows: rows, dim: C)
+        }
         try hook(.unembedIn)
-        Kernels.linearForward(out: arena.logits, input: arena.lnFinalNormalized, weight: w.base + w.layout.W_U,
+        Kernels.linearForward(out: arena.logits, input: arena.lnFinalOut, weight: w.base + w.layout.W_U,
                               bias: w.base + w.layout.b_U, rows: rows, inDim: C, outDim: V)
         try hook(.unembedOut)
     }

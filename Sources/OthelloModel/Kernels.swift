@@ -57,11 +57,10 @@ public enum Kernels {
         }
     }
 
-    /// The second half of a layer norm: `normalized = (x - mean(x)) / scale`, then `· w + b` when the
-    /// norm has learned weights (TransformerLens `LN`; `LNPre` passes nil). `ln*.hook_normalized`.
+    /// The second half of a layer norm: `normalized = (x - mean(x)) / scale` (TransformerLens `ln*.hook_normalized`,
+    /// which both `LNPre` and `LN` hook before any learned weights).
     public static func layerNormNormalizeForward(
-        normalized: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, scale: UnsafePointer<Float>,
-        weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?, rows: Int, dim C: Int
+        normalized: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, scale: UnsafePointer<Float>, rows: Int, dim C: Int
     ) {
         let n = Float(C)
         for r in 0..<rows {
@@ -72,9 +71,18 @@ public enum Kernels {
             let mean = sum / n
             let s = scale[r]
             for i in 0..<C { out[i] = (x[i] - mean) / s }
-            if let weight, let bias {
-                for i in 0..<C { out[i] = out[i] * weight[i] + bias[i] }
-            }
+        }
+    }
+
+    /// The learned part of an `LN` layer norm: `out = normalized · w + b` per row.
+    public static func layerNormAffineForward(
+        out: UnsafeMutablePointer<Float>, normalized: UnsafePointer<Float>,
+        weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, dim C: Int
+    ) {
+        for r in 0..<rows {
+            let x = normalized + r * C
+            let o = out + r * C
+            for i in 0..<C { o[i] = x[i] * weight[i] + bias[i] }
         }
     }
 
