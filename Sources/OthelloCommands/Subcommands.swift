@@ -3,5 +3,8 @@ import ArgumentParser
 /// Every subcommand of `othello-gpt`, in the order `--help` lists them.
 /// Each lives in its own file in this folder.
 let allSubcommands: [ParsableCommand.Type] = [
+    PerftCommand.self,
+    GamesCommand.self,
     TrainCommand.self,
+    BenchCommand.self,
 ]

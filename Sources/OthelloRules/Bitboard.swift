@@ -1,7 +1,7 @@
 /// Bit tricks on 64-bit boards: one bit per square, bit `8*row + col` (row 0 at the top, col 0 on the left).
 ///
-/// These are the hot loops of the engine (random games, perft, replay), written without arrays or
-/// tables: every direction is a shift plus a mask that stops discs wrapping around the board edge.
+/// These are the hot loops of the engine (random games, perft, replay): legal moves by shifts and
+/// masks (the masks stop discs wrapping around the board edge), flips by bit scans along rays.
 ///
 ///     let moves = Bitboard.legalMoves(player: Board.start.black, opponent: Board.start.white)
 ///     Bitboard.squares(moves)   // [19, 26, 37, 44]
@@ -42,35 +42,50 @@ public enum Bitboard {
 
     /// The `opponent` discs that `player` flips by playing on `square` (0 if the move flips nothing,
     /// that is, if it is illegal).
+    ///
+    /// For each of the eight rays from `square` to the edge, the first square that does not hold an
+    /// opponent disc is the lowest (rays toward higher squares) or highest (toward lower squares) set
+    /// bit of `ray & ~opponent`; if it holds a `player` disc, the ray's squares before it flip.
     @inlinable @inline(__always)
     public static func flips(square: Int, player: UInt64, opponent: UInt64) -> UInt64 {
-        let move = UInt64(1) << UInt64(truncatingIfNeeded: square)
-        let sideways = opponent & inner
-        var flipped = flipsAlong(1, move, player, sideways)
-        flipped |= flipsAlong(8, move, player, opponent)
-        flipped |= flipsAlong(7, move, player, sideways)
-        flipped |= flipsAlong(9, move, player, sideways)
+        let rays = rayTable + square
+        let notOpponent = ~opponent
+        var flipped: UInt64 = 0
+        for direction in 0..<4 {   // east, south-west, south, south-east: toward higher squares
+            let ray = rays[64 * direction]
+            let stops = ray & notOpponent
+            let outflank = stops & (0 &- stops)
+            flipped |= outflank & player != 0 ? (outflank &- 1) & ray : 0
+        }
+        for direction in 4..<8 {   // west, north-east, north, north-west: toward lower squares
+            let ray = rays[64 * direction]
+            let stops = ray & notOpponent
+            let outflank = (UInt64(1) << 63) >> UInt64(stops.leadingZeroBitCount)   // 0 when stops == 0
+            flipped |= outflank & player != 0 ? ray & (0 &- (outflank &<< 1)) : 0
+        }
         return flipped
     }
 
-    /// The discs flipped along `shift` both ways: the run of `mask` discs next to `move`, kept only if
-    /// a `player` disc closes it.
-    @inlinable @inline(__always)
-    static func flipsAlong(_ shift: UInt64, _ move: UInt64, _ player: UInt64, _ mask: UInt64) -> UInt64 {
-        var up = mask & (move << shift)
-        var down = mask & (move >> shift)
-        up |= mask & (up << shift)
-        down |= mask & (down >> shift)
-        let pairUp = mask & (mask << shift)
-        let pairDown = mask & (mask >> shift)
-        up |= pairUp & (up << (2 * shift))
-        down |= pairDown & (down >> (2 * shift))
-        up |= pairUp & (up << (2 * shift))
-        down |= pairDown & (down >> (2 * shift))
-        let closedUp: UInt64 = (player & (up << shift)) != 0 ? up : 0
-        let closedDown: UInt64 = (player & (down >> shift)) != 0 ? down : 0
-        return closedUp | closedDown
-    }
+    /// `rayTable[64 * direction + square]`: the squares from `square` (excluded) to the edge of the
+    /// board in each direction: 0 east, 1 south-west, 2 south, 3 south-east (toward higher squares),
+    /// 4 west, 5 north-east, 6 north, 7 north-west (toward lower squares).
+    @usableFromInline static let rayTable: UnsafePointer<UInt64> = {
+        let steps = [(0, 1), (1, -1), (1, 0), (1, 1), (0, -1), (-1, 1), (-1, 0), (-1, -1)]
+        let table = UnsafeMutablePointer<UInt64>.allocate(capacity: 8 * 64)
+        for (direction, (rowStep, colStep)) in steps.enumerated() {
+            for square in 0..<64 {
+                var ray: UInt64 = 0
+                var row = square / 8 + rowStep, col = square % 8 + colStep
+                while (0..<8).contains(row), (0..<8).contains(col) {
+                    ray |= UInt64(1) << UInt64(8 * row + col)
+                    row += rowStep
+                    col += colStep
+                }
+                table[64 * direction + square] = ray
+            }
+        }
+        return UnsafePointer(table)
+    }()
 
     /// The number of set bits (squares) of `bits`.
     @inlinable @inline(__always)

@@ -16,7 +16,7 @@ public enum GameFileFormat: String, CaseIterable, Sendable {
         let formats: [GameFileFormat] = forWriting ? [.npy, .txt] : GameFileFormat.allCases
         guard let format = GameFileFormat(rawValue: url.pathExtension.lowercased()), formats.contains(format) else {
             let list = formats.map { "." + $0.rawValue }.joined(separator: ", ")
-            throw WorkbenchError("\(url.path): cannot \(forWriting ? "write" : "read") games from a '.\(url.pathExtension)' file; use \(list)")
+            throw WorkbenchError("\(url.path): cannot \(forWriting ? "write games to" : "read games from") a '.\(url.pathExtension)' file; use \(list)")
         }
         self = format
     }
