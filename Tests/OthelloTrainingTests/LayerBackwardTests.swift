@@ -51,7 +51,7 @@ final class LayerBackwardTests: XCTestCase {
         func loss() -> Double {
             Kernels.layerNormScaleForward(scale: scale.pointer, input: x.pointer, rows: rows, dim: C, eps: 1e-5)
             Kernels.layerNormNormalizeForward(normalized: normalized.pointer, input: x.pointer, scale: scale.pointer,
-                                              weight: nil, bias: nil, rows: rows, dim: C)
+                                              rows: rows, dim: C)
             return weightedSum(normalized.pointer, r)
         }
         _ = loss()
