@@ -114,11 +114,14 @@ func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
 }
 
 /// `exp(x)` in single precision, branch-free so that loops over it vectorise (Cephes' `expf`: x = n ln 2 + r,
-/// a degree-7 polynomial for e^r, 2^n from the exponent bits); within 2 ulp of `expf` for x in [-87, 88].
+/// a polynomial for e^r, 2^n built in the exponent bits); within 3e-7 relative of `exp` for x in [-87, 88],
+/// and NaN for NaN (no integer conversion that could trap).
 @inline(__always)
 func fastExp(_ value: Float) -> Float {
     let x = min(max(value, -87.3), 88.3)
-    let n = (x * 1.442_695_040_888_963_4 + 0.5).rounded(.down)
+    // Adding 1.5·2²³ rounds x·log2(e) to an integer n held in the low bits of `shifted`.
+    let shifted = x * 1.442_695_040_888_963_4 + 12_582_912
+    let n = shifted - 12_582_912
     let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
     var p: Float = 1.987_569_150_0e-4
     p = p * r + 1.398_199_950_7e-3
@@ -127,7 +130,8 @@ func fastExp(_ value: Float) -> Float {
     p = p * r + 1.666_666_545_9e-1
     p = p * r + 5.000_000_120_1e-1
     p = p * r * r + r + 1
-    return p * Float(bitPattern: UInt32(truncatingIfNeeded: Int32(n) + 127) << 23)
+    let twoToN = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+    return p * twoToN
 }
 
 /// Backward of causal multi-head attention for one game, given the forward's `q`, `k`, `v`

@@ -144,5 +144,6 @@ final class FastExpTests: XCTestCase {
         }
         XCTAssertLessThan(worst, 4e-7)
         XCTAssertEqual(fastExp(-200), 0, accuracy: 1e-37)
+        XCTAssertTrue(fastExp(.nan).isNaN)
     }
 }
