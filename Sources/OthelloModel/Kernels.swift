@@ -226,7 +226,7 @@ public enum Kernels {
 
     /// The error function in single precision as a branch-free rational approximation on [-4, 4]
     /// (the one of Eigen/XLA; outside, erf is ±1 in float). Vectorises, unlike `erff`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func erfFast(_ value: Float) -> Float {
         let x = min(max(value, -4), 4)
         let x2 = x * x
