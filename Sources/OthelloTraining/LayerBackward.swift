@@ -4,11 +4,12 @@ import OthelloModel
 
 // The backward pass, one function per layer kind, over flat row-major Float buffers (llm.c style).
 //
-// Each function mirrors one forward kernel of OthelloModel. Conventions, as in llm.c's train_gpt2.c:
+// Each function mirrors one forward kernel of OthelloModel. Conventions:
 //   * `d<name>` is the gradient of the loss with respect to `<name>`;
-//   * every gradient is ACCUMULATED (+=): the caller zeroes the gradient buffers once per step,
-//     so a tensor read by several layers (the residual stream, the LNPre output read by Q, K and V)
-//     collects the sum of its uses without extra copies;
+//   * every weight is read once per pass, so its gradient is WRITTEN (no zeroing needed), except the
+//     embeddings, which are scattered into (`embeddingBackward` accumulates);
+//   * the residual stream is read by every block, so its gradient is ACCUMULATED (+=) by
+//     `layerNormPreBackward`; every other activation gradient is written;
 //   * `rows` is batch × positions; matrices are stored the TransformerLens way (`x @ W`, W [in, out]).
 // Every matrix product is one cblas_sgemm call.
 
@@ -47,33 +48,66 @@ func crossEntropyForwardBackward(
     return total
 }
 
-/// Backward of a linear map `out[rows, outDim] = inp[rows, inDim] @ weight[inDim, outDim] + bias`.
-///
-/// `inpStride`, `outStride` and `weightStride` are the row strides (leading dimensions) of `inp`/`dinp`,
-/// `out`/`dout` and `weight`/`dweight`, so one head's slice of a [rows, heads, d_head] tensor can be
-/// passed directly. `dinp` and `dbias` may be nil when not needed.
+/// Backward of a linear map `out[rows, outDim] = inp[rows, inDim] @ weight[inDim, outDim] + bias`:
+/// writes `dinp = dout @ weightᵀ`, `dweight = inpᵀ @ dout` and `dbias = Σ_rows dout`.
 func linearBackward(
-    dinp: UnsafeMutablePointer<Float>?, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>?,
+    dinp: UnsafeMutablePointer<Float>, dweight: UnsafeMutablePointer<Float>, dbias: UnsafeMutablePointer<Float>,
     dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-    rows: Int, inDim: Int, outDim: Int,
-    inpStride: Int? = nil, outStride: Int? = nil, weightStride: Int? = nil
+    rows: Int, inDim: Int, outDim: Int
 ) {
-    let ldInp = Int32(inpStride ?? inDim), ldOut = Int32(outStride ?? outDim), ldW = Int32(weightStride ?? outDim)
-    // dinp += dout @ weightᵀ
-    if let dinp {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(inDim), Int32(outDim),
-                    1, dout, ldOut, weight, ldW, 1, dinp, ldInp)
-    }
-    // dweight += inpᵀ @ dout
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(inDim), Int32(outDim),
+                1, dout, Int32(outDim), weight, Int32(outDim), 0, dinp, Int32(inDim))
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(inDim), Int32(outDim), Int32(rows),
-                1, inp, ldInp, dout, ldOut, 1, dweight, ldW)
-    // dbias += Σ_rows dout
-    if let dbias {
-        let stride = Int(ldOut)
-        for row in 0..<rows {
-            let d = dout + row * stride
-            for j in 0..<outDim { dbias[j] += d[j] }
+                1, inp, Int32(inDim), dout, Int32(outDim), 0, dweight, Int32(outDim))
+    columnSums(dbias, of: dout, rows: rows, columns: outDim, stride: outDim)
+}
+
+/// `sums[j] = Σ_rows matrix[row, j]` for a `[rows, columns]` matrix with row stride `stride`.
+func columnSums(_ sums: UnsafeMutablePointer<Float>, of matrix: UnsafePointer<Float>, rows: Int, columns: Int, stride: Int) {
+    sums.update(repeating: 0, count: columns)
+    for row in 0..<rows {
+        let d = matrix + row * stride
+        for j in 0..<columns { sums[j] += d[j] }
+    }
+}
+
+/// The attention projections' weights side by side, `[C, 3·H·D]`: column `p·H·D + h·D + j` of row `c` is
+/// `W_p[h, c, j]` for p = Q, K, V. With it, the backward of the three per-head projections of the
+/// forward (`Kernels.headLinearForward`, 3·H products with D columns) is two products with 3·H·D columns.
+func packAttentionWeights(into packed: UnsafeMutablePointer<Float>, W_Q: UnsafePointer<Float>, W_K: UnsafePointer<Float>,
+                          W_V: UnsafePointer<Float>, dModel C: Int, nHeads H: Int, dHead D: Int) {
+    let width = 3 * H * D
+    for (p, weight) in [W_Q, W_K, W_V].enumerated() {
+        for h in 0..<H {
+            for c in 0..<C {
+                (packed + c * width + p * H * D + h * D).update(from: weight + (h * C + c) * D, count: D)
+            }
         }
+    }
+}
+
+/// Backward of `q, k, v = x · W_{Q,K,V}[h] + b_{Q,K,V}[h]` for every head at once, from `dqkv` `[rows, 3·H·D]`
+/// (dq, dk, dv side by side) and the packed weights (`packAttentionWeights`): writes `dinp = dqkv · packedᵀ`,
+/// the weight gradients in TransformerLens's `[H, C, D]` layout and the bias gradients `[H, D]`.
+/// `scratch` holds C · 3·H·D floats.
+func attentionProjectionsBackward(
+    dinp: UnsafeMutablePointer<Float>, dW_Q: UnsafeMutablePointer<Float>, db_Q: UnsafeMutablePointer<Float>,
+    dW_K: UnsafeMutablePointer<Float>, db_K: UnsafeMutablePointer<Float>, dW_V: UnsafeMutablePointer<Float>,
+    db_V: UnsafeMutablePointer<Float>, dqkv: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+    packedWeights: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>, rows: Int, dModel C: Int, nHeads H: Int, dHead D: Int
+) {
+    let width = 3 * H * D
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, Int32(rows), Int32(C), Int32(width),
+                1, dqkv, Int32(width), packedWeights, Int32(width), 0, dinp, Int32(C))
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, Int32(C), Int32(width), Int32(rows),
+                1, inp, Int32(C), dqkv, Int32(width), 0, scratch, Int32(width))
+    for (p, (dweight, dbias)) in [(dW_Q, db_Q), (dW_K, db_K), (dW_V, db_V)].enumerated() {
+        for h in 0..<H {
+            for c in 0..<C {
+                (dweight + (h * C + c) * D).update(from: scratch + c * width + p * H * D + h * D, count: D)
+            }
+        }
+        columnSums(dbias, of: dqkv + p * H * D, rows: rows, columns: H * D, stride: width)
     }
 }
 
@@ -101,7 +135,7 @@ func layerNormPreBackward(
 }
 
 /// Backward of the exact GELU, `gelu(x) = x Φ(x)` (PyTorch `F.gelu`, TransformerLens `act_fn="gelu"`):
-/// `dinp += dout · (Φ(x) + x φ(x))`. Φ uses the forward's `Kernels.erfFast`, φ `fastExp`, so the loop vectorises.
+/// `dinp = dout · (Φ(x) + x φ(x))`. Φ uses the forward's `Kernels.erfFast`, φ `fastExp`, so the loop vectorises.
 func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     let inverseSqrt2: Float = 0.707_106_781_186_547_5
     let inverseSqrt2Pi: Float = 0.398_942_280_401_432_7
@@ -109,7 +143,7 @@ func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
         let x = inp[i]
         let cdf = 0.5 * (1 + Kernels.erfFast(x * inverseSqrt2))
         let pdf = inverseSqrt2Pi * fastExp(-0.5 * x * x)
-        dinp[i] += dout[i] * (cdf + x * pdf)
+        dinp[i] = dout[i] * (cdf + x * pdf)
     }
 }
 
@@ -138,16 +172,17 @@ func fastExp(_ value: Float) -> Float {
 /// ([positions, heads, d_head]) and `pattern` ([heads, positions, positions], softmax of the scaled,
 /// causally masked scores, zero above the diagonal), and `dz` ([positions, heads, d_head]).
 ///
-/// For each head: `dpattern = dz vᵀ`, `dv += patternᵀ dz`, `dscores = pattern ⊙ (dpattern − rowsum(pattern ⊙ dpattern)) / sqrt(d_head)`,
-/// `dq += dscores k`, `dk += dscoresᵀ q`. Masked entries have pattern 0, so they get no gradient.
-/// `scratch` holds positions² floats.
+/// For each head, writes `dv = patternᵀ dz`, `dq = dscores k`, `dk = dscoresᵀ q`, where `dpattern = dz vᵀ`
+/// and `dscores = pattern ⊙ (dpattern − rowsum(pattern ⊙ dpattern)) / sqrt(d_head)`; masked entries have
+/// pattern 0, so they get no gradient. `dq`, `dk`, `dv` have row stride `gradientStride` (3·H·D when
+/// they sit side by side for `attentionProjectionsBackward`). `scratch` holds positions² floats.
 func attentionBackward(
-    dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>,
+    dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>, gradientStride: Int,
     dz: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
     pattern: UnsafePointer<Float>, scratch: UnsafeMutablePointer<Float>,
     positions: Int, heads: Int, headDim: Int
 ) {
-    let t = Int32(positions), dh = Int32(headDim), ld = Int32(heads * headDim)
+    let t = Int32(positions), dh = Int32(headDim), ld = Int32(heads * headDim), ldGradient = Int32(gradientStride)
     let scale = 1 / Float(headDim).squareRoot()
     for head in 0..<heads {
         let offset = head * headDim
@@ -155,23 +190,24 @@ func attentionBackward(
         let dp = scratch
         // dpattern[t, s] = dz[t] · v[s]
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, dh, 1, dz + offset, ld, v + offset, ld, 0, dp, t)
-        // dv[s] += Σ_t pattern[t, s] dz[t]
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, dh, t, 1, p, t, dz + offset, ld, 1, dv + offset, ld)
+        // dv[s] = Σ_t pattern[t, s] dz[t]
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, dh, t, 1, p, t, dz + offset, ld, 0, dv + offset, ldGradient)
         // softmax backward, then the 1/sqrt(d_head) of the scores; only s ≤ t is non-zero
         for row in 0..<positions {
             let pr = p + row * positions, dr = dp + row * positions
             var dot: Float = 0
-            for s in 0...row { dot += pr[s] * dr[s] }
-            for s in 0...row { dr[s] = pr[s] * (dr[s] - dot) * scale }
+            for s in 0..<(row + 1) { dot += pr[s] * dr[s] }
+            for s in 0..<(row + 1) { dr[s] = pr[s] * (dr[s] - dot) * scale }
             for s in (row + 1)..<positions { dr[s] = 0 }
         }
-        // dq[t] += Σ_s dscores[t, s] k[s];  dk[s] += Σ_t dscores[t, s] q[t]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, dh, t, 1, dp, t, k + offset, ld, 1, dq + offset, ld)
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, dh, t, 1, dp, t, q + offset, ld, 1, dk + offset, ld)
+        // dq[t] = Σ_s dscores[t, s] k[s];  dk[s] = Σ_t dscores[t, s] q[t]
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, dh, t, 1, dp, t, k + offset, ld, 0, dq + offset, ldGradient)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, dh, t, 1, dp, t, q + offset, ld, 0, dk + offset, ldGradient)
     }
 }
 
-/// Backward of the token and position embeddings, `resid_pre0[b, t] = W_E[tokens[b, t]] + W_pos[t]`.
+/// Backward of the token and position embeddings, `resid_pre0[b, t] = W_E[tokens[b, t]] + W_pos[t]`:
+/// accumulates into the embeddings' gradients (zero them first).
 func embeddingBackward(
     dtokenEmbedding: UnsafeMutablePointer<Float>, dpositionEmbedding: UnsafeMutablePointer<Float>,
     dout: UnsafePointer<Float>, tokens: UnsafePointer<Int32>, batch: Int, positions: Int, width: Int

@@ -31,6 +31,8 @@ public final class Trainer {
     private let shards: [ShardWorkspace]
     /// The batch's gradients (the sum of the shards').
     private let gradients: ModelParameters
+    /// Each block's W_Q, W_K, W_V side by side, `[L, C, 3·H·D]`, repacked before every backward pass.
+    private let packedAttention: UnsafeMutablePointer<Float>
 
     /// What one step measured.
     public struct StepResult {
@@ -55,8 +57,13 @@ public final class Trainer {
             ShardWorkspace(config: config, maxGames: min(gamesPerShard, batchSize), positions: Self.positions)
         }
         gradients = ModelParameters(layout: parameters.layout)
+        let packedCount = config.nLayers * 3 * config.dModel * config.dModel
+        packedAttention = .allocate(capacity: packedCount)
+        packedAttention.initialize(repeating: 0, count: packedCount)
         optimizer = AdamW(parameterCount: parameters.count, decayed: parameters.layout.weightDecayedRanges, settings: settings)
     }
+
+    deinit { packedAttention.deallocate() }
 
     /// Throws if `config` cannot be trained here: LNPre only, a context of at least 59 positions,
     /// the 61-token Othello vocabulary, and heads dividing d_model.
@@ -99,6 +106,13 @@ public final class Trainer {
         }
         let lossWeight = 1 / Float(counted)
         let model = HookedTransformer(parameters: parameters)
+        let (C, H, D) = (config.dModel, config.nHeads, config.dHead)
+        for layer in 0..<config.nLayers {
+            let block = parameters.block(layer)
+            packAttentionWeights(into: packedAttention + layer * 3 * C * C, W_Q: block.W_Q, W_K: block.W_K, W_V: block.W_V,
+                                 dModel: C, nHeads: H, dHead: D)
+        }
+        let packed = SharedPointer(packedAttention)
         let shardGames = gamesPerShard
         for (index, shard) in shards.enumerated() {
             let first = index * shardGames
@@ -109,7 +123,9 @@ public final class Trainer {
             Parallel.forEach(chunks: shards.count, threads: threads) { [shards] index in
                 let first = index * shardGames
                 let count = min(first + shardGames, games.count) - first
-                results.set(index) { try shards[index].forwardBackward(model: model, games: count, lossWeight: lossWeight) }
+                results.set(index) {
+                    try shards[index].forwardBackward(model: model, packedAttention: packed.base, games: count, lossWeight: lossWeight)
+                }
             }
         }
         let losses = try results.values()

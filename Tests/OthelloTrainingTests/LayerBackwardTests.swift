@@ -21,27 +21,37 @@ final class LayerBackwardTests: XCTestCase {
         checkGradient("b", values: b.pointer, count: b.count, analytic: db.array, tolerance: 1e-3, loss: loss)
     }
 
-    func testHeadLinearBackwardWithStrides() {
-        // q[r, h, :] = x[r, :] · W[h] + b[h], backward one head at a time as the model backward does.
+    func testAttentionProjectionsBackward() {
+        // q, k, v[r, h, :] = x[r, :] · W[h] + b[h] for three weights, backward all at once from dq, dk, dv side by side.
         let (rows, C, H, D) = (6, 8, 2, 4)
-        let x = Buffer(gaussian(rows * C, seed: 1)), w = Buffer(gaussian(H * C * D, seed: 2))
-        let b = Buffer(gaussian(H * D, seed: 3)), q = Buffer(zeros: rows * H * D)
-        let r = gaussian(rows * H * D, seed: 4)
+        let x = Buffer(gaussian(rows * C, seed: 1))
+        let w = (0..<3).map { Buffer(gaussian(H * C * D, seed: 2 + UInt64($0))) }
+        let b = (0..<3).map { Buffer(gaussian(H * D, seed: 5 + UInt64($0))) }
+        let out = (0..<3).map { _ in Buffer(zeros: rows * H * D) }
+        let r = (0..<3).map { gaussian(rows * H * D, seed: 8 + UInt64($0)) }
         func loss() -> Double {
-            Kernels.headLinearForward(out: q.pointer, input: x.pointer, weight: w.pointer, bias: b.pointer, rows: rows, dModel: C, nHeads: H, dHead: D)
-            return weightedSum(q.pointer, r)
-        }
-        let dx = Buffer(zeros: rows * C), dw = Buffer(zeros: H * C * D), db = Buffer(zeros: H * D)
-        r.withUnsafeBufferPointer { dq in
-            for h in 0..<H {
-                linearBackward(dinp: dx.pointer, dweight: dw.pointer + h * C * D, dbias: db.pointer + h * D, dout: dq.baseAddress! + h * D,
-                               inp: x.pointer, weight: w.pointer + h * C * D, rows: rows, inDim: C, outDim: D,
-                               inpStride: C, outStride: H * D, weightStride: D)
+            (0..<3).reduce(0.0) { total, p in
+                Kernels.headLinearForward(out: out[p].pointer, input: x.pointer, weight: w[p].pointer, bias: b[p].pointer,
+                                          rows: rows, dModel: C, nHeads: H, dHead: D)
+                return total + weightedSum(out[p].pointer, r[p])
             }
         }
-        checkGradient("x", values: x.pointer, count: x.count, analytic: dx.array, tolerance: 1e-3, loss: loss)
-        checkGradient("W_Q", values: w.pointer, count: w.count, analytic: dw.array, tolerance: 1e-3, loss: loss)
-        checkGradient("b_Q", values: b.pointer, count: b.count, analytic: db.array, tolerance: 1e-3, loss: loss)
+        var dqkv = [Float](repeating: 0, count: rows * 3 * H * D)
+        for row in 0..<rows {
+            for p in 0..<3 { for i in 0..<(H * D) { dqkv[row * 3 * H * D + p * H * D + i] = r[p][row * H * D + i] } }
+        }
+        let packed = Buffer(zeros: C * 3 * H * D), scratch = Buffer(zeros: C * 3 * H * D)
+        packAttentionWeights(into: packed.pointer, W_Q: w[0].pointer, W_K: w[1].pointer, W_V: w[2].pointer, dModel: C, nHeads: H, dHead: D)
+        let dx = Buffer(gaussian(rows * C, seed: 20))   // overwritten, not accumulated into
+        let dw = (0..<3).map { _ in Buffer(gaussian(H * C * D, seed: 21)) }, db = (0..<3).map { _ in Buffer(gaussian(H * D, seed: 22)) }
+        attentionProjectionsBackward(dinp: dx.pointer, dW_Q: dw[0].pointer, db_Q: db[0].pointer, dW_K: dw[1].pointer, db_K: db[1].pointer,
+                                     dW_V: dw[2].pointer, db_V: db[2].pointer, dqkv: dqkv, inp: x.pointer, packedWeights: packed.pointer,
+                                     scratch: scratch.pointer, rows: rows, dModel: C, nHeads: H, dHead: D)
+        checkGradient("x", values: x.pointer, count: x.count, analytic: dx.array, samples: 24, tolerance: 1e-3, loss: loss)
+        for (p, name) in ["Q", "K", "V"].enumerated() {
+            checkGradient("W_\(name)", values: w[p].pointer, count: w[p].count, analytic: dw[p].array, samples: 24, tolerance: 1e-3, loss: loss)
+            checkGradient("b_\(name)", values: b[p].pointer, count: b[p].count, analytic: db[p].array, tolerance: 1e-3, loss: loss)
+        }
     }
 
     func testLayerNormPreBackward() {
@@ -86,7 +96,7 @@ final class LayerBackwardTests: XCTestCase {
         }
         _ = loss()
         let dq = Buffer(zeros: q.count), dk = Buffer(zeros: k.count), dv = Buffer(zeros: v.count), scratch = Buffer(zeros: T * T)
-        attentionBackward(dq: dq.pointer, dk: dk.pointer, dv: dv.pointer, dz: r, q: q.pointer, k: k.pointer, v: v.pointer,
+        attentionBackward(dq: dq.pointer, dk: dk.pointer, dv: dv.pointer, gradientStride: H * D, dz: r, q: q.pointer, k: k.pointer, v: v.pointer,
                           pattern: pattern.pointer, scratch: scratch.pointer, positions: T, heads: H, headDim: D)
         checkGradient("q", values: q.pointer, count: q.count, analytic: dq.array, samples: 30, tolerance: 5e-3, loss: loss)
         checkGradient("k", values: k.pointer, count: k.count, analytic: dk.array, samples: 30, tolerance: 5e-3, loss: loss)
