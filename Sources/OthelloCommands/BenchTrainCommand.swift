@@ -28,6 +28,7 @@ struct BenchTrain: ParsableCommand {
     @Option(help: "Attention heads.") var heads: Int = 4
     @Option(name: .customLong("d-mlp"), help: "MLP hidden width.") var dMLP: Int = 512
     @Option(help: "Games per step.") var batch: Int = 128
+    @Option(name: .customLong("games-per-shard"), help: "Games per shard of the batch (the trainer's unit of parallel work).") var gamesPerShard: Int = 16
     @Option(help: "The PyTorch reference script (default: scripts/bench_train_torch.py of this package).") var torchScript: String?
     @Flag(help: "Print the figures as JSON.") var json = false
 
@@ -43,7 +44,7 @@ struct BenchTrain: ParsableCommand {
     func run() throws {
         guard threads >= 1, steps >= 1, batch >= 1 else { throw WorkbenchError("bench train: --threads, --steps and --batch must be at least 1") }
         let config = try ModelConfig(nLayers: layers, dModel: dModel, nHeads: heads, dMLP: dMLP)
-        let result = try TrainingBenchmark.measure(config: config, batchSize: batch, threads: threads, steps: steps)
+        let result = try TrainingBenchmark.measure(config: config, batchSize: batch, threads: threads, steps: steps, gamesPerShard: gamesPerShard)
         var report = Report(workbench: result)
         switch pytorchGamesPerSecond() {
         case .success(let rate):

@@ -30,11 +30,13 @@ public enum TrainingBenchmark {
         public var openBLASCore: String
     }
 
-    /// Measures `steps` training steps (after one warm-up step) of `config` on `batchSize` random games.
-    public static func measure(config: ModelConfig, batchSize: Int, threads: Int, steps: Int = 6) throws -> Result {
+    /// Measures `steps` training steps (after one warm-up step) of `config` on `batchSize` random games,
+    /// the batch cut in shards of `gamesPerShard` games (see `Trainer`).
+    public static func measure(config: ModelConfig, batchSize: Int, threads: Int, steps: Int = 6, gamesPerShard: Int = 16) throws -> Result {
         let parameters = ModelParameters(config: config)
         parameters.initializeForTraining(seed: 1)
-        let trainer = try Trainer(parameters: parameters, batchSize: batchSize, optimizer: AdamW.Settings(), threads: threads)
+        let trainer = try Trainer(parameters: parameters, batchSize: batchSize, optimizer: AdamW.Settings(), threads: threads,
+                                  gamesPerShard: gamesPerShard)
         let games = TokenBatch(RandomGames.generate(count: batchSize, seed: 1, threads: threads))
         let replay = GemmReplay(config: config, gamesPerShard: trainer.gamesPerShard, batchSize: batchSize, threads: threads)
 
@@ -98,7 +100,10 @@ final class GemmReplay: @unchecked Sendable {
             calls.append(Call(transB: true, m: R, n: inDim, k: outDim, count: count))
             calls.append(Call(transA: true, m: inDim, n: outDim, k: R, count: count))
         }
-        linear(C, D, 3 * H * L)      // W_Q, W_K, W_V per head
+        // W_Q, W_K, W_V: forward per head, backward all three at once (packed [C, 3C]).
+        calls.append(Call(m: R, n: D, k: C, count: 3 * H * L))
+        calls.append(Call(transB: true, m: R, n: C, k: 3 * H * D, count: L))
+        calls.append(Call(transA: true, m: C, n: 3 * H * D, k: R, count: L))
         linear(C, C, L)              // W_O as [H·D, C]
         linear(C, M, L)              // W_in
         linear(M, C, L)              // W_out
