@@ -34,6 +34,8 @@ struct BenchTrain: ParsableCommand {
 
     struct Report: Codable {
         var workbench: TrainingBenchmark.Result
+        /// The OpenBLAS kernels in use (`openblas_get_corename`).
+        var openBLASCore: String
         var pytorchGamesPerSecond: Double?
         var pytorchGFLOPs: Double?
         /// workbench games/s ÷ PyTorch games/s.
@@ -42,10 +44,11 @@ struct BenchTrain: ParsableCommand {
     }
 
     func run() throws {
+        OpenBLASKernels.ensureTunedKernels()
         guard threads >= 1, steps >= 1, batch >= 1 else { throw WorkbenchError("bench train: --threads, --steps and --batch must be at least 1") }
         let config = try ModelConfig(nLayers: layers, dModel: dModel, nHeads: heads, dMLP: dMLP)
         let result = try TrainingBenchmark.measure(config: config, batchSize: batch, threads: threads, steps: steps, gamesPerShard: gamesPerShard)
-        var report = Report(workbench: result)
+        var report = Report(workbench: result, openBLASCore: OpenBLASKernels.currentCore ?? "unknown")
         switch pytorchGamesPerSecond() {
         case .success(let rate):
             report.pytorchGamesPerSecond = rate
@@ -60,7 +63,7 @@ struct BenchTrain: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print("training \(layers) layers, d_model \(dModel), \(heads) heads, d_mlp \(dMLP), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"); OpenBLAS kernels: \(result.openBLASCore)")
+        print("training \(layers) layers, d_model \(dModel), \(heads) heads, d_mlp \(dMLP), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"); OpenBLAS kernels: \(report.openBLASCore)")
         print(String(format: "  workbench   %7.1f games/s  %6.1f GFLOP/s  (%.3f s/step)", result.gamesPerSecond, result.achievedGFLOPs, result.secondsPerStep))
         print(String(format: "  sgemm alone %7.1f games/s  %6.1f GFLOP/s  (the step's matrix products, same shapes and split)",
                      result.sgemmGFLOPs * 1e9 / result.flopsPerStep * Double(batch), result.sgemmGFLOPs))
@@ -69,8 +72,8 @@ struct BenchTrain: ParsableCommand {
         } else if let note = report.pytorchNote {
             print("  PyTorch     not measured: \(note)")
         }
-        if result.openBLASCore == "Prescott" {
-            print("  note: OpenBLAS runs its generic Prescott kernels on this CPU; OPENBLAS_CORETYPE=SkylakeX (AVX-512) or Haswell (AVX2) is several times faster")
+        if report.openBLASCore == "Prescott" {
+            print("  note: OpenBLAS runs its generic Prescott (SSE3) kernels; if this CPU has AVX2 or AVX-512, OPENBLAS_CORETYPE=Haswell or SkylakeX is several times faster")
         }
     }
 

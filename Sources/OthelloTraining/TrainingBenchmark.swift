@@ -26,8 +26,6 @@ public enum TrainingBenchmark {
         public var achievedGFLOPs: Double
         /// flopsPerStep / (median seconds of the sgemm calls of one step alone).
         public var sgemmGFLOPs: Double
-        /// The OpenBLAS kernels in use (`openblas_get_corename`).
-        public var openBLASCore: String
     }
 
     /// Measures `steps` training steps (after one warm-up step) of `config` on `batchSize` random games,
@@ -49,16 +47,7 @@ public enum TrainingBenchmark {
         }
         let step = median(stepTimes), gemm = median(gemmTimes)
         return Result(threads: threads, batchSize: batchSize, secondsPerStep: step, gamesPerSecond: Double(batchSize) / step,
-                      flopsPerStep: replay.flops, achievedGFLOPs: replay.flops / step / 1e9, sgemmGFLOPs: replay.flops / gemm / 1e9,
-                      openBLASCore: openBLASCoreName)
-    }
-
-    /// The name of the OpenBLAS kernels in use, e.g. "SkylakeX" or "Prescott" (OpenBLAS's generic fallback).
-    public static var openBLASCoreName: String {
-        typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
-        guard let process = dlopen(nil, RTLD_NOW), let symbol = dlsym(process, "openblas_get_corename"),
-              let name = unsafeBitCast(symbol, to: CoreName.self)() else { return "unknown" }
-        return String(cString: name)
+                      flopsPerStep: replay.flops, achievedGFLOPs: replay.flops / step / 1e9, sgemmGFLOPs: replay.flops / gemm / 1e9)
     }
 
     static func seconds(_ body: () throws -> Void) rethrows -> Double {
