@@ -3,4 +3,5 @@ import ArgumentParser
 /// Every subcommand of `othello-gpt`, in the order `--help` lists them.
 /// Each lives in its own file in this folder.
 let allSubcommands: [ParsableCommand.Type] = [
+    BenchCommand.self,
 ]

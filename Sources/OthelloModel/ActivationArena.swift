@@ -109,8 +109,9 @@ public final class ActivationArena {
         let layerCount = mode == .training ? config.nLayers : 1
         let affine = config.hasLayerNormWeights ? rows * C : 0
         storageCount = rows * (C * 3 + 1 + V) + affine + perLayer * layerCount
+        // Left uninitialised: a forward pass writes every activation before reading it, and untouched pages
+        // of a large arena never cost anything.
         storage = .allocate(capacity: storageCount)
-        storage.initialize(repeating: 0, count: storageCount)
         tokens = .allocate(capacity: rows)
         tokens.initialize(repeating: 0, count: rows)
         var next = storage

@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchSupport
 
 /// The forward kernels of the transformer, one function per layer kind, over flat row-major buffers —
 /// written in the style of Karpathy's llm.c (`train_gpt2.c`) so that a backward pass can mirror them
@@ -13,6 +14,21 @@ import Foundation
 ///     Kernels.linearForward(out: pre, input: normalized, weight: W_in, bias: b_in, rows: B * T, inDim: C, outDim: M)
 ///     Kernels.geluForward(out: post, input: pre, count: B * T * M)
 public enum Kernels {
+    /// Runs `body(first, count)` over `0..<rows` split into contiguous chunks on up to `threads` threads —
+    /// how the forward pass spreads the element-wise kernels (the matrix products are threaded by OpenBLAS).
+    ///
+    ///     Kernels.forEachRowChunk(rows: B * T, threads: 2) { first, count in
+    ///         Kernels.geluForward(out: post + first * M, input: pre + first * M, count: count * M)
+    ///     }
+    public static func forEachRowChunk(rows: Int, threads: Int, _ body: @escaping (Int, Int) -> Void) {
+        let chunks = threads <= 1 ? 1 : min(rows, threads * 4)
+        guard chunks > 1 else { body(0, rows); return }
+        Parallel.forEach(chunks: chunks, threads: threads) { chunk in
+            let first = rows * chunk / chunks
+            body(first, rows * (chunk + 1) / chunks - first)
+        }
+    }
+
     // MARK: Embedding
 
     /// `embed[b,t,:] = W_E[tokens[b,t], :]` and `posEmbed[b,t,:] = W_pos[t, :]`
