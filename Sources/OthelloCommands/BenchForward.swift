@@ -51,8 +51,9 @@ struct BenchForward: ParsableCommand {
         let tokensPerPass = Double(batch * positions)
         let flopsPerToken = config.forwardFLOPsPerToken(positions: positions)
 
+        let arena = ActivationArena(config: config, maxBatch: batch, mode: .inference)   // reused, as in a long run
         func rate(_ filter: HookFilter) throws -> Double {
-            let options = HookedTransformer.RunOptions(batchSize: batch)
+            let options = HookedTransformer.RunOptions(batchSize: batch, arena: arena)
             _ = try model.runWithCache(tokens: tokens, games: batch, positions: positions, filter: filter, options: options)
             let (passes, elapsed) = try timed(seconds) {
                 _ = try model.runWithCache(tokens: tokens, games: batch, positions: positions, filter: filter, options: options)

@@ -105,6 +105,16 @@ public struct HookedTransformer {
         func add(out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) {
             parallel(rows) { r, n in Kernels.addForward(out: out + r * C, a: x + r * C, b: y + r * C, count: n * C) }
         }
+        /// q, k or v: one sgemm per head for small batches; for large ones the weight is first packed into
+        /// one [C, H·D] matrix (a copy of C·C floats, cheap beside the product) and multiplied at once.
+        func headLinear(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
+            if rows >= 256 {
+                Kernels.packHeads(arena.packedHeads, weight: weight, dModel: C, nHeads: H, dHead: D)
+                Kernels.linearForward(out: out, input: input, weight: arena.packedHeads, bias: bias, rows: rows, inDim: C, outDim: H * D)
+            } else {
+                Kernels.headLinearForward(out: out, input: input, weight: weight, bias: bias, rows: rows, dModel: C, nHeads: H, dHead: D)
+            }
+        }
         func hook(_ kind: HookPoint.Kind, _ layer: Int? = nil) throws {
             if let visit { try visit(arena.activation(HookPoint(kind, layer: layer))) }
         }
@@ -131,11 +141,11 @@ public struct HookedTransformer {
             // Attention: ln1 → q, k, v → causal scores → pattern → z → attn_out.
             try layerNorm(scale: a.ln1Scale, normalized: a.ln1Normalized, input: a.residPre, .ln1Scale, layer)
             affine(out: a.ln1Out, normalized: a.ln1Normalized, weight: p.ln1_w, bias: p.ln1_b)
-            Kernels.headLinearForward(out: a.q, input: a.ln1Out, weight: p.W_Q, bias: p.b_Q, rows: rows, dModel: C, nHeads: H, dHead: D)
+            headLinear(out: a.q, input: a.ln1Out, weight: p.W_Q, bias: p.b_Q)
             try hook(.q, layer)
-            Kernels.headLinearForward(out: a.k, input: a.ln1Out, weight: p.W_K, bias: p.b_K, rows: rows, dModel: C, nHeads: H, dHead: D)
+            headLinear(out: a.k, input: a.ln1Out, weight: p.W_K, bias: p.b_K)
             try hook(.k, layer)
-            Kernels.headLinearForward(out: a.v, input: a.ln1Out, weight: p.W_V, bias: p.b_V, rows: rows, dModel: C, nHeads: H, dHead: D)
+            headLinear(out: a.v, input: a.ln1Out, weight: p.W_V, bias: p.b_V)
             try hook(.v, layer)
             let game = T * H * D, heads = H * T * T   // floats per game of q/k/v/z and of scores/pattern
             parallel(B) { b, n in

@@ -131,6 +131,16 @@ public enum Kernels {
         }
     }
 
+    /// Copies a per-head weight `[H, C, D]` into one `[C, H·D]` matrix (`packed[c, h·D + j] = weight[h, c, j]`), so
+    /// that `headLinearForward` over many rows becomes a single `linearForward` (one large sgemm instead of `H`).
+    public static func packHeads(_ packed: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, dModel C: Int, nHeads H: Int, dHead D: Int) {
+        for h in 0..<H {
+            for c in 0..<C {
+                (packed + c * H * D + h * D).update(from: weight + (h * C + c) * D, count: D)
+            }
+        }
+    }
+
     /// Sets every row of `out` (`rows` rows of `dim` floats, `stride` apart) to `bias`, or zero.
     @inline(__always)
     static func fillRows(_ out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, rows: Int, dim: Int, stride: Int) {

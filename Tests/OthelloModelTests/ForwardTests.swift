@@ -43,6 +43,24 @@ final class ForwardTests: XCTestCase {
                        Array(UnsafeBufferPointer(start: training.layer(0).residPost, count: residual)))
     }
 
+    func testLargeBatchesGiveTheSameActivationsAsSmallOnes() throws {
+        // Large batches take other code paths (packed q/k/v weights); every game must come out the same.
+        let model = try HookedTransformer.load(from: Fixtures.url("tl_lnpre.pth"))
+        let tokens = try Fixtures.tokens()
+        let many = (0..<6).flatMap { _ in tokens }          // 12 games, 708 rows
+        let big = try model.runWithCache(tokens: many, games: 12, positions: 59, filter: HookFilter { $0.kind == .q || $0.kind == .v })
+        let small = try model.runWithCache(tokens: tokens, games: 2, positions: 59, filter: HookFilter { $0.kind == .q || $0.kind == .v },
+                                           options: .init(batchSize: 1))
+        for name in small.names {
+            for game in 0..<12 {
+                assertClose(big[name]!.slice(game), small[name]!.slice(game % 2), tolerance: 1e-5, "\(name) game \(game)")
+            }
+        }
+        for game in 0..<12 {
+            assertClose(big.logits!.slice(game), small.logits!.slice(game % 2), tolerance: 1e-5, "logits game \(game)")
+        }
+    }
+
     func testParameterLayoutNamesAndShapes() throws {
         let layout = ParameterLayout(config: .othelloGPT)
         XCTAssertEqual(layout["embed.W_E"]?.shape, [61, 512])
