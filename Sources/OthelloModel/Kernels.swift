@@ -186,7 +186,7 @@ public enum Kernels {
             }
             var sum: Float = 0
             for j in 0..<T {
-                let e = s[j] == -.infinity ? 0 : expf(s[j] - maximum)
+                let e = s[j] == -.infinity ? 0 : expFast(s[j] - maximum)
                 p[j] = e
                 sum += e
             }
@@ -248,6 +248,23 @@ public enum Kernels {
             let x = input[i]
             out[i] = 0.5 * x * (1 + erfFast(x * invSqrt2))
         }
+    }
+
+    /// `exp(x)` in single precision (Cephes' `expf`: range reduction to `2ⁿ · e^r`, |r| ≤ ln 2 / 2, and a degree-6
+    /// polynomial), branch-free so loops over it vectorise; relative error below 3e-7 for x in [-87, 88].
+    @inline(__always)
+    public static func expFast(_ value: Float) -> Float {
+        let x = min(max(value, -87.3), 88.7)
+        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
+        var p: Float = 1.987_569_15e-4
+        p = p * r + 1.398_199_95e-3
+        p = p * r + 8.333_451_9e-3
+        p = p * r + 4.166_579_59e-2
+        p = p * r + 1.666_666_55e-1
+        p = p * r + 5.000_000_12e-1
+        let e = p * r * r + r + 1
+        return e * Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
     }
 
     /// The error function in single precision as a branch-free rational approximation on [-4, 4]

@@ -14,6 +14,17 @@ final class ForwardTests: XCTestCase {
         XCTAssertLessThan(worst, 5e-7)
     }
 
+    func testExpFastMatchesExp() {
+        var worst: Double = 0
+        var x: Float = -87
+        while x <= 88 {
+            worst = max(worst, abs(Double(Kernels.expFast(x)) / exp(Double(x)) - 1))
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 3e-7)
+        XCTAssertEqual(Kernels.expFast(0), 1)
+    }
+
     func testBFloat16SafetensorsLogitsMatchTransformerLens() throws {
         let model = try HookedTransformer.load(from: Fixtures.url("tl_lnpre_bf16.safetensors"))
         XCTAssertEqual(model.config.nLayers, 2)
