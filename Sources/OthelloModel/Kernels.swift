@@ -184,12 +184,9 @@ public enum Kernels {
                 p.update(repeating: 0, count: T)
                 continue
             }
+            for j in 0..<T { p[j] = s[j] == -.infinity ? 0 : expFast(s[j] - maximum) }   // vectorises
             var sum: Float = 0
-            for j in 0..<T {
-                let e = s[j] == -.infinity ? 0 : expFast(s[j] - maximum)
-                p[j] = e
-                sum += e
-            }
+            for j in 0..<T { sum += p[j] }
             let inverse = 1 / sum
             for j in 0..<T { p[j] *= inverse }
         }
