@@ -87,14 +87,15 @@ public struct HookedTransformer {
         func parallel(_ count: Int, _ body: @escaping (Int, Int) -> Void) {
             Kernels.forEachRowChunk(rows: count, threads: threads, body)
         }
+        /// A layer norm's scale, its hook, the normalized stream, its hook.
         func layerNorm(scale: UnsafeMutablePointer<Float>, normalized: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
-                       _ kind: HookPoint.Kind, _ layer: Int?) throws {
+                       hooks: (scale: HookPoint.Kind, normalized: HookPoint.Kind), _ layer: Int?) throws {
             parallel(rows) { r, n in Kernels.layerNormScaleForward(scale: scale + r, input: input + r * C, rows: n, dim: C, eps: eps) }
-            try hook(kind, layer)
+            try hook(hooks.scale, layer)
             parallel(rows) { r, n in
                 Kernels.layerNormNormalizeForward(normalized: normalized + r * C, input: input + r * C, scale: scale + r, rows: n, dim: C)
             }
-            try hook(HookPoint.Kind(rawValue: kind.rawValue + 1)!, layer)
+            try hook(hooks.normalized, layer)
         }
         func affine(out: UnsafeMutablePointer<Float>, normalized: UnsafePointer<Float>, weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?) {
             guard let weight, let bias else { return }
@@ -124,22 +125,21 @@ public struct HookedTransformer {
                                  W_E: w.base + w.layout.W_E, W_pos: w.base + w.layout.W_pos, batch: B, positions: T, dModel: C)
         try hook(.embed)
         try hook(.posEmbed)
-        var residual = UnsafePointer(arena.embed)   // the stream entering the next block
-        var residualIsEmbedding = true
 
         for layer in 0..<stop {
             let a = arena.layer(layer)
             let p = w.block(layer)
-            if residualIsEmbedding {
+            // The block's input: the embeddings, or the previous block's output (in inference mode the same
+            // buffers, still holding it).
+            if layer == 0 {
                 add(out: a.residPre, arena.embed, arena.posEmbed)
-                residualIsEmbedding = false
-            } else if residual != UnsafePointer(a.residPre) {
-                a.residPre.update(from: residual, count: rows * C)
+            } else {
+                a.residPre.update(from: arena.layer(layer - 1).residPost, count: rows * C)
             }
             try hook(.residPre, layer)
 
             // Attention: ln1 → q, k, v → causal scores → pattern → z → attn_out.
-            try layerNorm(scale: a.ln1Scale, normalized: a.ln1Normalized, input: a.residPre, .ln1Scale, layer)
+            try layerNorm(scale: a.ln1Scale, normalized: a.ln1Normalized, input: a.residPre, hooks: (.ln1Scale, .ln1Normalized), layer)
             affine(out: a.ln1Out, normalized: a.ln1Normalized, weight: p.ln1_w, bias: p.ln1_b)
             headLinear(out: a.q, input: a.ln1Out, weight: p.W_Q, bias: p.b_Q)
             try hook(.q, layer)
@@ -175,7 +175,7 @@ public struct HookedTransformer {
             try hook(.residMid, layer)
 
             // MLP: ln2 → W_in → gelu → W_out.
-            try layerNorm(scale: a.ln2Scale, normalized: a.ln2Normalized, input: a.residMid, .ln2Scale, layer)
+            try layerNorm(scale: a.ln2Scale, normalized: a.ln2Normalized, input: a.residMid, hooks: (.ln2Scale, .ln2Normalized), layer)
             affine(out: a.ln2Out, normalized: a.ln2Normalized, weight: p.ln2_w, bias: p.ln2_b)
             Kernels.linearForward(out: a.mlpPre, input: a.ln2Out, weight: p.W_in, bias: p.b_in, rows: rows, inDim: C, outDim: M)
             try hook(.mlpPre, layer)
@@ -185,15 +185,12 @@ public struct HookedTransformer {
             try hook(.mlpOut, layer)
             add(out: a.residPost, a.residMid, a.mlpOut)
             try hook(.residPost, layer)
-            residual = UnsafePointer(a.residPost)
         }
 
         guard stop == config.nLayers, options.computeLogits else { return }
-        if residualIsEmbedding {   // a model without blocks
-            add(out: arena.lnFinalNormalized, arena.embed, arena.posEmbed)
-            residual = UnsafePointer(arena.lnFinalNormalized)
-        }
-        try layerNorm(scale: arena.lnFinalScale, normalized: arena.lnFinalNormalized, input: residual, .lnFinalScale, nil)
+        let residual = arena.layer(config.nLayers - 1).residPost
+        try layerNorm(scale: arena.lnFinalScale, normalized: arena.lnFinalNormalized, input: residual,
+                      hooks: (.lnFinalScale, .lnFinalNormalized), nil)
         affine(out: arena.lnFinalOut, normalized: arena.lnFinalNormalized,
                weight: w.layout.lnFinal_w.map { UnsafePointer(w.base + $0) }, bias: w.layout.lnFinal_b.map { UnsafePointer(w.base + $0) })
         try hook(.unembedIn)
