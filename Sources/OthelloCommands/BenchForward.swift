@@ -9,10 +9,10 @@ struct BenchForward: ParsableCommand {
         commandName: "forward",
         abstract: "Tokens per second of the forward pass with a cache, beside sgemm and TransformerLens.",
         discussion: """
-        Runs the full 8-layer Othello-GPT (d_model 512, random weights) on a batch of games, caching every
-        blocks.L.hook_resid_post, then caching every hook. Beside it, in the same run: the OpenBLAS sgemm
-        rate on the model's own matrix shapes, the GFLOP/s the forward achieves, and — when python3 with
-        torch and transformer_lens is importable — TransformerLens' run_with_cache on the same weights and
+        Runs the full 8-layer Othello-GPT (d_model 512, random weights) on a batch of games, caching every \
+        blocks.L.hook_resid_post, then caching every hook. Beside it, in the same run: the OpenBLAS sgemm \
+        rate on the model's own matrix shapes, the GFLOP/s the forward achieves, and — when python3 with \
+        torch and transformer_lens is importable — TransformerLens' run_with_cache on the same weights and \
         thread count (scripts/bench_transformer_lens.py). Build with `swift build -c release` first.
 
         Example: othello-gpt bench forward --batch 64 --threads 2

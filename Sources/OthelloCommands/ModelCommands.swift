@@ -108,9 +108,9 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Show the model's top predicted next moves at every position of a game.",
         discussion: """
-        Reads games from a .npy file (int8 [N, 60], squares 0…63, -1 after the end), feeds the first 59 moves of one
-        game to the model as tokens (TransformerLens Othello convention, padded with token 0) and prints, after each
-        move, the moves the model predicts next with their probabilities. Squares are labelled A0…H7 (row letter,
+        Reads games from a .npy file (int8 [N, 60], squares 0…63, -1 after the end), feeds the first 59 moves of one \
+        game to the model as tokens (TransformerLens Othello convention, padded with token 0) and prints, after each \
+        move, the moves the model predicts next with their probabilities. Squares are labelled A0…H7 (row letter, \
         0-based column).
 
         Example: othello-gpt run --model othello_gpt.pth --games Games/synthetic-10k.npy --game 3 --top 5
@@ -168,13 +168,13 @@ struct CacheCommand: ParsableCommand {
         commandName: "cache",
         abstract: "Run the model on games and write chosen activations as .npy files.",
         discussion: """
-        Writes one float32 .npy file per hook, named by its full TransformerLens name (blocks.6.hook_resid_post.npy),
-        shaped [games, positions, …] as TransformerLens caches it ([games, heads, query, key] for attention scores
+        Writes one float32 .npy file per hook, named by its full TransformerLens name (blocks.6.hook_resid_post.npy), \
+        shaped [games, positions, …] as TransformerLens caches it ([games, heads, query, key] for attention scores \
         and pattern), and logits.npy [games, 59, 61]. Files are streamed batch by batch and appear only when complete.
 
-        Hook names (per layer L): blocks.L.hook_resid_pre, ln1.hook_scale, ln1.hook_normalized, attn.hook_q, hook_k,
-        hook_v, hook_attn_scores, hook_pattern, hook_z, hook_result, hook_attn_out, hook_resid_mid, ln2.hook_scale,
-        ln2.hook_normalized, mlp.hook_pre, mlp.hook_post, hook_mlp_out, hook_resid_post; and hook_embed,
+        Hook names (per layer L): blocks.L.hook_resid_pre, ln1.hook_scale, ln1.hook_normalized, attn.hook_q, hook_k, \
+        hook_v, hook_attn_scores, hook_pattern, hook_z, hook_result, hook_attn_out, hook_resid_mid, ln2.hook_scale, \
+        ln2.hook_normalized, mlp.hook_pre, mlp.hook_post, hook_mlp_out, hook_resid_post; and hook_embed, \
         hook_pos_embed, ln_final.hook_scale, ln_final.hook_normalized. '*' matches any text.
 
         Example: othello-gpt cache --model m.pth --games Games/synthetic-10k.npy --hooks 'blocks.*.hook_resid_post' --out acts --limit 1000
