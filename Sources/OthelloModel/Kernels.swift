@@ -249,7 +249,7 @@ public enum Kernels {
 
     /// `exp(x)` in single precision (Cephes' `expf`: range reduction to `2ⁿ · e^r`, |r| ≤ ln 2 / 2, and a degree-6
     /// polynomial), branch-free so loops over it vectorise; relative error below 3e-7 for x in [-87, 88].
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func expFast(_ value: Float) -> Float {
         let x = min(max(value, -87.3), 88.7)
         let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
@@ -266,7 +266,7 @@ public enum Kernels {
 
     /// The error function in single precision as a branch-free rational approximation on [-4, 4]
     /// (the one of Eigen/XLA; outside, erf is ±1 in float). Vectorises, unlike `erff`.
-    @inline(__always)
+    @inlinable @inline(__always)
     public static func erfFast(_ value: Float) -> Float {
         let x = min(max(value, -4), 4)
         let x2 = x * x
