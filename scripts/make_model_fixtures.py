@@ -16,6 +16,7 @@ padded with token 0 after 40 moves). Files:
   tl_lnpre_bf16.safetensors      the same weights as bfloat16, written by the safetensors library
   tl_lnpre_f16_logits.safetensors, tl_lnpre_bf16_logits.safetensors   their reference logits
   mingpt.ckpt                    a minGPT (Li et al.) state dict: tok_emb, pos_emb, query/key/value/proj, mlp.0/2, ln_f, head
+                                  (ln_f.bias stored at a storage offset, head.weight as a transposed view)
   mingpt_processed.safetensors   TransformerLens' reference after convert_mingpt_weights + load_and_process_state_dict
                                   (fold_ln, center_writing_weights, center_unembed, fold_value_biases): logits and
                                   a few activations
@@ -93,8 +94,10 @@ def mingpt_state_dict(generator):
             sd[p + f"attn.{name}.weight"], sd[p + f"attn.{name}.bias"] = r(d, d, s=d ** -0.5), r(d, s=0.3)
         sd[p + "mlp.0.weight"], sd[p + "mlp.0.bias"] = r(m, d, s=d ** -0.5), r(m, s=0.3)
         sd[p + "mlp.2.weight"], sd[p + "mlp.2.bias"] = r(d, m, s=m ** -0.5), r(d, s=0.3)
-    sd["ln_f.weight"], sd["ln_f.bias"] = 1 + r(d, s=0.2), r(d, s=0.3)
-    sd["head.weight"] = r(D_VOCAB, d, s=d ** -0.5)
+    # Two views, as torch.save keeps them: ln_f.bias at a storage offset (the second half of a larger storage)
+    # and head.weight transposed (strides (1, d_vocab)).
+    sd["ln_f.weight"], sd["ln_f.bias"] = 1 + r(d, s=0.2), r(2 * d, s=0.3)[d:]
+    sd["head.weight"] = r(d, D_VOCAB, s=d ** -0.5).t()
     # minGPT registers the causal mask as a buffer; Li et al.'s checkpoints carry it.
     for l in range(N_LAYERS):
         sd[f"blocks.{l}.attn.mask"] = torch.tril(torch.ones(N_CTX, N_CTX)).view(1, 1, N_CTX, N_CTX)

@@ -5,6 +5,8 @@ import ArgumentParser
 let allSubcommands: [ParsableCommand.Type] = [
     PerftCommand.self,
     GamesCommand.self,
+    RunCommand.self,
+    CacheCommand.self,
     TrainCommand.self,
     BenchCommand.self,
 ]

@@ -108,9 +108,10 @@ public final class ActivationArena {
         let perLayer = LayerActivations.floatCount(config: config, batch: B, positions: T)
         let layerCount = mode == .training ? config.nLayers : 1
         let affine = config.hasLayerNormWeights ? rows * C : 0
-        storageCount = rows * (C * 3 + 1 + V) + affine + perLayer * layerCount
+        storageCount = rows * (C * 3 + 1 + V) + affine + perLayer * layerCount + C * C
+        // Left uninitialised: a forward pass writes every activation before reading it, and untouched pages
+        // of a large arena never cost anything.
         storage = .allocate(capacity: storageCount)
-        storage.initialize(repeating: 0, count: storageCount)
         tokens = .allocate(capacity: rows)
         tokens.initialize(repeating: 0, count: rows)
         var next = storage
@@ -119,6 +120,7 @@ public final class ActivationArena {
         lnFinalScale = take(rows); lnFinalNormalized = take(rows * C)
         lnFinalOut = config.hasLayerNormWeights ? take(rows * C) : lnFinalNormalized
         logits = take(rows * V)
+        packedHeads = take(C * C)
         layers = (0..<layerCount).map { _ in LayerActivations(base: take(perLayer), config: config, batch: B, positions: T) }
     }
 
@@ -142,6 +144,9 @@ public final class ActivationArena {
         resultStorage = buffer
         return buffer
     }
+
+    /// `[C, H·D]`: a per-head weight repacked as one matrix (`Kernels.packHeads`), for large batches.
+    let packedHeads: UnsafeMutablePointer<Float>
 
     /// Bytes held (without the optional `hook_result` buffer).
     public var byteCount: Int { storageCount * MemoryLayout<Float>.size }

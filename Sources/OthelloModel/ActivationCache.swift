@@ -68,8 +68,9 @@ public struct ActivationCache {
         self.games = games
         self.positions = positions
         self.points = points
-        tensors = points.map { Tensor(shape: $0.shape(batch: games, positions: positions, config: config)) }
-        self.logits = logits ? Tensor(shape: [games, positions, config.dVocab]) : nil
+        // Every element is written by the run before anyone reads it.
+        tensors = points.map { Tensor(uninitializedShape: $0.shape(batch: games, positions: positions, config: config)) }
+        self.logits = logits ? Tensor(uninitializedShape: [games, positions, config.dVocab]) : nil
         index = Dictionary(uniqueKeysWithValues: points.enumerated().map { ($1, $0) })
     }
 

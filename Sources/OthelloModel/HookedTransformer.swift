@@ -35,11 +35,15 @@ public struct HookedTransformer {
         public var computeResult: Bool
         /// Compute the final layer norm and the logits (ignored with `stopAtLayer`).
         public var computeLogits: Bool
+        /// Threads for the element-wise kernels and the attention products (OpenBLAS threads the large products).
+        public var threads: Int
 
-        public init(stopAtLayer: Int? = nil, computeResult: Bool = false, computeLogits: Bool = true) {
+        public init(stopAtLayer: Int? = nil, computeResult: Bool = false, computeLogits: Bool = true,
+                    threads: Int = Matmul.threads) {
             self.stopAtLayer = stopAtLayer
             self.computeResult = computeResult
             self.computeLogits = computeLogits
+            self.threads = threads
         }
     }
 
@@ -78,6 +82,40 @@ public struct HookedTransformer {
         let rows = B * T
         let eps = config.eps
         let w = parameters
+        let threads = options.threads
+        /// Runs `body(first, count)` over chunks of `count` rows in parallel.
+        func parallel(_ count: Int, _ body: @escaping (Int, Int) -> Void) {
+            Kernels.forEachRowChunk(rows: count, threads: threads, body)
+        }
+        /// A layer norm's scale, its hook, the normalized stream, its hook.
+        func layerNorm(scale: UnsafeMutablePointer<Float>, normalized: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>,
+                       hooks: (scale: HookPoint.Kind, normalized: HookPoint.Kind), _ layer: Int?) throws {
+            parallel(rows) { r, n in Kernels.layerNormScaleForward(scale: scale + r, input: input + r * C, rows: n, dim: C, eps: eps) }
+            try hook(hooks.scale, layer)
+            parallel(rows) { r, n in
+                Kernels.layerNormNormalizeForward(normalized: normalized + r * C, input: input + r * C, scale: scale + r, rows: n, dim: C)
+            }
+            try hook(hooks.normalized, layer)
+        }
+        func affine(out: UnsafeMutablePointer<Float>, normalized: UnsafePointer<Float>, weight: UnsafePointer<Float>?, bias: UnsafePointer<Float>?) {
+            guard let weight, let bias else { return }
+            parallel(rows) { r, n in
+                Kernels.layerNormAffineForward(out: out + r * C, normalized: normalized + r * C, weight: weight, bias: bias, rows: n, dim: C)
+            }
+        }
+        func add(out: UnsafeMutablePointer<Float>, _ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>) {
+            parallel(rows) { r, n in Kernels.addForward(out: out + r * C, a: x + r * C, b: y + r * C, count: n * C) }
+        }
+        /// q, k or v: one sgemm per head for small batches; for large ones the weight is first packed into
+        /// one [C, H·D] matrix (a copy of C·C floats, cheap beside the product) and multiplied at once.
+        func headLinear(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>, bias: UnsafePointer<Float>) {
+            if rows >= 256 {
+                Kernels.packHeads(arena.packedHeads, weight: weight, dModel: C, nHeads: H, dHead: D)
+                Kernels.linearForward(out: out, input: input, weight: arena.packedHeads, bias: bias, rows: rows, inDim: C, outDim: H * D)
+            } else {
+                Kernels.headLinearForward(out: out, input: input, weight: weight, bias: bias, rows: rows, dModel: C, nHeads: H, dHead: D)
+            }
+        }
         func hook(_ kind: HookPoint.Kind, _ layer: Int? = nil) throws {
             if let visit { try visit(arena.activation(HookPoint(kind, layer: layer))) }
         }
@@ -87,83 +125,74 @@ public struct HookedTransformer {
                                  W_E: w.base + w.layout.W_E, W_pos: w.base + w.layout.W_pos, batch: B, positions: T, dModel: C)
         try hook(.embed)
         try hook(.posEmbed)
-        var residual = UnsafePointer(arena.embed)   // the stream entering the next block
-        var residualIsEmbedding = true
 
         for layer in 0..<stop {
             let a = arena.layer(layer)
             let p = w.block(layer)
-            if residualIsEmbedding {
-                Kernels.addForward(out: a.residPre, a: arena.embed, b: arena.posEmbed, count: rows * C)
-                residualIsEmbedding = false
-            } else if residual != UnsafePointer(a.residPre) {
-                a.residPre.update(from: residual, count: rows * C)
+            // The block's input: the embeddings, or the previous block's output (in inference mode the same
+            // buffers, still holding it).
+            if layer == 0 {
+                add(out: a.residPre, arena.embed, arena.posEmbed)
+            } else {
+                a.residPre.update(from: arena.layer(layer - 1).residPost, count: rows * C)
             }
             try hook(.residPre, layer)
 
             // Attention: ln1 → q, k, v → causal scores → pattern → z → attn_out.
-            Kernels.layerNormScaleForward(scale: a.ln1Scale, input: a.residPre, rows: rows, dim: C, eps: eps)
-            try hook(.ln1Scale, layer)
-            Kernels.layerNormNormalizeForward(normalized: a.ln1Normalized, input: a.residPre, scale: a.ln1Scale, rows: rows, dim: C)
-            try hook(.ln1Normalized, layer)
-            if let weight = p.ln1_w, let bias = p.ln1_b {
-                Kernels.layerNormAffineForward(out: a.ln1Out, normalized: a.ln1Normalized, weight: weight, bias: bias, rows: rows, dim: C)
-            }
-            Kernels.headLinearForward(out: a.q, input: a.ln1Out, weight: p.W_Q, bias: p.b_Q, rows: rows, dModel: C, nHeads: H, dHead: D)
+            try layerNorm(scale: a.ln1Scale, normalized: a.ln1Normalized, input: a.residPre, hooks: (.ln1Scale, .ln1Normalized), layer)
+            affine(out: a.ln1Out, normalized: a.ln1Normalized, weight: p.ln1_w, bias: p.ln1_b)
+            headLinear(out: a.q, input: a.ln1Out, weight: p.W_Q, bias: p.b_Q)
             try hook(.q, layer)
-            Kernels.headLinearForward(out: a.k, input: a.ln1Out, weight: p.W_K, bias: p.b_K, rows: rows, dModel: C, nHeads: H, dHead: D)
+            headLinear(out: a.k, input: a.ln1Out, weight: p.W_K, bias: p.b_K)
             try hook(.k, layer)
-            Kernels.headLinearForward(out: a.v, input: a.ln1Out, weight: p.W_V, bias: p.b_V, rows: rows, dModel: C, nHeads: H, dHead: D)
+            headLinear(out: a.v, input: a.ln1Out, weight: p.W_V, bias: p.b_V)
             try hook(.v, layer)
-            Kernels.attentionScoresForward(scores: a.attnScores, q: a.q, k: a.k, batch: B, positions: T, nHeads: H, dHead: D)
+            let game = T * H * D, heads = H * T * T   // floats per game of q/k/v/z and of scores/pattern
+            parallel(B) { b, n in
+                Kernels.attentionScoresForward(scores: a.attnScores + b * heads, q: a.q + b * game, k: a.k + b * game,
+                                               batch: n, positions: T, nHeads: H, dHead: D)
+            }
             try hook(.attnScores, layer)
-            Kernels.softmaxForward(pattern: a.pattern, scores: a.attnScores, rows: B * H * T, dim: T)
+            parallel(B * H * T) { r, n in Kernels.softmaxForward(pattern: a.pattern + r * T, scores: a.attnScores + r * T, rows: n, dim: T) }
             try hook(.pattern, layer)
-            Kernels.attentionValuesForward(z: a.z, pattern: a.pattern, v: a.v, batch: B, positions: T, nHeads: H, dHead: D)
+            parallel(B) { b, n in
+                Kernels.attentionValuesForward(z: a.z + b * game, pattern: a.pattern + b * heads, v: a.v + b * game,
+                                               batch: n, positions: T, nHeads: H, dHead: D)
+            }
             try hook(.z, layer)
             if options.computeResult {
                 Kernels.attentionResultForward(result: arena.result, z: a.z, W_O: p.W_O, rows: rows, dModel: C, nHeads: H, dHead: D)
                 try hook(.result, layer)
-                Kernels.sumHeadsForward(out: a.attnOut, result: arena.result, bias: p.b_O, rows: rows, dModel: C, nHeads: H)
+                let result = arena.result
+                parallel(rows) { r, n in
+                    Kernels.sumHeadsForward(out: a.attnOut + r * C, result: result + r * H * C, bias: p.b_O, rows: n, dModel: C, nHeads: H)
+                }
             } else {
                 Kernels.linearForward(out: a.attnOut, input: a.z, weight: p.W_O, bias: p.b_O, rows: rows, inDim: H * D, outDim: C)
             }
             try hook(.attnOut, layer)
-            Kernels.addForward(out: a.residMid, a: a.residPre, b: a.attnOut, count: rows * C)
+            add(out: a.residMid, a.residPre, a.attnOut)
             try hook(.residMid, layer)
 
             // MLP: ln2 → W_in → gelu → W_out.
-            Kernels.layerNormScaleForward(scale: a.ln2Scale, input: a.residMid, rows: rows, dim: C, eps: eps)
-            try hook(.ln2Scale, layer)
-            Kernels.layerNormNormalizeForward(normalized: a.ln2Normalized, input: a.residMid, scale: a.ln2Scale, rows: rows, dim: C)
-            try hook(.ln2Normalized, layer)
-            if let weight = p.ln2_w, let bias = p.ln2_b {
-                Kernels.layerNormAffineForward(out: a.ln2Out, normalized: a.ln2Normalized, weight: weight, bias: bias, rows: rows, dim: C)
-            }
+            try layerNorm(scale: a.ln2Scale, normalized: a.ln2Normalized, input: a.residMid, hooks: (.ln2Scale, .ln2Normalized), layer)
+            affine(out: a.ln2Out, normalized: a.ln2Normalized, weight: p.ln2_w, bias: p.ln2_b)
             Kernels.linearForward(out: a.mlpPre, input: a.ln2Out, weight: p.W_in, bias: p.b_in, rows: rows, inDim: C, outDim: M)
             try hook(.mlpPre, layer)
-            Kernels.geluForward(out: a.mlpPost, input: a.mlpPre, count: rows * M)
+            parallel(rows) { r, n in Kernels.geluForward(out: a.mlpPost + r * M, input: a.mlpPre + r * M, count: n * M) }
             try hook(.mlpPost, layer)
             Kernels.linearForward(out: a.mlpOut, input: a.mlpPost, weight: p.W_out, bias: p.b_out, rows: rows, inDim: M, outDim: C)
             try hook(.mlpOut, layer)
-            Kernels.addForward(out: a.residPost, a: a.residMid, b: a.mlpOut, count: rows * C)
+            add(out: a.residPost, a.residMid, a.mlpOut)
             try hook(.residPost, layer)
-            residual = UnsafePointer(a.residPost)
         }
 
         guard stop == config.nLayers, options.computeLogits else { return }
-        if residualIsEmbedding {   // a model without blocks
-            Kernels.addForward(out: arena.lnFinalNormalized, a: arena.embed, b: arena.posEmbed, count: rows * C)
-            residual = UnsafePointer(arena.lnFinalNormalized)
-        }
-        Kernels.layerNormScaleForward(scale: arena.lnFinalScale, input: residual, rows: rows, dim: C, eps: eps)
-        try hook(.lnFinalScale)
-        Kernels.layerNormNormalizeForward(normalized: arena.lnFinalNormalized, input: residual, scale: arena.lnFinalScale, rows: rows, dim: C)
-        try hook(.lnFinalNormalized)
-        if let weight = w.layout.lnFinal_w, let bias = w.layout.lnFinal_b {
-            Kernels.layerNormAffineForward(out: arena.lnFinalOut, normalized: arena.lnFinalNormalized,
-                                           weight: w.base + weight, bias: w.base + bias, rows: rows, dim: C)
-        }
+        let residual = arena.layer(config.nLayers - 1).residPost
+        try layerNorm(scale: arena.lnFinalScale, normalized: arena.lnFinalNormalized, input: residual,
+                      hooks: (.lnFinalScale, .lnFinalNormalized), nil)
+        affine(out: arena.lnFinalOut, normalized: arena.lnFinalNormalized,
+               weight: w.layout.lnFinal_w.map { UnsafePointer(w.base + $0) }, bias: w.layout.lnFinal_b.map { UnsafePointer(w.base + $0) })
         try hook(.unembedIn)
         Kernels.linearForward(out: arena.logits, input: arena.lnFinalOut, weight: w.base + w.layout.W_U,
                               bias: w.base + w.layout.b_U, rows: rows, inDim: C, outDim: V)

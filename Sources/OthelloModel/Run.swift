@@ -12,12 +12,16 @@ extension HookedTransformer {
         public var computeLogits: Bool
         /// Label of a progress bar on standard error (drawn only on a terminal); nil for none.
         public var progressLabel: String?
+        /// An arena to reuse across runs (it must hold `batchSize` games of the run's positions); nil makes one.
+        public var arena: ActivationArena?
 
-        public init(batchSize: Int = 64, stopAtLayer: Int? = nil, computeLogits: Bool = true, progressLabel: String? = nil) {
+        public init(batchSize: Int = 64, stopAtLayer: Int? = nil, computeLogits: Bool = true, progressLabel: String? = nil,
+                    arena: ActivationArena? = nil) {
             self.batchSize = batchSize
             self.stopAtLayer = stopAtLayer
             self.computeLogits = computeLogits
             self.progressLabel = progressLabel
+            self.arena = arena
         }
     }
 
@@ -55,7 +59,12 @@ extension HookedTransformer {
         let logits = options.computeLogits && stop == config.nLayers
         var cache = ActivationCache(points: cached, games: games, positions: positions, config: config, logits: logits)
         let batchSize = max(1, min(options.batchSize, games))
-        let arena = ActivationArena(config: config, maxBatch: batchSize, maxPositions: positions, mode: .inference)
+        let arena = try options.arena.map { arena -> ActivationArena in
+            guard arena.config == config, arena.maxBatch >= batchSize, arena.maxPositions >= positions else {
+                throw WorkbenchError("run: the given arena holds \(arena.maxBatch) × \(arena.maxPositions), the run needs \(batchSize) × \(positions)")
+            }
+            return arena
+        } ?? ActivationArena(config: config, maxBatch: batchSize, maxPositions: positions, mode: .inference)
         let progress = options.progressLabel.map { ProgressBar(total: games, label: $0) }
         let forwardOptions = ForwardOptions(stopAtLayer: stop, computeResult: computeResult, computeLogits: logits)
 

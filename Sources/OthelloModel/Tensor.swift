@@ -28,6 +28,13 @@ public struct Tensor: Equatable {
         self.values = [Float](repeating: value, count: shape.reduce(1, *))
     }
 
+    /// A tensor whose values are left for the caller to write (every one of them) before reading.
+    init(uninitializedShape shape: [Int]) {
+        self.shape = shape
+        let count = shape.reduce(1, *)
+        self.values = [Float](unsafeUninitializedCapacity: count) { _, initialized in initialized = count }
+    }
+
     /// A tensor copied from `count` floats at `pointer`.
     public init(shape: [Int], copying pointer: UnsafePointer<Float>) {
         self.shape = shape
@@ -146,6 +153,34 @@ public enum Matmul {
                     transposeA ? CblasTrans : CblasNoTrans,
                     transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+    }
+
+    /// Makes OpenBLAS use the matrix kernels of this CPU.
+    ///
+    /// OpenBLAS picks its kernels from the CPU model when it loads; inside some virtual machines it does not
+    /// recognise the processor and falls back to its generic `Prescott` kernels, 4–5× slower. When that happened
+    /// and the CPU has AVX-512 or AVX2, this re-runs the current program with `OPENBLAS_CORETYPE` set
+    /// (`SkylakeX` or `Haswell`) — OpenBLAS reads it only at load time. Does nothing when the variable is
+    /// already set. Call it first thing in a command that multiplies large matrices.
+    public static func selectCPUKernels() {
+        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              let symbol = dlsym(dlopen(nil, RTLD_NOW), "openblas_get_corename") else { return }
+        typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
+        guard let name = unsafeBitCast(symbol, to: CoreName.self)().map({ String(cString: $0) }), name == "Prescott",
+              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+        let flags = Set(flagsLine.split(separator: " ").map(String.init))
+        let core: String
+        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) {
+            core = "SkylakeX"
+        } else if flags.isSuperset(of: ["avx2", "fma"]) {
+            core = "Haswell"
+        } else {
+            return
+        }
+        setenv("OPENBLAS_CORETYPE", core, 1)
+        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", arguments)   // returns only on failure: then carry on with the generic kernels
     }
 
     /// Sets the number of OpenBLAS threads (for benchmarks and `--threads`).

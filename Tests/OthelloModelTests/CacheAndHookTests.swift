@@ -88,7 +88,7 @@ final class CacheAndHookTests: XCTestCase {
         let source = try model.runWithCache(tokens: swapped, games: 2, positions: 59, filter: try .names([point.name]))
         let patched = try model.runWithHooks(tokens: tokens, games: 2, positions: 59,
                                              hooks: [try Hook.patch(point, from: source)], options: .init(batchSize: 1))
-        assertClose(patched, try model.logits(tokens: swapped, games: 2, positions: 59), tolerance: 1e-6, "patched run")
+        assertClose(patched, try model.logits(tokens: swapped, games: 2, positions: 59), tolerance: 1e-5, "patched run")
     }
 
     func testPatternHookSeesEveryHeadOfAQueryPosition() throws {

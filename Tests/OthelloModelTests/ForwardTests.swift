@@ -14,6 +14,17 @@ final class ForwardTests: XCTestCase {
         XCTAssertLessThan(worst, 5e-7)
     }
 
+    func testExpFastMatchesExp() {
+        var worst: Double = 0
+        var x: Float = -87
+        while x <= 88 {
+            worst = max(worst, abs(Double(Kernels.expFast(x)) / exp(Double(x)) - 1))
+            x += 0.0137
+        }
+        XCTAssertLessThan(worst, 3e-7)
+        XCTAssertEqual(Kernels.expFast(0), 1)
+    }
+
     func testBFloat16SafetensorsLogitsMatchTransformerLens() throws {
         let model = try HookedTransformer.load(from: Fixtures.url("tl_lnpre_bf16.safetensors"))
         XCTAssertEqual(model.config.nLayers, 2)
@@ -41,6 +52,24 @@ final class ForwardTests: XCTestCase {
         let residual = 4 * 59 * 32
         XCTAssertEqual(Array(UnsafeBufferPointer(start: training.layer(1).residPre, count: residual)),
                        Array(UnsafeBufferPointer(start: training.layer(0).residPost, count: residual)))
+    }
+
+    func testLargeBatchesGiveTheSameActivationsAsSmallOnes() throws {
+        // Large batches take other code paths (packed q/k/v weights); every game must come out the same.
+        let model = try HookedTransformer.load(from: Fixtures.url("tl_lnpre.pth"))
+        let tokens = try Fixtures.tokens()
+        let many = (0..<6).flatMap { _ in tokens }          // 12 games, 708 rows
+        let big = try model.runWithCache(tokens: many, games: 12, positions: 59, filter: HookFilter { $0.kind == .q || $0.kind == .v })
+        let small = try model.runWithCache(tokens: tokens, games: 2, positions: 59, filter: HookFilter { $0.kind == .q || $0.kind == .v },
+                                           options: .init(batchSize: 1))
+        for name in small.names {
+            for game in 0..<12 {
+                assertClose(big[name]!.slice(game), small[name]!.slice(game % 2), tolerance: 1e-5, "\(name) game \(game)")
+            }
+        }
+        for game in 0..<12 {
+            assertClose(big.logits!.slice(game), small.logits!.slice(game % 2), tolerance: 1e-5, "logits game \(game)")
+        }
     }
 
     func testParameterLayoutNamesAndShapes() throws {

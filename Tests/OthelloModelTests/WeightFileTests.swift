@@ -99,3 +99,17 @@ final class WeightFileTests: XCTestCase {
         XCTAssertThrowsError(try SafetensorsFile(data: Data([1, 2, 3]), path: "tiny.safetensors"))
     }
 }
+
+extension WeightFileTests {
+    func testUnknownSafetensorsDtypeIsNamed() throws {
+        let header = #"{"embed.W_E":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}}"#
+        var data = Data()
+        var length = UInt64(header.utf8.count).littleEndian
+        data.append(Data(bytes: &length, count: 8))
+        data.append(Data(header.utf8))
+        data.append(Data(count: 16))
+        XCTAssertThrowsError(try SafetensorsFile(data: data, path: "ints.safetensors")) { error in
+            XCTAssertTrue("\(error)".contains("embed.W_E") && "\(error)".contains("I64"), "\(error)")
+        }
+    }
+}
