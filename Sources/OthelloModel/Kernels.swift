@@ -249,10 +249,13 @@ public enum Kernels {
 
     /// `exp(x)` in single precision (Cephes' `expf`: range reduction to `2ⁿ · e^r`, |r| ≤ ln 2 / 2, and a degree-6
     /// polynomial), branch-free so loops over it vectorise; relative error below 3e-7 for x in [-87, 88].
+    /// NaN gives NaN (no float-to-integer conversion, which would trap on NaN).
     @inlinable @inline(__always)
     public static func expFast(_ value: Float) -> Float {
         let x = min(max(value, -87.3), 88.7)
-        let n = (x * 1.442_695_04).rounded(.toNearestOrEven)
+        // Adding 1.5·2²³ rounds x·log2(e) to the nearest integer n (ties to even), held in the low bits.
+        let shifted = x * 1.442_695_04 + 12_582_912
+        let n = shifted - 12_582_912
         let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
         var p: Float = 1.987_569_15e-4
         p = p * r + 1.398_199_95e-3
@@ -261,7 +264,7 @@ public enum Kernels {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         let e = p * r * r + r + 1
-        return e * Float(bitPattern: UInt32(bitPattern: Int32(n) + 127) << 23)
+        return e * Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
     }
 
     /// The error function in single precision as a branch-free rational approximation on [-4, 4]
