@@ -135,37 +135,16 @@ func layerNormPreBackward(
 }
 
 /// Backward of the exact GELU, `gelu(x) = x Φ(x)` (PyTorch `F.gelu`, TransformerLens `act_fn="gelu"`):
-/// `dinp = dout · (Φ(x) + x φ(x))`. Φ uses the forward's `Kernels.erfFast`, φ `fastExp`, so the loop vectorises.
+/// `dinp = dout · (Φ(x) + x φ(x))`. Φ uses the forward's `Kernels.erfFast`, φ `Kernels.expFast`, so the loop vectorises.
 func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
     let inverseSqrt2: Float = 0.707_106_781_186_547_5
     let inverseSqrt2Pi: Float = 0.398_942_280_401_432_7
     for i in 0..<count {
         let x = inp[i]
         let cdf = 0.5 * (1 + Kernels.erfFast(x * inverseSqrt2))
-        let pdf = inverseSqrt2Pi * fastExp(-0.5 * x * x)
+        let pdf = inverseSqrt2Pi * Kernels.expFast(-0.5 * x * x)
         dinp[i] = dout[i] * (cdf + x * pdf)
     }
-}
-
-/// `exp(x)` in single precision, branch-free so that loops over it vectorise (Cephes' `expf`: x = n ln 2 + r,
-/// a polynomial for e^r, 2^n built in the exponent bits); within 3e-7 relative of `exp` for x in [-87, 88],
-/// and NaN for NaN (no integer conversion that could trap).
-@inline(__always)
-func fastExp(_ value: Float) -> Float {
-    let x = min(max(value, -87.3), 88.3)
-    // Adding 1.5·2²³ rounds x·log2(e) to an integer n held in the low bits of `shifted`.
-    let shifted = x * 1.442_695_040_888_963_4 + 12_582_912
-    let n = shifted - 12_582_912
-    let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-    var p: Float = 1.987_569_150_0e-4
-    p = p * r + 1.398_199_950_7e-3
-    p = p * r + 8.333_451_907_3e-3
-    p = p * r + 4.166_579_589_4e-2
-    p = p * r + 1.666_666_545_9e-1
-    p = p * r + 5.000_000_120_1e-1
-    p = p * r * r + r + 1
-    let twoToN = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
-    return p * twoToN
 }
 
 /// Backward of causal multi-head attention for one game, given the forward's `q`, `k`, `v`
