@@ -33,8 +33,12 @@ public struct BoardGrid: Figure {
     }
 
     public func render() throws -> Bitmap {
-        try BoardPanels(boards: boards, columns: columns, figureTitle: title, panelTitles: true, scale: scale,
-                        showsColorBar: showsColorBar, cellSize: cellSize, markLabels: markLabels).render()
+        try panels.render()
+    }
+
+    var panels: BoardPanels {
+        BoardPanels(boards: boards, columns: columns, figureTitle: title, panelTitles: true, scale: scale,
+                    showsColorBar: showsColorBar, cellSize: cellSize, markLabels: markLabels)
     }
 }
 
@@ -50,7 +54,35 @@ struct BoardPanels {
     let cellSize: Int
     let markLabels: [BoardMark.Style: String]
 
-    func render() throws -> Bitmap {
+    /// Where everything goes, in pixels.
+    struct Layout {
+        let width: Int
+        let height: Int
+        let drawing: BoardDrawing
+        let scale: ResolvedColorScale
+        /// Top-left corner of each panel (title band, labels and board).
+        let panelOrigins: [(x: Int, y: Int)]
+        let panelTitleHeight: Int
+        let gridWidth: Int
+        let colorBar: ColorBar?
+        let colorBarOrigin: (x: Int, y: Int)
+        let legend: Legend
+        let legendOrigin: (x: Int, y: Int)
+
+        /// The top-left grid line of board `index`.
+        func boardOrigin(_ index: Int) -> (left: Int, top: Int) {
+            let origin = panelOrigins[index]
+            return (origin.x + drawing.rowLabelWidth, origin.y + panelTitleHeight + drawing.columnLabelHeight)
+        }
+
+        /// The centre of `square` on board `index`.
+        func center(board index: Int, square: Int) -> Point {
+            let origin = boardOrigin(index)
+            return drawing.cellRect(square, left: origin.left, top: origin.top).center
+        }
+    }
+
+    func layout() throws -> Layout {
         let name = panelTitles ? "board grid" : "board heatmap"
         guard !boards.isEmpty else { throw WorkbenchError("\(name): no boards to draw; pass at least one BoardHeatmap") }
         guard columns >= 1 else { throw WorkbenchError("\(name): columns must be at least 1, got \(columns)") }
@@ -65,7 +97,6 @@ struct BoardPanels {
         let resolved = try scale.resolved(for: finite)
         let hasValues = boards.contains { $0.values?.contains { $0 != nil } ?? false }
         let drawing = try BoardDrawing(cell: cellSize)
-        let titles = panelTitles ? boards.map(\.title) : boards.map { _ in nil }
         let panel = try drawing.panelSize(titles: titles)
 
         let margin = Chrome.margin
@@ -75,12 +106,12 @@ struct BoardPanels {
         let gridWidth = usedColumns * panel.width + (usedColumns - 1) * gapX
         let gridHeight = rows * panel.height + (rows - 1) * gapY
         let top = margin + (try Chrome.titleHeight(figureTitle))
+        let origins = boards.indices.map { index in
+            (x: margin + (index % columns) * (panel.width + gapX), y: top + (index / columns) * (panel.height + gapY))
+        }
 
         let boardTop = panel.height - drawing.boardSide
-        var colorBar: ColorBar?
-        if showsColorBar && hasValues {
-            colorBar = try ColorBar(scale: resolved, height: gridHeight - boardTop)
-        }
+        let colorBar = showsColorBar && hasValues ? try ColorBar(scale: resolved, height: gridHeight - boardTop) : nil
         let colorBarArea = colorBar.map { 24 + $0.width } ?? 0
 
         var entries: [Legend.Entry] = []
@@ -92,24 +123,36 @@ struct BoardPanels {
         let legend = try Legend(entries, maxWidth: max(gridWidth + colorBarArea, 320))
 
         let titleWidth = try figureTitle.map { try TextLayout.measure($0, style: Chrome.titleStyle).width } ?? 0
-        let width = margin + max(gridWidth + colorBarArea, titleWidth, legend.width) + margin
-        let height = top + gridHeight + (legend.isEmpty ? 0 : 14 + legend.height) + margin
-        var canvas = try Canvas(width: width, height: height)
+        return Layout(
+            width: margin + max(gridWidth + colorBarArea, titleWidth, legend.width) + margin,
+            height: top + gridHeight + (legend.isEmpty ? 0 : 14 + legend.height) + margin,
+            drawing: drawing, scale: resolved, panelOrigins: origins, panelTitleHeight: panel.titleHeight,
+            gridWidth: gridWidth, colorBar: colorBar, colorBarOrigin: (margin + gridWidth + 24, top + boardTop),
+            legend: legend, legendOrigin: (margin + drawing.rowLabelWidth, top + gridHeight + 14)
+        )
+    }
 
+    /// Panel titles: each board's own in a grid, none for a single board (its title is the figure's).
+    private var titles: [String?] { panelTitles ? boards.map(\.title) : boards.map { _ in nil } }
+
+    func render() throws -> Bitmap {
+        let layout = try layout()
+        var canvas = try Canvas(width: layout.width, height: layout.height)
         if let figureTitle, !figureTitle.isEmpty {
-            let boardSpan = (margin + drawing.rowLabelWidth)...(margin + gridWidth)
-            try Chrome.drawTitle(figureTitle, on: &canvas, centeredOver: boardSpan, top: margin)
+            let margin = Chrome.margin
+            try Chrome.drawTitle(figureTitle, on: &canvas, centeredOver: (margin + layout.drawing.rowLabelWidth)...(margin + layout.gridWidth), top: margin)
         }
+        let titles = self.titles
         for (index, board) in boards.enumerated() {
-            let x = margin + (index % columns) * (panel.width + gapX)
-            let y = top + (index / columns) * (panel.height + gapY)
-            try drawing.draw(board, title: titles[index], scale: resolved, on: &canvas, x: x, y: y, titleHeight: panel.titleHeight)
+            let origin = layout.panelOrigins[index]
+            try layout.drawing.draw(board, title: titles[index], scale: layout.scale, on: &canvas,
+                                    x: origin.x, y: origin.y, titleHeight: layout.panelTitleHeight)
         }
-        if let colorBar {
-            try colorBar.draw(on: &canvas, x: margin + gridWidth + 24, y: top + boardTop)
+        if let colorBar = layout.colorBar {
+            try colorBar.draw(on: &canvas, x: layout.colorBarOrigin.x, y: layout.colorBarOrigin.y)
         }
-        if !legend.isEmpty {
-            try legend.draw(on: &canvas, x: margin + drawing.rowLabelWidth, y: top + gridHeight + 14)
+        if !layout.legend.isEmpty {
+            try layout.legend.draw(on: &canvas, x: layout.legendOrigin.x, y: layout.legendOrigin.y)
         }
         return canvas.bitmap
     }

@@ -54,8 +54,13 @@ public struct BoardHeatmap: Figure {
     }
 
     public func render() throws -> Bitmap {
-        try BoardPanels(boards: [self], columns: 1, figureTitle: title, panelTitles: false, scale: scale,
-                        showsColorBar: showsColorBar, cellSize: cellSize, markLabels: markLabels).render()
+        try panels.render()
+    }
+
+    /// This board as a one-panel grid whose title is the figure title.
+    var panels: BoardPanels {
+        BoardPanels(boards: [self], columns: 1, figureTitle: title, panelTitles: false, scale: scale,
+                    showsColorBar: showsColorBar, cellSize: cellSize, markLabels: markLabels)
     }
 
     /// Checks sizes and squares; `name` says which board in messages.

@@ -44,7 +44,34 @@ public struct MatrixHeatmap: Figure {
         self.emptyColor = emptyColor
     }
 
-    public func render() throws -> Bitmap {
+    /// Where everything goes, in pixels.
+    struct Layout {
+        let width: Int
+        let height: Int
+        let rows: Int
+        let columns: Int
+        let cell: Int
+        /// Top-left corner of cell (0, 0).
+        let left: Int
+        let top: Int
+        let scale: ResolvedColorScale
+        let rowNames: [String]
+        let columnNames: [String]
+        let rowStride: Int
+        let columnStride: Int
+        /// Column labels written upward (they are wider than a cell).
+        let upright: Bool
+        let columnLabelHeight: Int
+        let colorBar: ColorBar
+        let legend: Legend
+        let legendTop: Int
+
+        func cellRect(row: Int, column: Int) -> PixelRect {
+            PixelRect(x: left + column * cell, y: top + row * cell, width: cell, height: cell)
+        }
+    }
+
+    func layout() throws -> Layout {
         let rows = values.count
         let columns = values.first?.count ?? 0
         try validate(rows: rows, columns: columns)
@@ -58,8 +85,7 @@ public struct MatrixHeatmap: Figure {
         let capHeight = try TextLayout.measure("0", style: tickStyle).capHeight
         let rowStride = max(1, (capHeight + 5 + cell - 1) / cell)
         let rowLabelWidth = try rowNames.map { try TextLayout.measure($0, style: tickStyle).width }.max() ?? 0
-        let columnWidths = try columnNames.map { try TextLayout.measure($0, style: tickStyle).width }
-        let widestColumn = columnWidths.max() ?? 0
+        let widestColumn = try columnNames.map { try TextLayout.measure($0, style: tickStyle).width }.max() ?? 0
         let upright = widestColumn + 6 > cell
         let columnStride = upright ? max(1, (capHeight + 5 + cell - 1) / cell) : 1
         let columnLabelHeight = upright ? widestColumn : try TextLayout.measure("0", style: tickStyle).height
@@ -74,19 +100,30 @@ public struct MatrixHeatmap: Figure {
         let hasNoData = values.contains { $0.contains { $0.map { !$0.isFinite } ?? false } }
         let legend = try Legend(hasNoData ? [.init(swatch: .noData, label: "no data")] : [], maxWidth: nil)
         let titleWidth = try title.map { try TextLayout.measure($0, style: Chrome.titleStyle).width } ?? 0
-        let width = max(left + matrixWidth + 24 + colorBar.width + margin, titleWidth + 2 * margin)
         let legendTop = top + max(matrixHeight + belowMatrix, colorBar.height) + 12
-        let height = (legend.isEmpty ? legendTop - 12 : legendTop + legend.height) + margin
-        var canvas = try Canvas(width: width, height: height)
+        return Layout(
+            width: max(left + matrixWidth + 24 + colorBar.width + margin, titleWidth + 2 * margin),
+            height: (legend.isEmpty ? legendTop - 12 : legendTop + legend.height) + margin,
+            rows: rows, columns: columns, cell: cell, left: left, top: top, scale: resolved,
+            rowNames: rowNames, columnNames: columnNames, rowStride: rowStride, columnStride: columnStride,
+            upright: upright, columnLabelHeight: columnLabelHeight, colorBar: colorBar, legend: legend, legendTop: legendTop
+        )
+    }
+
+    public func render() throws -> Bitmap {
+        let layout = try layout()
+        let (cell, left, top) = (layout.cell, layout.left, layout.top)
+        let matrixWidth = layout.columns * cell, matrixHeight = layout.rows * cell
+        var canvas = try Canvas(width: layout.width, height: layout.height)
 
         // Cells.
         let textSize = min(13, max(7, Int(Double(cell) * 0.3)))
         for (row, rowValues) in values.enumerated() {
             for (column, value) in rowValues.enumerated() {
-                let rect = PixelRect(x: left + column * cell, y: top + row * cell, width: cell, height: cell)
+                let rect = layout.cellRect(row: row, column: column)
                 var background = emptyColor
                 if let value {
-                    if let color = resolved.color(for: value) {
+                    if let color = layout.scale.color(for: value) {
                         background = color
                         canvas.fill(rect, with: color)
                     } else {
@@ -96,7 +133,7 @@ public struct MatrixHeatmap: Figure {
                 } else {
                     canvas.fill(rect, with: emptyColor)
                 }
-                if cell >= 14, let text = cellText.text(at: row * columns + column, value: value) {
+                if cell >= 14, let text = cellText.text(at: row * layout.columns + column, value: value) {
                     let (fittedText, style) = try fitted(text, style: TextStyle(size: textSize, color: background.contrastingText), width: cell - 3)
                     try canvas.drawText(fittedText, at: rect.center, style: style, align: .center, vertical: .middle)
                 }
@@ -105,36 +142,36 @@ public struct MatrixHeatmap: Figure {
         canvas.stroke(PixelRect(x: left - 1, y: top - 1, width: matrixWidth + 2, height: matrixHeight + 2), with: RGB(hex: 0x707070))
 
         // Tick labels.
-        for row in stride(from: 0, to: rows, by: rowStride) {
+        let tickStyle = Chrome.tickStyle
+        for row in stride(from: 0, to: layout.rows, by: layout.rowStride) {
             let y = Double(top + row * cell) + Double(cell) / 2
             canvas.fill(PixelRect(x: left - 5, y: Int(y), width: 4, height: 1), with: .ink)
-            try canvas.drawText(rowNames[row], at: Point(Double(left - 8), y), style: tickStyle, align: .right, vertical: .middle)
+            try canvas.drawText(layout.rowNames[row], at: Point(Double(left - 8), y), style: tickStyle, align: .right, vertical: .middle)
         }
-        for column in stride(from: 0, to: columns, by: columnStride) {
+        for column in stride(from: 0, to: layout.columns, by: layout.columnStride) {
             let x = Double(left + column * cell) + Double(cell) / 2
+            let anchor = Point(x, Double(top + matrixHeight + 8))
             canvas.fill(PixelRect(x: Int(x), y: top + matrixHeight + 1, width: 1, height: 4), with: .ink)
-            if upright {
-                try canvas.drawText(columnNames[column], at: Point(x, Double(top + matrixHeight + 8)), style: tickStyle,
-                                    align: .right, vertical: .middle, rotation: .counterclockwise)
+            if layout.upright {
+                try canvas.drawText(layout.columnNames[column], at: anchor, style: tickStyle, align: .right, vertical: .middle, rotation: .counterclockwise)
             } else {
-                try canvas.drawText(columnNames[column], at: Point(x, Double(top + matrixHeight + 8)), style: tickStyle,
-                                    align: .center, vertical: .top)
+                try canvas.drawText(layout.columnNames[column], at: anchor, style: tickStyle, align: .center, vertical: .top)
             }
         }
         if let xLabel, !xLabel.isEmpty {
-            try canvas.drawText(xLabel, at: Point(Double(left) + Double(matrixWidth) / 2, Double(top + matrixHeight + 8 + columnLabelHeight + 8)),
+            try canvas.drawText(xLabel, at: Point(Double(left) + Double(matrixWidth) / 2, Double(top + matrixHeight + 8 + layout.columnLabelHeight + 8)),
                                 style: Chrome.axisLabelStyle, align: .center, vertical: .top)
         }
         if let yLabel, !yLabel.isEmpty {
-            try canvas.drawText(yLabel, at: Point(Double(margin), Double(top) + Double(matrixHeight) / 2),
+            try canvas.drawText(yLabel, at: Point(Double(Chrome.margin), Double(top) + Double(matrixHeight) / 2),
                                 style: Chrome.axisLabelStyle, align: .center, vertical: .top, rotation: .counterclockwise)
         }
         if let title, !title.isEmpty {
-            try Chrome.drawTitle(title, on: &canvas, centeredOver: left...(left + matrixWidth), top: margin)
+            try Chrome.drawTitle(title, on: &canvas, centeredOver: left...(left + matrixWidth), top: Chrome.margin)
         }
-        try colorBar.draw(on: &canvas, x: left + matrixWidth + 24, y: top)
-        if !legend.isEmpty {
-            try legend.draw(on: &canvas, x: left, y: legendTop)
+        try layout.colorBar.draw(on: &canvas, x: left + matrixWidth + 24, y: top)
+        if !layout.legend.isEmpty {
+            try layout.legend.draw(on: &canvas, x: left, y: layout.legendTop)
         }
         return canvas.bitmap
     }
