@@ -44,7 +44,7 @@ struct BoardDrawing {
         let side = boardSide
 
         if let title, !title.isEmpty {
-            let (text, style) = try fitted(title, style: titleStyle, width: side + rowLabelWidth)
+            let (text, style) = try Chrome.fitted(title, style: titleStyle, width: side + rowLabelWidth)
             try canvas.drawText(text, at: Point(Double(left) + Double(side) / 2, Double(y)), style: style, align: .center, vertical: .top)
         }
         for column in 0..<8 {
@@ -106,7 +106,7 @@ struct BoardDrawing {
             guard let text = board.cellText.text(at: square, value: board.value(square)) else { continue }
             let rect = cellRect(square, left: left, top: top)
             let style = TextStyle(size: cellTextSize, color: under[square].contrastingText)
-            let (fittedText, fittedStyle) = try fitted(text, style: style, width: rect.width - 3)
+            let (fittedText, fittedStyle) = try Chrome.fitted(text, style: style, width: rect.width - 3)
             try canvas.drawText(fittedText, at: rect.center, style: fittedStyle, align: .center, vertical: .middle)
         }
     }
@@ -129,15 +129,4 @@ struct BoardDrawing {
             canvas.fillDisc(center: rect.center, radius: max(2, Double(min(rect.width, 52)) * 0.1), color: .black, opacity: 0.4)
         }
     }
-}
-
-/// `text` in `style`, shrunk (down to 7 px) and then cut with "…" until it fits `width` pixels.
-func fitted(_ text: String, style: TextStyle, width: Int) throws -> (String, TextStyle) {
-    var style = style
-    while style.size > 7, try TextLayout.measure(text, style: style).width > width { style.size -= 1 }
-    var text = text
-    while text.count > 1, try TextLayout.measure(text, style: style).width > width {
-        text = String(text.dropLast(text.hasSuffix("…") ? 2 : 1)) + "…"
-    }
-    return (text, style)
 }

@@ -88,8 +88,6 @@ struct BoardPanels {
         guard columns >= 1 else { throw WorkbenchError("\(name): columns must be at least 1, got \(columns)") }
         guard (8...400).contains(cellSize) else { throw WorkbenchError("\(name): cell size \(cellSize) px is out of range 8...400") }
         for (index, board) in boards.enumerated() {
-            var board = board
-            board.cellSize = cellSize
             try board.validate(name: panelTitles ? "board grid, board \(index)" : name)
         }
 

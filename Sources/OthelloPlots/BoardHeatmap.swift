@@ -77,9 +77,6 @@ public struct BoardHeatmap: Figure {
         if case .custom(let texts) = cellText, texts.count != 64 {
             throw WorkbenchError("\(name): expected 64 cell texts, got \(texts.count)")
         }
-        if !(8...400).contains(cellSize) {
-            throw WorkbenchError("\(name): cell size \(cellSize) px is out of range 8...400")
-        }
     }
 
     /// The value of `square` (nil if none).

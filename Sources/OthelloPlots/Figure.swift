@@ -69,4 +69,15 @@ enum Chrome {
         guard let title, !title.isEmpty else { return 0 }
         return try TextLayout.measure(title, style: style).height + 10
     }
+
+    /// `text` in `style`, shrunk (down to 7 px) and then cut with "…" until it fits `width` pixels.
+    static func fitted(_ text: String, style: TextStyle, width: Int) throws -> (String, TextStyle) {
+        var style = style
+        while style.size > 7, try TextLayout.measure(text, style: style).width > width { style.size -= 1 }
+        var text = text
+        while text.count > 1, try TextLayout.measure(text, style: style).width > width {
+            text = String(text.dropLast(text.hasSuffix("…") ? 2 : 1)) + "…"
+        }
+        return (text, style)
+    }
 }

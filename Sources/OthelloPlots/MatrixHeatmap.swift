@@ -134,7 +134,7 @@ public struct MatrixHeatmap: Figure {
                     canvas.fill(rect, with: emptyColor)
                 }
                 if cell >= 14, let text = cellText.text(at: row * layout.columns + column, value: value) {
-                    let (fittedText, style) = try fitted(text, style: TextStyle(size: textSize, color: background.contrastingText), width: cell - 3)
+                    let (fittedText, style) = try Chrome.fitted(text, style: TextStyle(size: textSize, color: background.contrastingText), width: cell - 3)
                     try canvas.drawText(fittedText, at: rect.center, style: style, align: .center, vertical: .middle)
                 }
             }
