@@ -32,7 +32,7 @@ public struct LineSeries: Sendable {
 
 /// Lines on numeric axes with nice ticks, light grid lines, axis labels, a title and a legend
 /// (right of the plot): probe accuracy by layer, loss curves, metrics over training.
-/// NaN and infinite points leave a gap in their line.
+/// NaN and infinite points leave a gap in their line; a point with no neighbour gets a dot.
 ///
 ///     let plot = LinePlot(series: [LineSeries("linear", x: layers, y: linear, markers: true),
 ///                                  LineSeries("nonlinear", x: layers, y: mlp, markers: true)],
@@ -136,10 +136,10 @@ public struct LinePlot: Figure {
                 x.isFinite && y.isFinite ? Point(px(x), py(y)) : Point(.nan, .nan)
             }
             canvas.drawPolyline(points, color: color(of: index), width: 2.5, dash: s.dashed ? [7, 4] : nil, clip: area)
-            if s.markers {
-                for point in points where point.x.isFinite && area.insetBy(-1).contains(point) {
-                    canvas.fillDisc(center: point, radius: 3.5, color: color(of: index))
-                }
+            // Markers where asked for, and always on isolated points (no line to show them).
+            for (i, point) in points.enumerated() where point.x.isFinite && area.insetBy(-1).contains(point) {
+                let isolated = (i == 0 || !points[i - 1].x.isFinite) && (i == points.count - 1 || !points[i + 1].x.isFinite)
+                if s.markers || isolated { canvas.fillDisc(center: point, radius: 3.5, color: color(of: index)) }
             }
         }
         canvas.fill(PixelRect(x: area.x - 1, y: area.y, width: 1, height: plotHeight + 1), with: .ink)

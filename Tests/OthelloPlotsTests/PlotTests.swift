@@ -2,9 +2,12 @@ import XCTest
 @testable import OthelloPlots
 
 final class PlotTests: XCTestCase {
-    private func count(_ color: RGB, in image: Bitmap, tolerance: Int = 10) -> Int {
+    /// Pixels within `tolerance` of `color` in columns below `maxX`.
+    private func count(_ color: RGB, in image: Bitmap, tolerance: Int = 10, maxX: Int? = nil) -> Int {
         var n = 0
-        for y in 0..<image.height { for x in 0..<image.width where distance(image.color(x: x, y: y), color) <= tolerance { n += 1 } }
+        for y in 0..<image.height {
+            for x in 0..<min(maxX ?? image.width, image.width) where distance(image.color(x: x, y: y), color) <= tolerance { n += 1 }
+        }
         return n
     }
 
@@ -27,7 +30,9 @@ final class PlotTests: XCTestCase {
         gappy[100] = .nan
         gappy[200] = .infinity
         XCTAssertNoThrow(try LinePlot(series: [LineSeries("loss", y: gappy)], logY: true).render())
-        XCTAssertNoThrow(try LinePlot(series: [LineSeries("one point", y: [1])]).render())
+        // A lone point has no line to show it, so it gets a dot.
+        let lone = try LinePlot(series: [LineSeries("one point", y: [1])]).render()
+        XCTAssertGreaterThan(count(RGB.categorical[0], in: lone, tolerance: 40, maxX: 560), 30)   // left of the legend
     }
 
     func testLinePlotBadInput() {
