@@ -13,9 +13,9 @@ struct TrainCommand: ParsableCommand {
         `othello-gpt train --out M.safetensors` trains the workbench's shipped configuration (8 layers,
         d_model 128, 4 heads, d_mlp 512) on fresh uniformly random legal games, evaluating the legal-move
         top-1 accuracy on held-out games as it goes. `othello-gpt train export CKPT --out FILE` writes a
-        checkpoint's weights alone.
+        checkpoint's weights alone; `othello-gpt train figure LOG --out PNG` draws the training curves.
         """,
-        subcommands: [TrainRunCommand.self, TrainExportCommand.self],
+        subcommands: [TrainRunCommand.self, TrainExportCommand.self, TrainFigureCommand.self],
         defaultSubcommand: TrainRunCommand.self
     )
 }

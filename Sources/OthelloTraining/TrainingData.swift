@@ -81,6 +81,13 @@ public struct EvaluationSet: Sendable {
         legalMoves = legal
         predictions = legal.reduce(0) { $0 + ($1 != 0 ? 1 : 0) }
     }
+
+    /// The mean cross-entropy (nats) of predicting each next move uniformly among the legal moves:
+    /// the lowest loss a model can reach on uniformly random games (Li et al.'s synthetic data).
+    public var uniformLegalMoveLoss: Double {
+        let total = legalMoves.reduce(0.0) { $1 == 0 ? $0 : $0 + log(Double($1.nonzeroBitCount)) }
+        return predictions > 0 ? total / Double(predictions) : 0
+    }
 }
 
 /// Where the training games come from, and the held-out games the run is evaluated on.

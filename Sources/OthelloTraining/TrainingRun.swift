@@ -99,7 +99,7 @@ public final class TrainingRun {
     /// and the last checkpoint on disk is kept.
     public func run(outputs: Outputs, progress: ProgressBar? = nil, shouldStop: () -> Bool = { false },
                     report: (LogEntry) -> Void = { _ in }) throws -> Ending {
-        let log = try outputs.log.map { try LogFile(url: $0, keepingStepsThrough: step) }
+        let log = try outputs.log.map { try TrainingLog(url: $0, keepingStepsThrough: step) }
         let batch = options.batchSize
         var lastCheckpoint = Date()
         var checkpointStep: Int? = nil
@@ -152,7 +152,10 @@ public final class TrainingRun {
 }
 
 /// The JSON-lines training log, one `TrainingRun.LogEntry` per line, appended as the run goes.
-struct LogFile {
+///
+///     let entries = try TrainingLog.read(URL(fileURLWithPath: "run.jsonl"))
+///     entries.last?.legalTop1
+public struct TrainingLog {
     let url: URL
 
     /// Opens `url` for appending; lines of steps after `step` (written by an interrupted session after
@@ -187,7 +190,7 @@ struct LogFile {
     }
 
     /// The entries of a log file; throws naming the line that is not a log entry.
-    static func read(_ url: URL) throws -> [TrainingRun.LogEntry] {
+    public static func read(_ url: URL) throws -> [TrainingRun.LogEntry] {
         let text: String
         do { text = try String(contentsOf: url, encoding: .utf8) } catch {
             throw WorkbenchError("\(url.path): cannot read the training log (\(error.localizedDescription))")

@@ -41,7 +41,7 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertGreaterThan(initialLoss, 4)   // about ln 61 = 4.11 at initialisation
         let out = outputs("memorise", evaluateEvery: 25)
         XCTAssertEqual(try run.run(outputs: out), .finished)
-        let losses = try LogFile.read(out.log!).map(\.loss)
+        let losses = try TrainingLog.read(out.log!).map(\.loss)
         XCTAssertEqual(losses.count, 6)
         XCTAssertLessThan(losses[5], 0.5, "losses \(losses)")
         XCTAssertLessThan(try run.trainer.computeGradients(run.data.batch(step: 0, size: 8)), 0.5)
@@ -60,7 +60,7 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertGreaterThan(initialLoss, 4)   // about ln 61 = 4.11 at initialisation
         let out = outputs("learn", evaluateEvery: 40)
         XCTAssertEqual(try run.run(outputs: out), .finished)
-        let lines = try LogFile.read(out.log!)
+        let lines = try TrainingLog.read(out.log!)
         XCTAssertEqual(lines.map(\.step), [40, 80, 120])
         // Uniform guessing over 61 tokens is ln 61 = 4.11 nats; random-legal-move play needs ≈ 2 nats at best.
         XCTAssertLessThan(lines[2].loss, initialLoss - 0.25, "losses \(lines.map(\.loss))")
@@ -83,7 +83,7 @@ final class TrainingRunTests: XCTestCase {
 
         XCTAssertEqual(Array(resumed.trainer.parameters.buffer), Array(straight.trainer.parameters.buffer))
         XCTAssertEqual(resumed.trainer.optimizer.secondMoment, straight.trainer.optimizer.secondMoment)
-        let straightLog = try LogFile.read(outputs("straight").log!), resumedLog = try LogFile.read(out.log!)
+        let straightLog = try TrainingLog.read(outputs("straight").log!), resumedLog = try TrainingLog.read(out.log!)
         XCTAssertEqual(resumedLog.map(\.step), straightLog.map(\.step))
         XCTAssertEqual(resumedLog.map(\.loss), straightLog.map(\.loss))
         XCTAssertEqual(resumedLog.map(\.legalTop1), straightLog.map(\.legalTop1))
@@ -93,9 +93,9 @@ final class TrainingRunTests: XCTestCase {
         let out = outputs("log")
         let run = try TrainingRun(options: tinyOptions(), threads: 1)
         XCTAssertEqual(try run.run(outputs: out), .finished)
-        XCTAssertEqual(try LogFile.read(out.log!).map(\.step), [2, 4, 6, 8])
-        _ = try LogFile(url: out.log!, keepingStepsThrough: 5)
-        XCTAssertEqual(try LogFile.read(out.log!).map(\.step), [2, 4])
+        XCTAssertEqual(try TrainingLog.read(out.log!).map(\.step), [2, 4, 6, 8])
+        _ = try TrainingLog(url: out.log!, keepingStepsThrough: 5)
+        XCTAssertEqual(try TrainingLog.read(out.log!).map(\.step), [2, 4])
     }
 
     func testTrainingOnAGamesFileHoldsGamesOut() throws {
