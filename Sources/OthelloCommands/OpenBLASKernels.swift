@@ -10,9 +10,12 @@ import Foundation
 /// It does nothing when the variable is already set (so `OPENBLAS_CORETYPE=Prescott` keeps the
 /// generic kernels), on other systems, or when OpenBLAS chose well.
 enum OpenBLASKernels {
+    /// Off in tests, which run commands inside the test process.
+    static var reexecutes = true
+
     static func ensureTunedKernels() {
         #if os(Linux)
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, currentCore == "Prescott",
+        guard reexecutes, ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil, currentCore == "Prescott",
               let core = bestCore() else { return }
         setenv("OPENBLAS_CORETYPE", core, 1)
         fflush(stdout)

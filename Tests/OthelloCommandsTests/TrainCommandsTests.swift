@@ -1,0 +1,69 @@
+import Foundation
+@testable import OthelloCommands
+import OthelloModel
+import OthelloPlots
+import OthelloTraining
+import WorkbenchSupport
+import XCTest
+
+/// `othello-gpt train` (run, resume, export, figure) end to end on a tiny model.
+final class TrainCommandsTests: XCTestCase {
+    var folder: URL!
+
+    override func setUpWithError() throws {
+        OpenBLASKernels.reexecutes = false
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("train-commands-\(getpid())-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    func run(_ arguments: [String]) throws {
+        var command = try OthelloGPTCommand.parseAsRoot(arguments)
+        try command.run()
+    }
+
+    let tiny = ["--layers", "1", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--batch", "8", "--eval-games", "8", "--threads", "2"]
+
+    func testTrainExportFigureAndResume() throws {
+        try run(["train"] + tiny + ["--games", "48", "--eval-every", "2", "--out", path("m.safetensors"), "--log", path("m.jsonl")])
+        // The weights load as a model; the checkpoint sits next to them.
+        let model = try HookedTransformer.load(from: URL(fileURLWithPath: path("m.safetensors")))
+        XCTAssertEqual(model.config.dModel, 16)
+        let checkpoint = try Checkpoint.read(from: URL(fileURLWithPath: path("m.ckpt.safetensors")))
+        XCTAssertEqual(checkpoint.step, 6)
+        XCTAssertEqual(try TrainingLog.read(URL(fileURLWithPath: path("m.jsonl"))).map(\.step), [2, 4, 6])
+
+        try run(["train", "export", path("m.ckpt.safetensors"), "--out", path("w.safetensors")])
+        let exported = try HookedTransformer.load(from: URL(fileURLWithPath: path("w.safetensors")))
+        XCTAssertEqual(Array(exported.parameters.buffer), Array(model.parameters.buffer))
+
+        try run(["train", "figure", path("m.jsonl"), "--out", path("curves.png")])
+        let image = try PNG.read(from: URL(fileURLWithPath: path("curves.png")))
+        XCTAssertGreaterThan(image.width, image.height)
+
+        // Resuming a finished run does nothing more; contradicting its settings is an error naming the flag.
+        try run(["train", "--resume", path("m.ckpt.safetensors"), "--out", path("m.safetensors")])
+        XCTAssertThrowsError(try run(["train", "--resume", path("m.ckpt.safetensors"), "--d-model", "32", "--out", path("x.safetensors")])) { error in
+            XCTAssertTrue("\(error)".contains("--d-model 32 (the checkpoint has 16)"), "\(error)")
+        }
+    }
+
+    func testBadInputIsAClearError() throws {
+        XCTAssertThrowsError(try run(["train", "--d-model", "30", "--heads", "4", "--out", path("a.safetensors")])) { error in
+            XCTAssertTrue("\(error)".contains("not divisible by n_heads"), "\(error)")
+        }
+        try Data("garbage".utf8).write(to: URL(fileURLWithPath: path("bad.safetensors")))
+        XCTAssertThrowsError(try run(["train", "--resume", path("bad.safetensors"), "--out", path("a.safetensors")])) { error in
+            XCTAssertTrue("\(error)".contains(path("bad.safetensors")), "\(error)")
+        }
+        XCTAssertThrowsError(try run(["train"] + tiny + ["--games", "16", "--from-file", path("absent.npy"), "--out", path("a.safetensors")])) { error in
+            XCTAssertTrue("\(error)".contains("absent.npy"), "\(error)")
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("a.safetensors")))
+    }
+}
