@@ -44,11 +44,11 @@ struct BenchTrain: ParsableCommand {
     }
 
     func run() throws {
-        OpenBLASKernels.ensureTunedKernels()
+        Matmul.selectCPUKernels()
         guard threads >= 1, steps >= 1, batch >= 1 else { throw WorkbenchError("bench train: --threads, --steps and --batch must be at least 1") }
         let config = try ModelConfig(nLayers: layers, dModel: dModel, nHeads: heads, dMLP: dMLP)
         let result = try TrainingBenchmark.measure(config: config, batchSize: batch, threads: threads, steps: steps, gamesPerShard: gamesPerShard)
-        var report = Report(workbench: result, openBLASCore: OpenBLASKernels.currentCore ?? "unknown")
+        var report = Report(workbench: result, openBLASCore: Self.openBLASCore)
         switch pytorchGamesPerSecond() {
         case .success(let rate):
             report.pytorchGamesPerSecond = rate
@@ -75,6 +75,14 @@ struct BenchTrain: ParsableCommand {
         if report.openBLASCore == "Prescott" {
             print("  note: OpenBLAS runs its generic Prescott (SSE3) kernels; if this CPU has AVX2 or AVX-512, OPENBLAS_CORETYPE=Haswell or SkylakeX is several times faster")
         }
+    }
+
+    /// The kernels OpenBLAS chose (`openblas_get_corename`).
+    static var openBLASCore: String {
+        typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "openblas_get_corename"),
+              let name = unsafeBitCast(symbol, to: CoreName.self)() else { return "unknown" }
+        return String(cString: name)
     }
 
     /// Runs the PyTorch script with the same shape and threads; its games/s, or why not.

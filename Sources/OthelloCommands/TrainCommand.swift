@@ -85,7 +85,7 @@ struct TrainRunCommand: ParsableCommand {
     }
 
     func run() throws {
-        OpenBLASKernels.ensureTunedKernels()
+        Matmul.selectCPUKernels()
         let outURL = URL(fileURLWithPath: out)
         let checkpointURL = URL(fileURLWithPath: checkpoint ?? Self.checkpointPath(forModel: out))
         let trainingRun: TrainingRun

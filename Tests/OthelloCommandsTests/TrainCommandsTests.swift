@@ -11,7 +11,6 @@ final class TrainCommandsTests: XCTestCase {
     var folder: URL!
 
     override func setUpWithError() throws {
-        OpenBLASKernels.reexecutes = false
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("train-commands-\(getpid())-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
