@@ -1,16 +1,21 @@
 #!/usr/bin/env python3
 """The PyTorch reference for `othello-gpt bench train`: the same training step in TransformerLens.
 
-Trains a HookedTransformer with the Othello-GPT architecture (LNPre, exact GELU, 61 tokens, 59
-positions) on random move sequences with the workbench's recipe (next-move cross-entropy, global-norm
-clipping at 1, AdamW) for a few steps on the CPU and prints one JSON line (median seconds per step):
+A HookedTransformer with the Othello-GPT architecture (LNPre, exact GELU, 61 tokens, 59 positions)
+trains on a fixed batch of random move sequences with the workbench's recipe (next-move cross-entropy
+ignoring padding, global-norm clipping at 1, AdamW) on the CPU with --threads threads.
+
+After one warm-up step it prints "ready"; then, for every line read from standard input, it runs one
+step and prints its seconds, so the caller can alternate its own steps with these ones (both then see
+the same load from other programs). Standalone, `--steps N` runs N steps and prints one JSON line:
     {"games_per_second": ..., "seconds_per_step": ..., "threads": ..., "torch": "..."}
 
-    python3 scripts/bench_train_torch.py --layers 8 --d-model 128 --heads 4 --d-mlp 512 --batch 128 --threads 2
+    python3 scripts/bench_train_torch.py --layers 8 --d-model 128 --heads 4 --d-mlp 512 --batch 128 --threads 2 --steps 6
 """
 import argparse
 import json
 import statistics
+import sys
 import time
 
 import torch
@@ -25,7 +30,7 @@ def main() -> None:
     parser.add_argument("--d-mlp", type=int, default=512)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--steps", type=int, default=6, help="timed steps (after one warm-up step); the median counts")
+    parser.add_argument("--steps", type=int, default=0, help="run this many timed steps and print JSON (0: serve steps on stdin)")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -34,26 +39,28 @@ def main() -> None:
                                   d_head=args.d_model // args.heads, d_mlp=args.d_mlp, d_vocab=61, d_vocab_out=61,
                                   n_ctx=59, act_fn="gelu", normalization_type="LNPre", seed=0, device="cpu")
     model = HookedTransformer(cfg)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3, betas=(0.9, 0.99), weight_decay=0.01)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4, betas=(0.9, 0.99), weight_decay=0.01)
     tokens = torch.randint(1, 61, (args.batch, 60))
 
-    def step() -> None:
+    def step() -> float:
+        start = time.perf_counter()
         optimizer.zero_grad(set_to_none=True)
         logits = model(tokens[:, :-1], return_type="logits")
         loss = torch.nn.functional.cross_entropy(logits.reshape(-1, 61), tokens[:, 1:].reshape(-1), ignore_index=0)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
+        return time.perf_counter() - start
 
     step()
-    times = []
-    for _ in range(args.steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    seconds = statistics.median(times)
-    print(json.dumps({"games_per_second": args.batch / seconds, "seconds_per_step": seconds,
-                      "threads": args.threads, "torch": torch.__version__}))
+    if args.steps > 0:
+        seconds = statistics.median(step() for _ in range(args.steps))
+        print(json.dumps({"games_per_second": args.batch / seconds, "seconds_per_step": seconds,
+                          "threads": args.threads, "torch": torch.__version__}))
+        return
+    print("ready", flush=True)
+    for _ in sys.stdin:
+        print(step(), flush=True)
 
 
 if __name__ == "__main__":

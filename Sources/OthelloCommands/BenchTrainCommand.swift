@@ -5,75 +5,112 @@ import OthelloTraining
 import WorkbenchSupport
 
 /// `othello-gpt bench train`: training throughput of the shipped configuration, beside the sgemm rate
-/// on the same shapes and the same training loop in PyTorch, measured in the same run.
+/// on the same shapes and the same training loop in PyTorch, measured alternately in the same run.
 struct BenchTrain: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Training games/s and GFLOP/s against sgemm on the same shapes and against PyTorch.",
         discussion: """
         Times full training steps (forward, backward, clipping, AdamW) of the shipped configuration
-        (8 layers, d_model 128, 4 heads, d_mlp 512, batch 128) on random games, and, in the same run:
-        every sgemm call of one step replayed alone (the ceiling: the same FLOPs with nothing else), and
-        the same training step in PyTorch/TransformerLens (scripts/bench_train_torch.py) with the same
-        number of threads, when python3 can import torch. Figures are medians over --steps steps.
-        Build in release first:
+        (8 layers, d_model 128, 4 heads, d_mlp 512, batch 128) on random games, and, alternating with
+        them step by step so that all see the same load from other programs: every sgemm call of one
+        step replayed alone (the same FLOPs with nothing else: the ceiling), and the same training step
+        in PyTorch/TransformerLens (scripts/bench_train_torch.py) with the same number of threads, when
+        python3 can import torch. Figures are medians over --steps rounds; GFLOP/s count the matrix
+        products of a step (2·m·n·k per sgemm). Build in release first:
           swift build -c release && .build/release/othello-gpt bench train
         """
     )
 
     @Option(help: "Threads (default: all cores).") var threads: Int = Parallel.coreCount
-    @Option(help: "Timed steps (after one warm-up step).") var steps: Int = 6
+    @Option(help: "Timed rounds (after one warm-up step each).") var steps: Int = 8
     @Option(help: "Transformer blocks.") var layers: Int = 8
     @Option(name: .customLong("d-model"), help: "Residual stream width.") var dModel: Int = 128
     @Option(help: "Attention heads.") var heads: Int = 4
     @Option(name: .customLong("d-mlp"), help: "MLP hidden width.") var dMLP: Int = 512
     @Option(help: "Games per step.") var batch: Int = 128
     @Option(name: .customLong("games-per-shard"), help: "Games per shard of the batch (the trainer's unit of parallel work).") var gamesPerShard: Int = 16
-    @Option(help: "The PyTorch reference script (default: scripts/bench_train_torch.py of this package).") var torchScript: String?
+    @Option(name: .customLong("torch-script"), help: "The PyTorch reference script (default: scripts/bench_train_torch.py of this package).") var torchScript: String?
+    @Flag(name: .customLong("no-torch"), help: "Skip the PyTorch reference.") var noTorch = false
     @Flag(help: "Print the figures as JSON.") var json = false
 
+    struct Figure: Codable {
+        var gamesPerSecond: Double
+        var gflops: Double
+        var secondsPerStep: Double
+    }
+
     struct Report: Codable {
-        var workbench: TrainingBenchmark.Result
+        var threads: Int
+        var batchSize: Int
+        var flopsPerStep: Double
         /// The OpenBLAS kernels in use (`openblas_get_corename`).
         var openBLASCore: String
-        var pytorchGamesPerSecond: Double?
-        var pytorchGFLOPs: Double?
+        var workbench: Figure
+        var sgemmAlone: Figure
+        var pytorch: Figure?
         /// workbench games/s ÷ PyTorch games/s.
-        var ratio: Double?
+        var ratioToPyTorch: Double?
         var pytorchNote: String?
     }
 
     func run() throws {
         Matmul.selectCPUKernels()
-        guard threads >= 1, steps >= 1, batch >= 1 else { throw WorkbenchError("bench train: --threads, --steps and --batch must be at least 1") }
+        guard threads >= 1, steps >= 1, batch >= 1, gamesPerShard >= 1 else {
+            throw WorkbenchError("bench train: --threads, --steps, --batch and --games-per-shard must be at least 1")
+        }
         let config = try ModelConfig(nLayers: layers, dModel: dModel, nHeads: heads, dMLP: dMLP)
-        let result = try TrainingBenchmark.measure(config: config, batchSize: batch, threads: threads, steps: steps, gamesPerShard: gamesPerShard)
-        var report = Report(workbench: result, openBLASCore: Self.openBLASCore)
-        switch pytorchGamesPerSecond() {
-        case .success(let rate):
-            report.pytorchGamesPerSecond = rate
-            report.pytorchGFLOPs = rate / Double(batch) * result.flopsPerStep / 1e9
-            report.ratio = result.gamesPerSecond / rate
+        var pytorch: Result<PyTorchSteps, WorkbenchError> = noTorch ? .failure(WorkbenchError("skipped (--no-torch)")) : startPyTorch()
+        let bench = try TrainingBenchmark(config: config, batchSize: batch, threads: threads, gamesPerShard: gamesPerShard)
+        var stepTimes: [Double] = [], gemmTimes: [Double] = [], torchTimes: [Double] = []
+        for _ in 0..<steps {
+            stepTimes.append(try bench.timeStep())
+            gemmTimes.append(bench.timeMatrixProducts())
+            if case .success(let torch) = pytorch {
+                do { torchTimes.append(try torch.step()) } catch let error as WorkbenchError { pytorch = .failure(error) }
+            }
+        }
+        if case .success(let torch) = pytorch { torch.stop() }
+        func figure(_ times: [Double]) -> Figure {
+            let seconds = times.sorted()[times.count / 2]
+            return Figure(gamesPerSecond: Double(batch) / seconds, gflops: bench.flopsPerStep / seconds / 1e9, secondsPerStep: seconds)
+        }
+        var report = Report(threads: threads, batchSize: batch, flopsPerStep: bench.flopsPerStep, openBLASCore: Self.openBLASCore,
+                            workbench: figure(stepTimes), sgemmAlone: figure(gemmTimes))
+        switch pytorch {
+        case .success where torchTimes.count == steps:
+            let torch = figure(torchTimes)
+            report.pytorch = torch
+            report.ratioToPyTorch = report.workbench.gamesPerSecond / torch.gamesPerSecond
         case .failure(let error):
             report.pytorchNote = error.description
+        default:
+            report.pytorchNote = "PyTorch stopped answering"
         }
+        try printReport(report)
+    }
+
+    func printReport(_ report: Report) throws {
         if json {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
             return
         }
-        print("training \(layers) layers, d_model \(dModel), \(heads) heads, d_mlp \(dMLP), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"); OpenBLAS kernels: \(report.openBLASCore)")
-        print(String(format: "  workbench   %7.1f games/s  %6.1f GFLOP/s  (%.3f s/step)", result.gamesPerSecond, result.achievedGFLOPs, result.secondsPerStep))
-        print(String(format: "  sgemm alone %7.1f games/s  %6.1f GFLOP/s  (the step's matrix products, same shapes and split)",
-                     result.sgemmGFLOPs * 1e9 / result.flopsPerStep * Double(batch), result.sgemmGFLOPs))
-        if let rate = report.pytorchGamesPerSecond, let flops = report.pytorchGFLOPs, let ratio = report.ratio {
-            print(String(format: "  PyTorch     %7.1f games/s  %6.1f GFLOP/s  → workbench %.2f× PyTorch", rate, flops, ratio))
+        print("training \(layers) layers, d_model \(dModel), \(heads) heads, d_mlp \(dMLP), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"); OpenBLAS kernels: \(report.openBLASCore); medians of \(steps) alternating rounds")
+        func line(_ name: String, _ figure: Figure, _ note: String) {
+            print(String(format: "  %@ %7.1f games/s  %6.1f GFLOP/s  %6.3f s/step  %@", name.padding(toLength: 12, withPad: " ", startingAt: 0),
+                         figure.gamesPerSecond, figure.gflops, figure.secondsPerStep, note))
+        }
+        line("workbench", report.workbench, "")
+        line("sgemm alone", report.sgemmAlone, "(the step's matrix products only, same shapes and split)")
+        if let torch = report.pytorch, let ratio = report.ratioToPyTorch {
+            line("PyTorch", torch, String(format: "→ workbench %.2f× PyTorch", ratio))
         } else if let note = report.pytorchNote {
             print("  PyTorch     not measured: \(note)")
         }
         if report.openBLASCore == "Prescott" {
-            print("  note: OpenBLAS runs its generic Prescott (SSE3) kernels; if this CPU has AVX2 or AVX-512, OPENBLAS_CORETYPE=Haswell or SkylakeX is several times faster")
+            print("  note: OpenBLAS runs its generic Prescott (SSE3) kernels; on a CPU with AVX2 or AVX-512, OPENBLAS_CORETYPE=Haswell or SkylakeX is several times faster")
         }
     }
 
@@ -85,8 +122,50 @@ struct BenchTrain: ParsableCommand {
         return String(cString: name)
     }
 
-    /// Runs the PyTorch script with the same shape and threads; its games/s, or why not.
-    func pytorchGamesPerSecond() -> Result<Double, WorkbenchError> {
+    /// The PyTorch reference running beside this process, one step per request.
+    final class PyTorchSteps {
+        let process: Process
+        let input: FileHandle
+        let output: FileHandle
+        private var buffer = Data()
+
+        init(process: Process, input: FileHandle, output: FileHandle) {
+            self.process = process
+            self.input = input
+            self.output = output
+        }
+
+        /// The next line the script prints, nil at its end.
+        func readLine() -> String? {
+            while true {
+                if let newline = buffer.firstIndex(of: 0x0A) {
+                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
+                    buffer.removeSubrange(buffer.startIndex...newline)
+                    return line
+                }
+                let chunk = output.availableData
+                if chunk.isEmpty { return nil }
+                buffer.append(chunk)
+            }
+        }
+
+        /// Seconds of one PyTorch training step.
+        func step() throws -> Double {
+            try input.write(contentsOf: Data("step\n".utf8))
+            guard let line = readLine(), let seconds = Double(line) else {
+                throw WorkbenchError("the PyTorch reference stopped answering")
+            }
+            return seconds
+        }
+
+        func stop() {
+            try? input.close()
+            process.waitUntilExit()
+        }
+    }
+
+    /// Starts scripts/bench_train_torch.py with the same shape and threads and waits for its warm-up.
+    func startPyTorch() -> Result<PyTorchSteps, WorkbenchError> {
         let script = torchScript ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts/bench_train_torch.py").path
         guard FileManager.default.fileExists(atPath: script) else {
@@ -95,21 +174,18 @@ struct BenchTrain: ParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", script, "--layers", "\(layers)", "--d-model", "\(dModel)", "--heads", "\(heads)",
-                             "--d-mlp", "\(dMLP)", "--batch", "\(batch)", "--threads", "\(threads)", "--steps", "\(steps)"]
-        let output = Pipe()
+                             "--d-mlp", "\(dMLP)", "--batch", "\(batch)", "--threads", "\(threads)"]
+        let input = Pipe(), output = Pipe()
+        signal(SIGPIPE, SIG_IGN)   // a script that dies makes writes fail with an error instead of killing this process
+        process.standardInput = input
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         do { try process.run() } catch { return .failure(WorkbenchError("cannot run python3 (\(error.localizedDescription))")) }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let torch = PyTorchSteps(process: process, input: input.fileHandleForWriting, output: output.fileHandleForReading)
+        while let line = torch.readLine() {
+            if line == "ready" { return .success(torch) }
+        }
         process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            return .failure(WorkbenchError("python3 \(script) failed (is torch with transformer-lens installed?)"))
-        }
-        guard let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let rate = object["games_per_second"] as? Double else {
-            return .failure(WorkbenchError("python3 \(script) printed no games_per_second"))
-        }
-        return .success(rate)
+        return .failure(WorkbenchError("python3 \(script) exited without training (is torch with transformer-lens 3.9 installed?)"))
     }
 }

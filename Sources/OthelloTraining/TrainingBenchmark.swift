@@ -4,61 +4,52 @@ import OthelloModel
 import OthelloRules
 import WorkbenchSupport
 
-/// The speed of training: games per second of full training steps, and the matrix products' share.
+/// The speed of training: seconds per training step, and per step's matrix products alone.
 ///
-/// Two figures on the same shapes in the same run: the training step itself, and a replay of exactly
-/// the sgemm calls one step makes (same shapes, same parallel split over shards), with nothing else.
-/// Their FLOP count is the same, so `achievedGFLOPs / sgemmGFLOPs` is the fraction of the step's time
-/// spent in matrix products.
+/// Two timings on the same shapes: the training step itself (forward, backward, clipping, AdamW on a
+/// fixed batch of random games; no data generation), and a replay of exactly the sgemm calls one step
+/// makes (same shapes, same parallel split over shards) with nothing else. Their FLOP count is the
+/// same, `flopsPerStep`, so the ratio of the two times is the share of the step spent in matrix products.
+/// Time them alternately (with any other reference) so that both see the same load.
 ///
-///     let result = try TrainingBenchmark.measure(config: config, batchSize: 128, threads: 2)
-///     print(result.gamesPerSecond, result.achievedGFLOPs, result.sgemmGFLOPs)
-public enum TrainingBenchmark {
-    public struct Result: Codable {
-        public var threads: Int
-        public var batchSize: Int
-        /// Median seconds of one training step (forward, backward, clipping, AdamW; no data generation).
-        public var secondsPerStep: Double
-        public var gamesPerSecond: Double
-        /// FLOPs of the matrix products of one step.
-        public var flopsPerStep: Double
-        /// flopsPerStep / secondsPerStep.
-        public var achievedGFLOPs: Double
-        /// flopsPerStep / (median seconds of the sgemm calls of one step alone).
-        public var sgemmGFLOPs: Double
-    }
+///     let bench = try TrainingBenchmark(config: config, batchSize: 128, threads: 2)
+///     let gflops = bench.flopsPerStep / (try bench.timeStep()) / 1e9
+public final class TrainingBenchmark {
+    public let batchSize: Int
+    /// FLOPs of the matrix products of one step (2·m·n·k summed over its sgemm calls).
+    public var flopsPerStep: Double { replay.flops }
+    private let trainer: Trainer
+    private let games: TokenBatch
+    private let replay: GemmReplay
 
-    /// Measures `steps` training steps (after one warm-up step) of `config` on `batchSize` random games,
-    /// the batch cut in shards of `gamesPerShard` games (see `Trainer`).
-    public static func measure(config: ModelConfig, batchSize: Int, threads: Int, steps: Int = 6, gamesPerShard: Int = 16) throws -> Result {
+    /// A trainer for `config` on `batchSize` random games in shards of `gamesPerShard` (see `Trainer`),
+    /// warmed up by one step.
+    public init(config: ModelConfig, batchSize: Int, threads: Int, gamesPerShard: Int = 16) throws {
         let parameters = ModelParameters(config: config)
         parameters.initializeForTraining(seed: 1)
-        let trainer = try Trainer(parameters: parameters, batchSize: batchSize, optimizer: AdamW.Settings(), threads: threads,
-                                  gamesPerShard: gamesPerShard)
-        let games = TokenBatch(RandomGames.generate(count: batchSize, seed: 1, threads: threads))
-        let replay = GemmReplay(config: config, gamesPerShard: trainer.gamesPerShard, batchSize: batchSize, threads: threads)
+        trainer = try Trainer(parameters: parameters, batchSize: batchSize, optimizer: AdamW.Settings(), threads: threads,
+                              gamesPerShard: gamesPerShard)
+        games = TokenBatch(RandomGames.generate(count: batchSize, seed: 1, threads: threads))
+        replay = GemmReplay(config: config, gamesPerShard: trainer.gamesPerShard, batchSize: batchSize, threads: threads)
+        self.batchSize = batchSize
+        _ = try timeStep()
+        _ = timeMatrixProducts()
+    }
 
-        _ = try trainer.step(games: games, learningRate: 1e-4, maxGradNorm: 1)
-        replay.run()
-        var stepTimes: [Double] = [], gemmTimes: [Double] = []
-        for _ in 0..<max(1, steps) {
-            stepTimes.append(try seconds { _ = try trainer.step(games: games, learningRate: 1e-4, maxGradNorm: 1) })
-            gemmTimes.append(seconds { replay.run() })
-        }
-        let step = median(stepTimes), gemm = median(gemmTimes)
-        return Result(threads: threads, batchSize: batchSize, secondsPerStep: step, gamesPerSecond: Double(batchSize) / step,
-                      flopsPerStep: replay.flops, achievedGFLOPs: replay.flops / step / 1e9, sgemmGFLOPs: replay.flops / gemm / 1e9)
+    /// Seconds of one training step.
+    public func timeStep() throws -> Double {
+        try Self.seconds { _ = try trainer.step(games: games, learningRate: 1e-4, maxGradNorm: 1) }
+    }
+
+    /// Seconds of one step's sgemm calls alone.
+    public func timeMatrixProducts() -> Double {
+        Self.seconds { replay.run() }
     }
 
     static func seconds(_ body: () throws -> Void) rethrows -> Double {
         let start = DispatchTime.now().uptimeNanoseconds
         try body()
         return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-    }
-
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
     }
 }
 
