@@ -10,7 +10,7 @@ import WorkbenchSupport
 ///     let games = try GameDataset(games: [[37, 43, 34]])
 ///     games.count             // 1
 ///     games[0]                // [37, 43, 34]
-///     games.tokens(ofGame: 0) // [34, 38, 31]
+///     games.tokens(ofGame: 0) // [34, 40, 33]
 ///     try games.write(to: URL(fileURLWithPath: "games.npy"))
 ///     let back = try GameDataset.read(from: URL(fileURLWithPath: "games.npy"))
 public struct GameDataset: Equatable, Sendable {
