@@ -99,12 +99,8 @@ public enum Bitboard {
         return UnsafePointer(table)
     }()
 
-    /// The number of set bits (squares) of `bits`.
-    @inlinable @inline(__always)
-    public static func count(_ bits: UInt64) -> Int { bits.nonzeroBitCount }
-
     /// The index of the `k`-th set bit of `bits`, counting from the lowest (k = 0); `k` must be
-    /// less than `count(bits)`. Used to pick a random move without building an array.
+    /// less than `bits.nonzeroBitCount`. Used to pick a random move without building an array.
     @inlinable @inline(__always)
     public static func square(ofSetBit k: Int, in bits: UInt64) -> Int {
         square(ofSetBit: k, in: bits, rowTotals: rowTotals(bits))
@@ -157,7 +153,7 @@ public enum Bitboard {
         return result
     }
 
-    /// A board with exactly the given squares set.
+    /// A board with exactly the given squares (0...63) set.
     ///
     ///     Bitboard.of([27, 36]) == Board.start.white   // true
     public static func of<S: Sequence>(_ squares: S) -> UInt64 where S.Element == Int {
