@@ -10,7 +10,7 @@ struct GamesCommand: ParsableCommand {
         abstract: "Generate synthetic games, import championship games, show a game.",
         discussion: """
         Game files, by extension:
-          .npy  NumPy int8 [N, 60]: square indices 0-63 (8*row + col), -1 after the end of each game
+          .npy  NumPy int8 [N, 60]: squares 0-63 (8*row + col), -1 after the end
           .txt  one game per line, Othello-GPT labels A0..H7 separated by spaces
           .wtb  WTHOR database (read only)
           .pgn  PGN, standard notation F5 = column f, row 5 = square 37 (read only)
@@ -23,13 +23,13 @@ struct GamesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Generate random legal games (Li et al.'s synthetic dataset).",
             discussion: """
-            From the start, the side to move picks uniformly among its legal moves until neither side can
-            move. Passes are not written, so games may end before 60 moves; --full-length keeps only games
-            of 60 moves (the TransformerLens dataset) by drawing again. The same --seed gives the same
+            From the start, the side to move picks uniformly among its legal moves until neither side can \
+            move. Passes are not written, so games may end before 60 moves; --full-length keeps only games \
+            of 60 moves (the TransformerLens dataset) by drawing again. The same --seed gives the same \
             games whatever --threads.
 
             Example:
-              othello-gpt games generate --count 10000 --seed 1 --full-length --out Games/synthetic-10k.npy
+              othello-gpt games generate --count 10000 --full-length --out games.npy
             """
         )
 
@@ -68,7 +68,7 @@ struct GamesCommand: ParsableCommand {
             commandName: "import",
             abstract: "Convert games (WTHOR .wtb, PGN, .npy, .txt) to a dataset file (.npy or .txt).",
             discussion: """
-            Standard notation maps to squares with the letter as the column and the digit as the row,
+            Standard notation maps to squares with the letter as the column and the digit as the row, \
             without transposition: f5 is row 4, column 5, square 37 (Othello-GPT label E5).
 
             Example:
@@ -95,7 +95,7 @@ struct GamesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print one game: its moves, passes and final board.",
             discussion: """
-            Moves are listed with their Othello-GPT label (row letter, column 0-7) and standard label
+            Moves are listed with their Othello-GPT label (row letter, column 0-7) and standard label \
             (column letter, row 1-8). Board: X black, O white.
 
             Example:

@@ -9,8 +9,8 @@ struct PerftCommand: ParsableCommand {
         commandName: "perft",
         abstract: "Count the move sequences of each length from the start (checks the rules engine).",
         discussion: """
-        Prints the number of leaves at depths 1...DEPTH from the standard start position. A pass counts
-        as one ply and a game that ends before the depth counts as one leaf (Aart Bik's convention):
+        Prints the number of leaves at depths 1...DEPTH from the standard start position. A pass counts \
+        as one ply and a game that ends before the depth counts as one leaf (Aart Bik's convention): \
         depth 9 gives 3,005,288, depth 10 24,571,284, depth 11 212,258,800.
 
         Example:
