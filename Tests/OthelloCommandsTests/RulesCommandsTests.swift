@@ -1,3 +1,4 @@
+import CBaselineOthello
 import Foundation
 @testable import OthelloCommands
 import OthelloRules
@@ -107,5 +108,17 @@ final class RulesCommandsTests: XCTestCase {
 
     func testBenchArgumentsParse() throws {
         XCTAssertTrue(try OthelloGPTCommand.parseAsRoot(["bench", "games", "--threads", "2", "--json"]) is BenchGames)
+    }
+
+    /// The bench's reference engine counts and plays like the workbench (so the bench compares like with like).
+    func testCBaselineAgreesWithTheWorkbench() throws {
+        let start = Board.start
+        XCTAssertEqual(cbo_perft(start.black, start.white, 8), 390_216)
+        var squares = [Int8](repeating: 0, count: 200 * 60)
+        _ = cbo_random_games(3, 0, 200, &squares)
+        let games = try GameDataset(squares: squares, source: "C games")
+        for index in 0..<games.count {
+            XCTAssertTrue(try GameReplay(moves: games[index]).isComplete)
+        }
     }
 }
