@@ -11,11 +11,11 @@ struct BenchGames: ParsableCommand {
         commandName: "games",
         abstract: "Random games/s (one core, all cores) and perft leaves/s, against a plain C engine.",
         discussion: """
-        Three measurements for the workbench and, alternating with it, for a small plain C bitboard
-        engine compiled into the tool (Sources/CBaselineOthello): random complete games per second on
-        one thread and on --threads threads (Li et al.'s generator, 60 int8 squares written per game),
-        and perft leaves per second at depth 10 on one thread (both engines must count 24,571,284).
-        Each figure is the best of --repeats runs. One-thread figures are timed by the thread's CPU
+        Three measurements for the workbench and, alternating with it, for a small plain C bitboard \
+        engine compiled into the tool (Sources/CBaselineOthello): random complete games per second on \
+        one thread and on --threads threads (Li et al.'s generator, 60 int8 squares written per game), \
+        and perft leaves per second at depth 10 on one thread (both engines must count 24,571,284). \
+        Each figure is the best of --repeats runs. One-thread figures are timed by the thread's CPU \
         clock, so other programs on the machine disturb them less; the --threads figure is wall-clock.
         Build in release first:
           swift build -c release && .build/release/othello-gpt bench games

@@ -10,7 +10,7 @@ struct GamesCommand: ParsableCommand {
         abstract: "Generate synthetic games, import championship games, show a game.",
         discussion: """
         Game files, by extension:
-          .npy  NumPy int8 [N, 60]: square indices 0-63 (8*row + col), -1 after the end of each game
+          .npy  NumPy int8 [N, 60]: squares 0-63 (8*row + col), -1 after the end
           .txt  one game per line, Othello-GPT labels A0..H7 separated by spaces
           .wtb  WTHOR database (read only)
           .pgn  PGN, standard notation F5 = column f, row 5 = square 37 (read only)
@@ -23,13 +23,13 @@ struct GamesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Generate random legal games (Li et al.'s synthetic dataset).",
             discussion: """
-            From the start, the side to move picks uniformly among its legal moves until neither side can
-            move. Passes are not written, so games may end before 60 moves; --full-length keeps only games
-            of 60 moves (the TransformerLens dataset) by drawing again. The same --seed gives the same
+            From the start, the side to move picks uniformly among its legal moves until neither side can \
+            move. Passes are not written, so games may end before 60 moves; --full-length keeps only games \
+            of 60 moves (the TransformerLens dataset) by drawing again. The same --seed gives the same \
             games whatever --threads.
 
             Example:
-              othello-gpt games generate --count 10000 --seed 1 --full-length --out Games/synthetic-10k.npy
+              othello-gpt games generate --count 10000 --full-length --out games.npy
             """
         )
 
@@ -68,7 +68,7 @@ struct GamesCommand: ParsableCommand {
             commandName: "import",
             abstract: "Convert games (WTHOR .wtb, PGN, .npy, .txt) to a dataset file (.npy or .txt).",
             discussion: """
-            Standard notation maps to squares with the letter as the column and the digit as the row,
+            Standard notation maps to squares with the letter as the column and the digit as the row, \
             without transposition: f5 is row 4, column 5, square 37 (Othello-GPT label E5).
 
             Example:
@@ -95,7 +95,7 @@ struct GamesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print one game: its moves, passes and final board.",
             discussion: """
-            Moves are listed with their Othello-GPT label (row letter, column 0-7) and standard label
+            Moves are listed with their Othello-GPT label (row letter, column 0-7) and standard label \
             (column letter, row 1-8). Board: X black, O white.
 
             Example:
@@ -124,38 +124,46 @@ struct GamesCommand: ParsableCommand {
         struct Report: Codable {
             var file: String
             var game: Int
+            /// The number of games in the file.
+            var games: Int
             var tags: [String: String]
             var moves: [Move]
             var complete: Bool
+            /// Who moves next, nil when the game is over.
+            var next: String?
             var black: Int
             var white: Int
             var recordedBlack: Int?
-            /// The final board, 64 squares: 0 empty, 1 black, 2 white.
-            var board: [Int]
+            /// The final board, rows A...H (standard rows 1...8), columns left to right: X black, O white, . empty.
+            var board: [String]
         }
 
-        func run() throws {
+        /// The game's moves, final board and score, as printed; and the final board.
+        func report() throws -> (report: Report, board: Board) {
             let url = URL(fileURLWithPath: file)
-            let dataset = try GameDataset.read(from: url)
-            guard (0..<dataset.count).contains(game) else {
-                throw WorkbenchError("\(file): no game \(game); the file has \(dataset.count) games, numbered from 0")
-            }
-            let replay = try GameReplay(moves: dataset[game], source: "\(file): game \(game)")
-            var tags: [String: String] = [:]
-            var recordedBlack: Int?
+            // The moves of every game, and for recorded games the tags and black's recorded score.
+            let games: [[Int]]
+            var tags: [[String: String]] = []
+            var recorded: [Int?] = []
             switch try GameFileFormat(url: url) {
             case .wtb:
-                let record = try WTHORFile.read(from: url).games[game]
-                recordedBlack = record.blackDiscs
-                tags = ["Tournament index": "\(record.tournament)", "Black player index": "\(record.blackPlayer)",
-                        "White player index": "\(record.whitePlayer)"]
+                let records = try WTHORFile.read(from: url).games
+                games = records.map(\.moves)
+                recorded = records.map(\.blackDiscs)
+                tags = records.map { ["Tournament index": "\($0.tournament)", "Black player index": "\($0.blackPlayer)",
+                                      "White player index": "\($0.whitePlayer)"] }
             case .pgn:
-                let record = try PGNFile.read(from: url)[game]
-                tags = record.tags
-                recordedBlack = record.recordedScore?.black
-            default:
-                break
+                let records = try PGNFile.read(from: url)
+                games = records.map(\.moves)
+                recorded = records.map { $0.recordedScore?.black }
+                tags = records.map(\.tags)
+            case .npy, .txt:
+                games = try GameDataset.read(from: url).games
             }
+            guard (0..<games.count).contains(game) else {
+                throw WorkbenchError("\(file): no game \(game); the file has \(games.count) games, numbered from 0")
+            }
+            let replay = try GameReplay(moves: games[game], source: "\(file): game \(game)")
             let moves = replay.steps.enumerated().map { index, step in
                 Move(number: index + 1, player: "\(step.player)", square: step.move,
                      label: SquareNotation.othelloGPT.label(step.move), standard: SquareNotation.standard.label(step.move),
@@ -163,27 +171,46 @@ struct GamesCommand: ParsableCommand {
             }
             let final = replay.finalPosition
             let score = final.isOver ? final.board.finalScore : (black: final.board.count(.black), white: final.board.count(.white))
-            let report = Report(file: file, game: game, tags: tags, moves: moves, complete: final.isOver,
-                                black: score.black, white: score.white, recordedBlack: recordedBlack,
-                                board: final.board.colours.map { Int($0.rawValue) })
+            let report = Report(file: file, game: game, games: games.count, tags: tags.isEmpty ? [:] : tags[game],
+                                moves: moves, complete: final.isOver, next: final.next.map { "\($0)" },
+                                black: score.black, white: score.white, recordedBlack: recorded.isEmpty ? nil : recorded[game],
+                                board: final.board.rows())
+            return (report, final.board)
+        }
+
+        /// The board as 8 rows of `X`, `O` and `.`.
+        private func rows(of board: Board) -> [String] {
+            (0..<8).map { row in
+                String((0..<8).map { col -> Character in
+                    switch board[8 * row + col] {
+                    case .black: return "X"
+                    case .white: return "O"
+                    case .empty: return "."
+                    }
+                })
+            }
+        }
+
+        func run() throws {
+            let (report, board) = try report()
             if json {
                 print(try RulesOutput.json(report))
                 return
             }
-            print("\(file): game \(game) of \(dataset.count) (numbered from 0), \(moves.count) moves")
-            for (name, value) in tags.sorted(by: { $0.key < $1.key }) { print("  \(name): \(value)") }
+            print("\(file): game \(game) of \(report.games) (numbered from 0), \(report.moves.count) moves")
+            for (name, value) in report.tags.sorted(by: { $0.key < $1.key }) { print("  \(name): \(value)") }
             var line = ""
-            for move in moves {
-                if move.afterPass { line += " (\(move.player == "black" ? "white" : "black") passes)" }
-                let text = "\(move.number). \(move.label)/\(move.standard)"
+            for move in report.moves {
+                var text = "\(move.number). \(move.label)/\(move.standard)"
+                if move.afterPass { text = "(\(move.player == "black" ? "white" : "black") passes) " + text }
                 if line.count + text.count > 96 { print(line); line = "" }
                 line += (line.isEmpty ? "" : "  ") + text
             }
             if !line.isEmpty { print(line) }
-            print(final.board.ascii())
-            let ending = final.isOver ? "final score (empties to the winner)" : "game not finished; \(final.next.map { "\($0)" } ?? "") to move; discs"
-            let recorded = recordedBlack.map { ", recorded black \($0)" } ?? ""
-            print("\(ending): black \(score.black), white \(score.white)\(recorded)")
+            print(board.ascii())
+            let ending = report.complete ? "final score (empties to the winner)" : "not finished, \(report.next ?? "") to move; discs"
+            let recorded = report.recordedBlack.map { ", recorded black \($0)" } ?? ""
+            print("\(ending): black \(report.black), white \(report.white)\(recorded)")
         }
     }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OthelloModel
+import OthelloRules
 import WorkbenchSupport
 
 /// Options shared by the commands that run the model.
@@ -32,61 +33,42 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// The games of a `.npy` file (int8 `[N, 60]`, squares 0…63, -1 after the end) as model tokens.
+/// Games read with the rules engine (every move checked legal) and turned into model tokens: the first
+/// `positions` moves of each game, padded with token 0 (the TransformerLens Othello convention).
 struct TokenizedGames {
-    let squares: [[Int]]
+    let dataset: GameDataset
+    /// The dataset indices of the chosen games.
+    let indices: [Int]
     let positions: Int
-    /// `count × positions` tokens: the first `positions` moves of each game, padded with token 0.
+    /// `count × positions` tokens, row-major.
     let tokens: [Int32]
-    var count: Int { squares.count }
+    var count: Int { indices.count }
 
     init(path: String, positions: Int, limit: Int? = nil, only game: Int? = nil) throws {
-        let array = try NPYArray.read(from: URL(fileURLWithPath: path))
-        guard array.shape.count == 2, array.shape[1] == 60 else {
-            throw WorkbenchError("\(path): expected a games array of shape [N, 60], found \(array.shape); write games with `othello-gpt games`")
-        }
-        let values = try array.elements(of: Int8.self, file: path)
-        var rows = Array(0..<array.shape[0])
+        let dataset = try GameDataset.read(from: URL(fileURLWithPath: path))
+        var indices = Array(0..<dataset.count)
         if let game {
-            guard rows.indices.contains(game) else { throw WorkbenchError("--game \(game): \(path) has games 0…\(rows.count - 1)") }
-            rows = [game]
+            guard indices.contains(game) else { throw WorkbenchError("--game \(game): \(path) has games 0…\(dataset.count - 1)") }
+            indices = [game]
         }
-        if let limit { rows = Array(rows.prefix(max(0, limit))) }
-        var squares: [[Int]] = []
-        var tokens: [Int32] = []
-        tokens.reserveCapacity(rows.count * positions)
-        for row in rows {
-            let moves = values[(row * 60)..<(row * 60 + 60)].prefix(while: { $0 >= 0 }).map(Int.init)
-            for (index, square) in moves.enumerated() where square > 63 || OthelloSquares.token(square) == nil {
-                throw WorkbenchError("\(path): game \(row), move \(index + 1): \(square) is not a playable square (0…63 without the centre 27, 28, 35, 36)")
-            }
-            squares.append(moves)
-            for position in 0..<positions {
-                tokens.append(Int32(position < moves.count ? OthelloSquares.token(moves[position])! : 0))
+        if let limit {
+            guard limit >= 1 else { throw WorkbenchError("--limit must be at least 1") }
+            indices = Array(indices.prefix(limit))
+        }
+        var tokens = [Int32](repeating: 0, count: indices.count * positions)
+        tokens.withUnsafeMutableBufferPointer { buffer in
+            for (row, index) in indices.enumerated() {
+                dataset.writeTokens(ofGame: index, into: UnsafeMutableBufferPointer(rebasing: buffer[(row * positions)..<((row + 1) * positions)]))
             }
         }
-        self.squares = squares
+        self.dataset = dataset
+        self.indices = indices
         self.positions = positions
         self.tokens = tokens
     }
-}
 
-/// Square labels and tokens of the Othello-GPT convention: A0…H7 (row letter, 0-based column); token 0 pads,
-/// tokens 1…60 are the playable squares in increasing index, skipping the centre 27, 28, 35, 36.
-enum OthelloSquares {
-    static func label(_ square: Int) -> String {
-        "\(Array("ABCDEFGH")[square / 8])\(square % 8)"
-    }
-
-    static func token(_ square: Int) -> Int? {
-        guard (0..<64).contains(square), ![27, 28, 35, 36].contains(square) else { return nil }
-        return square + 1 - (square > 28 ? 2 : 0) - (square > 36 ? 2 : 0)
-    }
-
-    static func square(token: Int) -> Int? {
-        guard (1...60).contains(token) else { return nil }
-        return token - 1 + (token >= 28 ? 2 : 0) + (token >= 34 ? 2 : 0)
-    }
+    /// The moves (squares) of the `row`-th chosen game.
+    func moves(_ row: Int) -> [Int] { dataset[indices[row]] }
 }
 
 /// Softmax over the `count` logits at `pointer`, as probabilities.
@@ -108,7 +90,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Show the model's top predicted next moves at every position of a game.",
         discussion: """
-        Reads games from a .npy file (int8 [N, 60], squares 0…63, -1 after the end), feeds the first 59 moves of one \
+        Reads games (a .npy file int8 [N, 60] with squares 0…63 and -1 after the end, or .txt, .wtb, .pgn), feeds the first 59 moves of one \
         game to the model as tokens (TransformerLens Othello convention, padded with token 0) and prints, after each \
         move, the moves the model predicts next with their probabilities. Squares are labelled A0…H7 (row letter, \
         0-based column).
@@ -119,7 +101,7 @@ struct RunCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(help: ArgumentHelp("Games file (.npy, int8 [N, 60]).", valueName: "file"))
+    @Option(help: ArgumentHelp("Games file: .npy (int8 [N, 60]), .txt, .wtb or .pgn.", valueName: "file"))
     var games: String
 
     @Option(help: "Which game of the file (from 0).")
@@ -138,17 +120,18 @@ struct RunCommand: ParsableCommand {
         let input = try TokenizedGames(path: games, positions: positions, only: game)
         let logits = try model.logits(tokens: input.tokens, games: 1, positions: positions)
         let vocabulary = model.config.dVocab
-        let moves = input.squares[0]
+        let moves = input.moves(0)
+        let label = SquareNotation.othelloGPT.label
         var rows: [[String: Any]] = []
         for position in 0..<min(moves.count, positions) {
             let p = probabilities(logits.values[(position * vocabulary)..<((position + 1) * vocabulary)])
             let ranked = p.indices.sorted { p[$0] > p[$1] }.prefix(top)
             let predictions: [[String: Any]] = ranked.map { token in
-                let square = OthelloSquares.square(token: token)
+                let square = token == Vocabulary.padding ? nil : Vocabulary.squareUnchecked(forToken: token)
                 return ["token": token, "square": square.map { $0 as Any } ?? NSNull(),
-                        "label": square.map(OthelloSquares.label) ?? "pass", "probability": Double(p[token])]
+                        "label": square.map(label) ?? "pass", "probability": Double(p[token])]
             }
-            rows.append(["position": position, "move": moves[position], "label": OthelloSquares.label(moves[position]),
+            rows.append(["position": position, "move": moves[position], "label": label(moves[position]),
                          "top": predictions])
         }
         if json { return try printJSON(["game": game, "positions": rows]) }
@@ -183,7 +166,7 @@ struct CacheCommand: ParsableCommand {
 
     @OptionGroup var options: ModelOptions
 
-    @Option(help: ArgumentHelp("Games file (.npy, int8 [N, 60]).", valueName: "file"))
+    @Option(help: ArgumentHelp("Games file: .npy (int8 [N, 60]), .txt, .wtb or .pgn.", valueName: "file"))
     var games: String
 
     @Option(help: ArgumentHelp("Comma-separated hook names; '*' is a wildcard.", valueName: "names"))

@@ -9,8 +9,8 @@ struct PerftCommand: ParsableCommand {
         commandName: "perft",
         abstract: "Count the move sequences of each length from the start (checks the rules engine).",
         discussion: """
-        Prints the number of leaves at depths 1...DEPTH from the standard start position. A pass counts
-        as one ply and a game that ends before the depth counts as one leaf (Aart Bik's convention):
+        Prints the number of leaves at depths 1...DEPTH from the standard start position. A pass counts \
+        as one ply and a game that ends before the depth counts as one leaf (Aart Bik's convention): \
         depth 9 gives 3,005,288, depth 10 24,571,284, depth 11 212,258,800.
 
         Example:
@@ -39,7 +39,7 @@ struct PerftCommand: ParsableCommand {
             throw WorkbenchError("perft: depth \(depth) is out of range; use \(Perft.depthRange.lowerBound)...\(Perft.depthRange.upperBound)")
         }
         guard threads >= 1 else { throw WorkbenchError("perft: --threads must be at least 1, got \(threads)") }
-        if !json { print("depth         leaves   seconds") }
+        if !json { print("depth         leaves   seconds   leaves/s") }
         var rows: [Row] = []
         for depth in 1...depth {
             let start = Date()
@@ -47,8 +47,10 @@ struct PerftCommand: ParsableCommand {
             let row = Row(depth: depth, leaves: leaves, seconds: Date().timeIntervalSince(start))
             rows.append(row)
             if !json {
-                print(RulesOutput.padded("\(row.depth)", 5), RulesOutput.padded(RulesOutput.grouped(row.leaves), 14),
-                      String(format: "%9.3f", row.seconds))
+                let rate = row.seconds > 0 ? String(format: "%9.1fM", Double(row.leaves) / row.seconds / 1e6) : ""
+                let line = RulesOutput.padded("\(row.depth)", 5) + " " + RulesOutput.padded(RulesOutput.grouped(row.leaves), 14)
+                    + String(format: " %9.3f", row.seconds) + (row.depth >= 8 ? " " + rate : "")
+                print(line)
                 fflush(stdout)
             }
         }

@@ -6,6 +6,7 @@ let allSubcommands: [ParsableCommand.Type] = [
     PerftCommand.self,
     GamesCommand.self,
     RunCommand.self,
+    EvalCommand.self,
     CacheCommand.self,
     TrainCommand.self,
     BenchCommand.self,

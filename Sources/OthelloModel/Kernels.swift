@@ -64,13 +64,40 @@ public enum Kernels {
         let n = Float(C)
         for r in 0..<rows {
             let x = input + r * C
-            var sum: Float = 0
-            for i in 0..<C { sum += x[i] }
-            let mean = sum / n
-            var squares: Float = 0
-            for i in 0..<C { let centred = x[i] - mean; squares += centred * centred }
-            scale[r] = (squares / n + eps).squareRoot()
+            let mean = rowSum(x, C) / n
+            scale[r] = (rowSquaredDeviations(x, C, from: mean) / n + eps).squareRoot()
         }
+    }
+
+    /// `Σ x[i]` over `count` floats, with eight running sums so the loop vectorises.
+    @inline(__always)
+    static func rowSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+        let raw = UnsafeRawPointer(x)
+        var partial = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            partial += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var total = partial.sum()
+        while i < count { total += x[i]; i += 1 }
+        return total
+    }
+
+    /// `Σ (x[i] - mean)²` over `count` floats, vectorised like `rowSum`.
+    @inline(__always)
+    static func rowSquaredDeviations(_ x: UnsafePointer<Float>, _ count: Int, from mean: Float) -> Float {
+        let raw = UnsafeRawPointer(x)
+        var partial = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            let centred = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - mean
+            partial += centred * centred
+            i += 8
+        }
+        var total = partial.sum()
+        while i < count { total += (x[i] - mean) * (x[i] - mean); i += 1 }
+        return total
     }
 
     /// The second half of a layer norm: `normalized = (x - mean(x)) / scale` (TransformerLens `ln*.hook_normalized`,
@@ -82,9 +109,7 @@ public enum Kernels {
         for r in 0..<rows {
             let x = input + r * C
             let out = normalized + r * C
-            var sum: Float = 0
-            for i in 0..<C { sum += x[i] }
-            let mean = sum / n
+            let mean = rowSum(x, C) / n
             let s = scale[r]
             for i in 0..<C { out[i] = (x[i] - mean) / s }
         }
@@ -249,11 +274,10 @@ public enum Kernels {
 
     /// `exp(x)` in single precision (Cephes' `expf`: range reduction to `2ⁿ · e^r`, |r| ≤ ln 2 / 2, and a degree-6
     /// polynomial), branch-free so loops over it vectorise; relative error below 3e-7 for x in [-87, 88].
-    /// NaN gives NaN (no float-to-integer conversion, which would trap on NaN).
     @inlinable @inline(__always)
     public static func expFast(_ value: Float) -> Float {
         let x = min(max(value, -87.3), 88.7)
-        // Adding 1.5·2²³ rounds x·log2(e) to the nearest integer n (ties to even), held in the low bits.
+        // n = round(x / ln 2) by the 1.5·2²³ trick: the sum's low mantissa bits hold n (no trapping conversion).
         let shifted = x * 1.442_695_04 + 12_582_912
         let n = shifted - 12_582_912
         let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
@@ -264,7 +288,8 @@ public enum Kernels {
         p = p * r + 1.666_666_55e-1
         p = p * r + 5.000_000_12e-1
         let e = p * r * r + r + 1
-        return e * Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+        let twoToN = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
+        return e * twoToN
     }
 
     /// The error function in single precision as a branch-free rational approximation on [-4, 4]

@@ -43,25 +43,37 @@ public enum Bitboard {
     /// The `opponent` discs that `player` flips by playing on `square` (0 if the move flips nothing,
     /// that is, if it is illegal).
     ///
-    /// For each of the eight rays from `square` to the edge, the first square that does not hold an
-    /// opponent disc is the lowest (rays toward higher squares) or highest (toward lower squares) set
-    /// bit of `ray & ~opponent`; if it holds a `player` disc, the ray's squares before it flip.
+    /// Along each of the eight rays from `square` to the edge, the first square without an opponent disc
+    /// is the lowest (rays toward higher squares) or highest (toward lower squares) set bit of
+    /// `ray & ~opponent`; when it holds a `player` disc, the ray's squares before it flip. Written
+    /// without branches: which rays flip is unpredictable, and a mispredicted branch costs more than
+    /// the arithmetic.
     @inlinable @inline(__always)
     public static func flips(square: Int, player: UInt64, opponent: UInt64) -> UInt64 {
-        let rays = rayTable + square
+        flips(square: square, player: player, opponent: opponent, rays: rayTable)
+    }
+
+    /// `flips(square:player:opponent:)` with the ray table passed in: hot loops fetch `rayTable` once,
+    /// outside the loop (each access to a lazily initialised global costs a call to `swift_once`).
+    @inlinable @inline(__always)
+    static func flips(square: Int, player: UInt64, opponent: UInt64, rays table: UnsafePointer<UInt64>) -> UInt64 {
+        let rays = table + square
         let notOpponent = ~opponent
         var flipped: UInt64 = 0
         for direction in 0..<4 {   // east, south-west, south, south-east: toward higher squares
             let ray = rays[64 * direction]
             let stops = ray & notOpponent
-            let outflank = stops & (0 &- stops)
-            flipped |= outflank & player != 0 ? (outflank &- 1) & ray : 0
+            let closer = stops & (0 &- stops) & player        // the first stop, if it is the player's; else 0
+            let closed = 0 &- ((closer | (0 &- closer)) >> 63)  // all ones if closer != 0, else 0
+            flipped |= ray & (closer &- 1) & closed            // the ray's squares below the closer
         }
         for direction in 4..<8 {   // west, north-east, north, north-west: toward lower squares
             let ray = rays[64 * direction]
             let stops = ray & notOpponent
-            let outflank = (UInt64(1) << 63) >> UInt64(stops.leadingZeroBitCount)   // 0 when stops == 0
-            flipped |= outflank & player != 0 ? ray & (0 &- (outflank &<< 1)) : 0
+            // The highest stop (bit 0 if there is none: never on such a ray with a player disc).
+            let last = (UInt64(1) << 63) &>> UInt64(truncatingIfNeeded: (stops | 1).leadingZeroBitCount)
+            let closer = last & stops & player
+            flipped |= ray & (0 &- (closer &<< 1))                // the ray's squares above the closer
         }
         return flipped
     }
@@ -87,21 +99,44 @@ public enum Bitboard {
         return UnsafePointer(table)
     }()
 
-    /// The number of set bits (squares) of `bits`.
-    @inlinable @inline(__always)
-    public static func count(_ bits: UInt64) -> Int { bits.nonzeroBitCount }
-
     /// The index of the `k`-th set bit of `bits`, counting from the lowest (k = 0); `k` must be
-    /// less than `count(bits)`. Used to pick a random move without building an array.
+    /// less than `bits.nonzeroBitCount`. Used to pick a random move without building an array.
     @inlinable @inline(__always)
     public static func square(ofSetBit k: Int, in bits: UInt64) -> Int {
-        var rest = bits
-        var k = k
-        while k > 0 {
-            rest &= rest &- 1
-            k -= 1
-        }
-        return rest.trailingZeroBitCount
+        square(ofSetBit: k, in: bits, rowTotals: rowTotals(bits))
+    }
+
+    /// Running totals of set bits by row (byte): byte `r` holds the number of set bits in rows 0...r,
+    /// so the top byte is the total count. Branch-free (a popcount that keeps the partial sums).
+    @inlinable @inline(__always)
+    public static func rowTotals(_ bits: UInt64) -> UInt64 {
+        var x = bits &- ((bits >> 1) & 0x5555_5555_5555_5555)                       // 2-bit counts
+        x = (x & 0x3333_3333_3333_3333) &+ ((x >> 2) & 0x3333_3333_3333_3333)       // 4-bit counts
+        x = (x &+ (x >> 4)) & 0x0F0F_0F0F_0F0F_0F0F                                 // 8-bit counts
+        return x &* 0x0101_0101_0101_0101                                            // running sums
+    }
+
+    /// `square(ofSetBit:in:)` given `rowTotals(bits)`, without branches (a random pick is unpredictable):
+    /// the row holding the k-th set bit is the number of rows whose running total is at most k; the
+    /// column is found the same way from running totals of that row's bits.
+    @inlinable @inline(__always)
+    public static func square(ofSetBit k: Int, in bits: UInt64, rowTotals totals: UInt64) -> Int {
+        let row = bytes(of: totals, atMost: k)
+        let before = Int(truncatingIfNeeded: ((totals << 8) >> UInt64(8 * row)) & 0xFF)   // set bits in rows above
+        let rowBits = (bits >> UInt64(8 * row)) & 0xFF
+        // Byte c of `spread` keeps bit c of the row; `isSet` has the high bit of byte c set when that bit is.
+        let spread = (rowBits &* 0x0101_0101_0101_0101) & 0x8040_2010_0804_0201
+        let isSet = (((spread & 0x7F7F_7F7F_7F7F_7F7F) &+ 0x7F7F_7F7F_7F7F_7F7F) | spread) & 0x8080_8080_8080_8080
+        let columnTotals = (isSet >> 7) &* 0x0101_0101_0101_0101
+        return 8 * row + bytes(of: columnTotals, atMost: k - before)
+    }
+
+    /// How many bytes of `totals` are at most `k` (bytes and k below 128), all eight compared at once.
+    @inlinable @inline(__always)
+    static func bytes(of totals: UInt64, atMost k: Int) -> Int {
+        let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+        let atMost = ((UInt64(truncatingIfNeeded: k) &* ones | highs) &- totals) & highs   // high bit: byte <= k
+        return Int(truncatingIfNeeded: ((atMost >> 7) &* ones) >> 56)
     }
 
     /// The squares of `bits` in increasing order.
@@ -118,7 +153,7 @@ public enum Bitboard {
         return result
     }
 
-    /// A board with exactly the given squares set.
+    /// A board with exactly the given squares (0...63) set.
     ///
     ///     Bitboard.of([27, 36]) == Board.start.white   // true
     public static func of<S: Sequence>(_ squares: S) -> UInt64 where S.Element == Int {

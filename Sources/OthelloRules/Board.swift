@@ -109,28 +109,32 @@ public struct Board: Hashable, Sendable {
         return b > w ? .black : w > b ? .white : nil
     }
 
-    /// The board as text: `X` black, `O` white, `.` empty, `*` on the squares of `marks` (e.g. legal
-    /// moves). Rows carry the Othello-GPT row letter A...H and the standard row digit 1...8; the header
-    /// carries the standard column letters a...h and the Othello-GPT column digits 0...7.
+    /// The board as 8 rows of text, rows A...H from the top: `X` black, `O` white, `.` empty, and `*` on
+    /// the empty squares of `marks` (e.g. legal moves).
+    public func rows(marks: UInt64 = 0) -> [String] {
+        (0..<8).map { row in
+            String((0..<8).map { col -> Character in
+                let square = 8 * row + col
+                switch self[square] {
+                case .black: return "X"
+                case .white: return "O"
+                case .empty: return marks & (UInt64(1) << UInt64(square)) != 0 ? "*" : "."
+                }
+            })
+        }
+    }
+
+    /// The board as a diagram (see `rows`) labelled in both notations: each row carries its Othello-GPT
+    /// row letter A...H and standard row digit 1...8; the header the standard column letters a...h and
+    /// the Othello-GPT column digits 0...7.
     ///
     ///         a b c d e f g h
     ///         0 1 2 3 4 5 6 7
     ///     A 1 . . . . . . . .
     public func ascii(marks: UInt64 = 0) -> String {
-        var lines = ["    a b c d e f g h", "    0 1 2 3 4 5 6 7"]
-        for row in 0..<8 {
-            var line = "\(Array("ABCDEFGH")[row]) \(row + 1)"
-            for col in 0..<8 {
-                let square = 8 * row + col
-                let mark = marks & (UInt64(1) << UInt64(square)) != 0
-                switch self[square] {
-                case .black: line += " X"
-                case .white: line += " O"
-                case .empty: line += mark ? " *" : " ."
-                }
-            }
-            lines.append(line)
+        let body = rows(marks: marks).enumerated().map { row, text in
+            "\(Array("ABCDEFGH")[row]) \(row + 1) " + text.map(String.init).joined(separator: " ")
         }
-        return lines.joined(separator: "\n")
+        return (["    a b c d e f g h", "    0 1 2 3 4 5 6 7"] + body).joined(separator: "\n")
     }
 }

@@ -10,7 +10,7 @@ import WorkbenchSupport
 ///     let games = try GameDataset(games: [[37, 43, 34]])
 ///     games.count             // 1
 ///     games[0]                // [37, 43, 34]
-///     games.tokens(ofGame: 0) // [34, 38, 31]
+///     games.tokens(ofGame: 0) // [34, 40, 33]
 ///     try games.write(to: URL(fileURLWithPath: "games.npy"))
 ///     let back = try GameDataset.read(from: URL(fileURLWithPath: "games.npy"))
 public struct GameDataset: Equatable, Sendable {
@@ -126,12 +126,13 @@ public struct GameDataset: Equatable, Sendable {
     /// The index of the first move of `moves` that is illegal (or comes after the end), nil if none.
     @inline(__always)
     static func firstIllegalMove(_ moves: UnsafeBufferPointer<Int8>) -> Int? {
+        let rays = Bitboard.rayTable
         var player = Board.start.black, opponent = Board.start.white
         var legal = Bitboard.legalMoves(player: player, opponent: opponent)
         for index in 0..<moves.count {
             let square = Int(moves[index])
             guard square >= 0, square < 64, legal & (UInt64(1) << UInt64(square)) != 0 else { return index }
-            let flipped = Bitboard.flips(square: square, player: player, opponent: opponent)
+            let flipped = Bitboard.flips(square: square, player: player, opponent: opponent, rays: rays)
             (player, opponent) = (opponent ^ flipped, player | flipped | (UInt64(1) << UInt64(square)))
             legal = Bitboard.legalMoves(player: player, opponent: opponent)
             if legal == 0 {   // pass: the same side moves again (if it can)

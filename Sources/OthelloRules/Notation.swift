@@ -52,10 +52,14 @@ public enum SquareNotation: String, CaseIterable, Sendable {
 
     /// The square a label names, or nil when `label` is not a square in this notation.
     public func square<S: StringProtocol>(ifValid label: S) -> Int? {
-        let utf8 = Array(label.utf8)
-        guard utf8.count == 2 else { return nil }
-        let letter = Int(utf8[0] | 0x20) - Int(UInt8(ascii: "a"))   // lower-cased
-        let digit = Int(utf8[1]) - Int(UInt8(ascii: "0"))
+        square(utf8: label.utf8)
+    }
+
+    /// The square named by the UTF-8 bytes of a label, or nil.
+    func square<C: Collection>(utf8 label: C) -> Int? where C.Element == UInt8 {
+        guard label.count == 2, let first = label.first, let second = label.dropFirst().first else { return nil }
+        let letter = Int(first | 0x20) - Int(UInt8(ascii: "a"))   // lower-cased
+        let digit = Int(second) - Int(UInt8(ascii: "0"))
         guard (0..<8).contains(letter) else { return nil }
         switch self {
         case .othelloGPT:

@@ -29,68 +29,76 @@ public enum PGNFile {
     /// Reads every game of a PGN file; throws naming the file, line, game (from 0) and move (from 1)
     /// for an unknown square or a malformed tag.
     public static func read(from url: URL) throws -> [Game] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw WorkbenchError("\(url.path): cannot read the file as UTF-8 text (\(error.localizedDescription))")
-        }
-        return try parse(text, file: url.path)
+        try parse(fileText(url), file: url.path)
     }
 
     /// Parses PGN text; `file` names it in error messages.
     public static func parse(_ text: String, file: String) throws -> [Game] {
         var games: [Game] = []
-        var current: Game?
-        var inComment = false
-        for (lineIndex, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespacesAndNewlines)
-            let place = "\(file): line \(lineIndex + 1)"
-            if !inComment, line.hasPrefix("[") {
-                // A tag after moves starts the next game.
-                if let game = current, !game.moves.isEmpty {
-                    games.append(game)
-                    current = nil
+        var current = Game(tags: [:], moves: [])
+        let bytes = Array(text.utf8)
+        let newline = UInt8(ascii: "\n")
+        func isSpace(_ byte: UInt8) -> Bool {
+            byte == UInt8(ascii: " ") || byte == UInt8(ascii: "\t") || byte == UInt8(ascii: "\r") || byte == newline
+        }
+        var line = 1
+        var index = 0
+        while index < bytes.count {
+            let byte = bytes[index]
+            if isSpace(byte) {
+                if byte == newline { line += 1 }
+                index += 1
+            } else if byte == UInt8(ascii: "{") {   // a comment, up to the closing brace
+                while index < bytes.count, bytes[index] != UInt8(ascii: "}") {
+                    if bytes[index] == newline { line += 1 }
+                    index += 1
                 }
-                guard line.hasSuffix("]"), let quote = line.firstIndex(of: "\""), line.dropLast().hasSuffix("\"") else {
-                    throw WorkbenchError("\(place): malformed tag \(line); expected [Name \"value\"]")
+                index += 1
+            } else if byte == UInt8(ascii: "[") {   // a tag, to the end of the line; after moves, a new game
+                let end = bytes[index...].firstIndex(of: newline) ?? bytes.count
+                if !current.moves.isEmpty {
+                    games.append(current)
+                    current = Game(tags: [:], moves: [])
                 }
-                let name = line[line.index(after: line.startIndex)..<quote].trimmingCharacters(in: .whitespaces)
-                let value = String(line[line.index(after: quote)..<line.index(line.endIndex, offsetBy: -2)])
-                current = current ?? Game(tags: [:], moves: [])
-                current?.tags[name] = value
-                continue
-            }
-            for token in line.split(whereSeparator: { $0 == " " || $0 == "\t" }) {
-                if inComment {
-                    if token.contains("}") { inComment = false }
-                    continue
+                let (name, value) = try tag(String(decoding: bytes[index..<end], as: UTF8.self), place: "\(file): line \(line)")
+                current.tags[name] = value
+                index = end
+            } else {   // a move, a move number or a result
+                var end = index
+                while end < bytes.count, !isSpace(bytes[end]) { end += 1 }
+                if let square = SquareNotation.standard.square(utf8: bytes[index..<end]) {
+                    current.moves.append(square)
+                } else {
+                    let word = String(decoding: bytes[index..<end], as: UTF8.self)
+                    guard isMoveNumber(word) || isResult(word) else {
+                        throw WorkbenchError("\(file): line \(line) (game \(games.count), move \(current.moves.count + 1)): '\(word)' is not a square in standard notation (column a-h, row 1-8, e.g. F5)")
+                    }
                 }
-                if token.hasPrefix("{") {
-                    inComment = !token.contains("}")
-                    continue
-                }
-                if isMoveNumber(token) || isResult(token) { continue }
-                let gameIndex = games.count
-                let moveNumber = (current?.moves.count ?? 0) + 1
-                guard let square = SquareNotation.standard.square(ifValid: token) else {
-                    throw WorkbenchError("\(place) (game \(gameIndex), move \(moveNumber)): '\(token)' is not a square in standard notation (column a-h, row 1-8, e.g. F5)")
-                }
-                current = current ?? Game(tags: [:], moves: [])
-                current?.moves.append(square)
+                index = end
             }
         }
-        if let game = current, !game.moves.isEmpty { games.append(game) }
+        if !current.moves.isEmpty { games.append(current) }
         return games
     }
 
+    /// The name and value of a tag line `[Name "value"]`.
+    private static func tag(_ text: String, place: String) throws -> (String, String) {
+        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard line.hasSuffix("\"]"), let quote = line.firstIndex(of: "\""), quote < line.index(line.endIndex, offsetBy: -2) else {
+            throw WorkbenchError("\(place): malformed tag \(line); expected [Name \"value\"]")
+        }
+        let name = line[line.index(after: line.startIndex)..<quote].trimmingCharacters(in: .whitespaces)
+        return (name, String(line[line.index(after: quote)..<line.index(line.endIndex, offsetBy: -2)]))
+    }
+
     /// `12.` or `12...`
-    private static func isMoveNumber(_ token: Substring) -> Bool {
+    private static func isMoveNumber(_ token: String) -> Bool {
         let digits = token.prefix(while: \.isNumber)
-        return !digits.isEmpty && token.dropFirst(digits.count).allSatisfy { $0 == "." }
-            && token.count > digits.count
+        return !digits.isEmpty && token.count > digits.count && token.dropFirst(digits.count).allSatisfy { $0 == "." }
     }
 
     /// `33-31`, `*`, `1-0`, `0-1`, `1/2-1/2`
-    private static func isResult(_ token: Substring) -> Bool {
+    private static func isResult(_ token: String) -> Bool {
         token == "*" || token.split(separator: "-").count == 2 && token.allSatisfy { $0.isNumber || $0 == "-" || $0 == "/" }
     }
 }

@@ -16,7 +16,8 @@ public enum Perft {
     /// The number of leaves `depth` plies below `position` (the start by default) on one thread.
     public static func leaves(depth: Int, from position: Position = .start) -> UInt64 {
         guard let next = position.next else { return 1 }
-        return leaves(player: position.board.discs(next), opponent: position.board.discs(next.opponent), depth: depth)
+        return leaves(player: position.board.discs(next), opponent: position.board.discs(next.opponent), depth: depth,
+                      rays: Bitboard.rayTable)
     }
 
     /// The number of leaves `depth` plies below `position`, the subtrees below a few plies shared out
@@ -37,7 +38,8 @@ public enum Perft {
             guard let base = counts.baseAddress else { return }
             let results = SharedPointer(base)
             Parallel.forEach(chunks: nodes.count, threads: threads) { index in
-                results[index] = leaves(player: nodes[index].player, opponent: nodes[index].opponent, depth: remaining)
+                results[index] = leaves(player: nodes[index].player, opponent: nodes[index].opponent, depth: remaining,
+                                        rays: Bitboard.rayTable)
             }
         }
         return counts.reduce(0, +)
@@ -64,21 +66,21 @@ public enum Perft {
 
     /// The recursion, on raw bitboards with `player` to move. At the last ply the leaves are counted in
     /// bulk (the number of legal moves) instead of being played.
-    static func leaves(player: UInt64, opponent: UInt64, depth: Int) -> UInt64 {
+    static func leaves(player: UInt64, opponent: UInt64, depth: Int, rays: UnsafePointer<UInt64>) -> UInt64 {
         var moves = Bitboard.legalMoves(player: player, opponent: opponent)
         if moves == 0 {
             // Pass (one ply), or the game is over: one leaf whatever the depth left.
             if depth <= 1 || Bitboard.legalMoves(player: opponent, opponent: player) == 0 { return 1 }
-            return leaves(player: opponent, opponent: player, depth: depth - 1)
+            return leaves(player: opponent, opponent: player, depth: depth - 1, rays: rays)
         }
         if depth <= 1 { return depth == 1 ? UInt64(moves.nonzeroBitCount) : 1 }
         var total: UInt64 = 0
         while moves != 0 {
             let square = moves.trailingZeroBitCount
             moves &= moves &- 1
-            let flipped = Bitboard.flips(square: square, player: player, opponent: opponent)
+            let flipped = Bitboard.flips(square: square, player: player, opponent: opponent, rays: rays)
             total &+= leaves(player: opponent ^ flipped, opponent: player | flipped | (UInt64(1) << UInt64(square)),
-                             depth: depth - 1)
+                             depth: depth - 1, rays: rays)
         }
         return total
     }

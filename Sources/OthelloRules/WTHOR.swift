@@ -40,11 +40,7 @@ public struct WTHORFile: Sendable {
     /// Reads and checks the file's structure (size, move bytes); legality is checked by `GameDataset`
     /// or `GameReplay`.
     public static func read(from url: URL) throws -> WTHORFile {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw WorkbenchError("\(url.path): cannot read the file (\(error.localizedDescription))")
-        }
-        return try parse([UInt8](data), file: url.path)
+        try parse([UInt8](fileData(url)), file: url.path)
     }
 
     /// Parses the bytes of a `.wtb` file; `file` names it in error messages.

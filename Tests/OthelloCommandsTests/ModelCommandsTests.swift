@@ -1,6 +1,7 @@
 import Foundation
 @testable import OthelloCommands
 import OthelloModel
+import OthelloRules
 import WorkbenchSupport
 import XCTest
 
@@ -13,13 +14,10 @@ final class ModelCommandsTests: XCTestCase {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let model = HookedTransformer.random(config: try ModelConfig(nLayers: 2, dModel: 32, nHeads: 4, dMLP: 64), seed: 4, std: 0.2)
         try model.save(to: folder.appendingPathComponent("model.safetensors"))
-        // Three "games" of playable squares (the model does not check legality), the second one short.
-        let playable = (0..<64).filter { ![27, 28, 35, 36].contains($0) }
-        var squares = [Int8](repeating: -1, count: 3 * 60)
-        for game in 0..<3 {
-            for move in 0..<(game == 1 ? 20 : 60) { squares[game * 60 + move] = Int8(playable[(move * 7 + game) % 60]) }
-        }
-        try NPYArray(shape: [3, 60], values: squares).write(to: folder.appendingPathComponent("games.npy"))
+        // Three random games; the second cut after 20 moves (padded with token 0 for the model).
+        var games = RandomGames.generate(count: 3, seed: 3).games
+        games[1] = Array(games[1].prefix(20))
+        try GameDataset(games: games).write(to: folder.appendingPathComponent("games.npy"))
     }
 
     override func tearDownWithError() throws {
@@ -50,17 +48,39 @@ final class ModelCommandsTests: XCTestCase {
                        ["blocks.0.hook_resid_post.npy", "blocks.1.attn.hook_pattern.npy", "blocks.1.hook_resid_post.npy", "logits.npy"])
     }
 
-    func testTokensFollowTheOthelloGPTVocabulary() throws {
+    func testTokensArePaddedAfterTheGame() throws {
         let input = try TokenizedGames(path: folder.appendingPathComponent("games.npy").path, positions: 59, only: 1)
         XCTAssertEqual(input.tokens.count, 59)
-        XCTAssertEqual(input.tokens[20...].allSatisfy { $0 == 0 }, true, "padded after the 20 moves")
-        XCTAssertEqual(OthelloSquares.token(0), 1)
-        XCTAssertEqual(OthelloSquares.token(26), 27)
-        XCTAssertEqual(OthelloSquares.token(29), 28)
-        XCTAssertEqual(OthelloSquares.token(37), 34)
-        XCTAssertEqual(OthelloSquares.token(63), 60)
-        XCTAssertNil(OthelloSquares.token(27))
-        for token in 1...60 { XCTAssertEqual(OthelloSquares.token(OthelloSquares.square(token: token)!), token) }
+        XCTAssertEqual(input.tokens[..<20].map(Int.init), input.moves(0).map(Vocabulary.tokenUnchecked(forSquare:)))
+        XCTAssertTrue(input.tokens[20...].allSatisfy { $0 == 0 })
+    }
+
+    func testEvalCountsLegalTopPredictions() throws {
+        // A random model: its top-1 predictions are legal at some positions, not all; the count is checked by hand.
+        let path = folder.appendingPathComponent("games.npy").path
+        let model = try HookedTransformer.load(from: folder.appendingPathComponent("model.safetensors"))
+        let input = try TokenizedGames(path: path, positions: 59)
+        let logits = try model.logits(tokens: input.tokens, games: 3, positions: 59)
+        var legal = 0, total = 0
+        for game in 0..<3 {
+            let replay = try GameReplay(moves: input.moves(game))
+            for (position, step) in replay.steps.prefix(59).enumerated() where !step.legalSquares.isEmpty {
+                let row = Array(logits.slice(game).slice(position).values)
+                let best = row.indices.max { row[$0] < row[$1] }!
+                total += 1
+                if best != 0, step.legalSquares.contains(try Vocabulary.square(forToken: best)) { legal += 1 }
+            }
+        }
+        XCTAssertGreaterThan(total, 20)
+        let output = try captureStandardOutput {
+            var command = try OthelloGPTCommand.parseAsRoot(["eval", "--model", folder.appendingPathComponent("model.safetensors").path,
+                                                             "--games", path, "--json", "--batch-size", "2"])
+            try command.run()
+        }
+        let json = try JSONSerialization.jsonObject(with: Data(output.utf8)) as! [String: Any]
+        XCTAssertEqual(json["positions"] as? Int, total)
+        XCTAssertEqual(json["legal"] as? Int, legal)
+        XCTAssertEqual(json["games"] as? Int, 3)
     }
 
     func testBadInputIsAOneLineError() throws {
@@ -74,4 +94,18 @@ final class ModelCommandsTests: XCTestCase {
                                                      "--games", folder.appendingPathComponent("games.npy").path])
         XCTAssertThrowsError(try command.run()) { XCTAssertTrue("\($0)".contains("missing.pth")) }
     }
+}
+
+/// Runs `body` with standard output redirected to a pipe and returns what it printed.
+func captureStandardOutput(_ body: () throws -> Void) throws -> String {
+    fflush(stdout)
+    let pipe = Pipe()
+    let saved = dup(STDOUT_FILENO)
+    dup2(pipe.fileHandleForWriting.fileDescriptor, STDOUT_FILENO)
+    defer { fflush(stdout); dup2(saved, STDOUT_FILENO); close(saved) }
+    try body()
+    fflush(stdout)
+    dup2(saved, STDOUT_FILENO)
+    try pipe.fileHandleForWriting.close()
+    return String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
 }

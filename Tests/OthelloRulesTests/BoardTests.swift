@@ -73,6 +73,14 @@ final class BoardTests: XCTestCase {
     func testKthSetBit() {
         let bits = Bitboard.of([3, 17, 40, 63])
         XCTAssertEqual((0..<4).map { Bitboard.square(ofSetBit: $0, in: bits) }, [3, 17, 40, 63])
+        XCTAssertEqual((0..<64).map { Bitboard.square(ofSetBit: $0, in: ~0) }, Array(0..<64))
+        var random = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let bits = random.next() & random.next()
+            let squares = Bitboard.squares(bits)
+            XCTAssertEqual(Int(Bitboard.rowTotals(bits) >> 56), squares.count)
+            XCTAssertEqual(squares.indices.map { Bitboard.square(ofSetBit: $0, in: bits) }, squares)
+        }
     }
 
     func testPassAndGameEnd() {

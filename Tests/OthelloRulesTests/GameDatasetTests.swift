@@ -109,5 +109,10 @@ final class GameDatasetTests: XCTestCase {
         XCTAssertThrowsError(try GameDataset.read(from: folder.appendingPathComponent("none.npy"))) { error in
             XCTAssertTrue("\(error)".contains("none.npy: cannot read the file"), "\(error)")
         }
+        for name in ["none.pgn", "none.wtb", "none.txt"] {
+            XCTAssertThrowsError(try GameDataset.read(from: folder.appendingPathComponent(name))) { error in
+                XCTAssertEqual("\(error)", "\(self.folder.appendingPathComponent(name).path): no such file")
+            }
+        }
     }
 }

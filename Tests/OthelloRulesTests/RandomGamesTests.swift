@@ -1,3 +1,4 @@
+import Foundation
 import OthelloRules
 import WorkbenchSupport
 import XCTest
@@ -41,5 +42,15 @@ final class RandomGamesTests: XCTestCase {
         let replies = replyToF5.values.reduce(0, +)
         XCTAssertEqual(Set(replyToF5.keys), [29, 43, 45])
         for count in replyToF5.values { XCTAssertEqual(Double(count) / Double(replies), 1.0 / 3, accuracy: 0.03) }
+    }
+}
+
+/// `Games/synthetic-10k.npy` is what its documented command produces.
+final class ShippedSyntheticGamesTests: XCTestCase {
+    func testTheShippedFileIsSeedOneFullLength() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Games/synthetic-10k.npy")
+        let shipped = try GameDataset.read(from: url)   // checks every move
+        XCTAssertEqual(shipped.count, 10_000)
+        XCTAssertEqual(shipped, RandomGames.generate(count: 10_000, seed: 1, fullLength: true))
     }
 }
