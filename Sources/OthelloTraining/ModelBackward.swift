@@ -61,7 +61,8 @@ final class ShardWorkspace: @unchecked Sendable {
     /// `packedAttention` holds each block's `packAttentionWeights`, `[L, C, 3·H·D]`.
     func forwardBackward(model: HookedTransformer, packedAttention: UnsafePointer<Float>, games: Int, lossWeight: Float) throws -> Double {
         let T = positions
-        try model.forward(tokens: Array(tokens[0..<(games * T)]), batch: games, positions: T, into: arena)
+        try model.forward(tokens: Array(tokens[0..<(games * T)]), batch: games, positions: T, into: arena,
+                          options: .init(threads: 1))   // this shard is one thread's work
         let loss = targets.withUnsafeBufferPointer { targets in
             crossEntropyForwardBackward(dlogits: dlogits, logits: arena.logits, targets: targets.baseAddress!,
                                         rows: games * T, vocab: config.dVocab, weight: lossWeight)

@@ -152,7 +152,8 @@ public final class Trainer {
 
     /// The fraction of predictions that are legal moves, Li et al.'s "legal move top-1": at every
     /// position of every game of `evaluation` after which the game goes on, whether the model's
-    /// highest logit is a legal move for the side to move.
+    /// highest logit is a legal move for the side to move (the padding token counts as illegal), as
+    /// `othello-gpt eval` computes it.
     public func legalMoveAccuracy(_ evaluation: EvaluationSet) throws -> Double {
         let model = HookedTransformer(parameters: parameters)
         let T = Self.positions, V = config.dVocab
@@ -171,15 +172,18 @@ public final class Trainer {
                         let first = chunk * shardGames
                         let range = first..<min(first + shardGames, evaluation.games.count)
                         evaluation.games.writeInputsAndTargets(games: range, tokens: &tokens, targets: &targets)
-                        try model.forward(tokens: Array(tokens[0..<(range.count * T)]), batch: range.count, positions: T, into: arena)
+                        try model.forward(tokens: Array(tokens[0..<(range.count * T)]), batch: range.count, positions: T, into: arena,
+                                              options: .init(threads: 1))
                         for (row, game) in range.enumerated() {
                             for t in 0..<T {
                                 let legal = evaluation.legalMoves[game * T + t]
                                 guard legal != 0 else { continue }
                                 let logits = arena.logits + (row * T + t) * V
-                                var best = 1
-                                for token in 2..<V where logits[token] > logits[best] { best = token }
-                                if legal & (1 << UInt64(Vocabulary.squareUnchecked(forToken: best))) != 0 { correct += 1 }
+                                var best = 0
+                                for token in 1..<V where logits[token] > logits[best] { best = token }
+                                if best != Vocabulary.padding, legal & (1 << UInt64(Vocabulary.squareUnchecked(forToken: best))) != 0 {
+                                    correct += 1
+                                }
                             }
                         }
                     }
