@@ -11,12 +11,12 @@ struct BenchTrain: ParsableCommand {
         commandName: "train",
         abstract: "Training games/s and GFLOP/s against sgemm on the same shapes and against PyTorch.",
         discussion: """
-        Times full training steps (forward, backward, clipping, AdamW) of the shipped configuration
-        (8 layers, d_model 128, 4 heads, d_mlp 512, batch 128) on random games, and, alternating with
-        them step by step so that all see the same load from other programs: every sgemm call of one
-        step replayed alone (the same FLOPs with nothing else: the ceiling), and the same training step
-        in PyTorch/TransformerLens (scripts/bench_train_torch.py) with the same number of threads, when
-        python3 can import torch. Figures are medians over --steps rounds; GFLOP/s count the matrix
+        Times full training steps (forward, backward, clipping, AdamW) of the shipped configuration \
+        (8 layers, d_model 128, 4 heads, d_mlp 512, batch 128) on random games, and, alternating with \
+        them step by step so that all see the same load from other programs: every sgemm call of one \
+        step replayed alone (the same FLOPs with nothing else: the ceiling), and the same training step \
+        in PyTorch/TransformerLens (scripts/bench_train_torch.py) with the same number of threads, when \
+        python3 can import torch. Figures are medians over --steps rounds; GFLOP/s count the matrix \
         products of a step (2·m·n·k per sgemm). Build in release first:
           swift build -c release && .build/release/othello-gpt bench train
         """

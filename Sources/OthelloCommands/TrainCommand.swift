@@ -10,10 +10,11 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an Othello-GPT on random legal games or a games file (CPU, OpenBLAS).",
         discussion: """
-        `othello-gpt train --out M.safetensors` trains the workbench's shipped configuration (8 layers,
-        d_model 128, 4 heads, d_mlp 512) on fresh uniformly random legal games, evaluating the legal-move
-        top-1 accuracy on held-out games as it goes. `othello-gpt train export CKPT --out FILE` writes a
-        checkpoint's weights alone; `othello-gpt train figure LOG --out PNG` draws the training curves.
+        `othello-gpt train --out M.safetensors` trains the workbench's shipped configuration (8 layers, \
+        d_model 128, 4 heads, d_mlp 512) on fresh uniformly random legal games, evaluating the legal-move \
+        top-1 accuracy on held-out games as it goes. `othello-gpt train export CKPT --out FILE` writes a \
+        checkpoint's weights alone; `othello-gpt train figure LOG --out PNG` draws the training curves. \
+        The training options: `othello-gpt train run --help`.
         """,
         subcommands: [TrainRunCommand.self, TrainExportCommand.self, TrainFigureCommand.self],
         defaultSubcommand: TrainRunCommand.self
@@ -38,20 +39,20 @@ struct TrainRunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Train (the default subcommand of `train`).",
         discussion: """
-        Every step trains on --batch games: the model reads moves 0…58 and is scored by the cross-entropy
-        of the next move at every position (positions after a game's end do not count). AdamW (β 0.9/0.99,
-        eps 1e-8, weight decay on the weight matrices, not on biases or embeddings), gradients clipped to
-        norm 1, learning rate warmed up linearly then decayed along a cosine to --final-lr-fraction of
-        --lr over the --games budget. Weights start as TransformerLens initialises them (normal, std
+        Every step trains on --batch games: the model reads moves 0…58 and is scored by the cross-entropy \
+        of the next move at every position (positions after a game's end do not count). AdamW (β 0.9/0.99, \
+        eps 1e-8, weight decay on the weight matrices, not on biases or embeddings), gradients clipped to \
+        norm 1, learning rate warmed up linearly then decayed along a cosine to --final-lr-fraction of \
+        --lr over the --games budget. Weights start as TransformerLens initialises them (normal, std \
         0.8/sqrt(d_model); biases zero).
 
-        Games: by default fresh uniformly random legal games every step (Li et al.'s synthetic games),
-        derived from --seed and the step number, so a run is reproducible and resumes exactly; with
+        Games: by default fresh uniformly random legal games every step (Li et al.'s synthetic games), \
+        derived from --seed and the step number, so a run is reproducible and resumes exactly; with \
         --from-file, the games of a .npy/.txt/.wtb/.pgn file, some held out, reshuffled every epoch.
 
-        Checkpoints (weights, AdamW moments, step and options) are written atomically every
-        --checkpoint-every seconds, on Ctrl-C (after the current step) and at the end; --resume CKPT
-        continues a run exactly where its checkpoint left it. A diverging run (loss NaN or infinite)
+        Checkpoints (weights, AdamW moments, step and options) are written atomically every \
+        --checkpoint-every seconds, on Ctrl-C (after the current step) and at the end; --resume CKPT \
+        continues a run exactly where its checkpoint left it. A diverging run (loss NaN or infinite) \
         stops with an error and keeps its last checkpoint. The weights alone go to --out at the end.
         """
     )

@@ -11,9 +11,9 @@ struct TrainFigureCommand: ParsableCommand {
         commandName: "figure",
         abstract: "Draw a training log's loss and legal-move top-1 error against games seen (PNG).",
         discussion: """
-        Two panels side by side: the training loss (nats, mean over the steps between log lines) with,
-        dashed, the loss of predicting uniformly among the legal moves — the best possible on Li et al.'s
-        random games (computed here on 4096 random games) — and the held-out legal-move top-1 error on a
+        Two panels side by side: the training loss (nats, mean over the steps between log lines) with, \
+        dashed, the loss of predicting uniformly among the legal moves — the best possible on Li et al.'s \
+        random games (computed here on 4096 random games) — and the held-out legal-move top-1 error on a \
         log scale.
         """
     )
