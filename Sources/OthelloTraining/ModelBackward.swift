@@ -11,7 +11,6 @@ import WorkbenchSupport
 /// any number of threads.
 final class ShardWorkspace: @unchecked Sendable {
     let config: ModelConfig
-    let maxGames: Int
     let positions: Int
     let arena: ActivationArena
     let gradients: ModelParameters
@@ -33,7 +32,6 @@ final class ShardWorkspace: @unchecked Sendable {
 
     init(config: ModelConfig, maxGames: Int, positions: Int) {
         self.config = config
-        self.maxGames = maxGames
         self.positions = positions
         arena = ActivationArena(config: config, maxBatch: maxGames, maxPositions: positions, mode: .training)
         gradients = ModelParameters(config: config)

@@ -51,10 +51,10 @@ public final class Trainer {
         self.parameters = parameters
         self.batchSize = batchSize
         self.threads = max(1, threads)
-        self.gamesPerShard = max(1, min(gamesPerShard, batchSize))
-        let shardCount = (batchSize + self.gamesPerShard - 1) / self.gamesPerShard
-        shards = (0..<shardCount).map { _ in
-            ShardWorkspace(config: config, maxGames: min(gamesPerShard, batchSize), positions: Self.positions)
+        let shardGames = max(1, min(gamesPerShard, batchSize))
+        self.gamesPerShard = shardGames
+        shards = (0..<(batchSize + shardGames - 1) / shardGames).map { _ in
+            ShardWorkspace(config: config, maxGames: shardGames, positions: Self.positions)
         }
         gradients = ModelParameters(layout: parameters.layout)
         let packedCount = config.nLayers * 3 * config.dModel * config.dModel
@@ -83,14 +83,14 @@ public final class Trainer {
 
     /// One training step on `games` (a batch of exactly `batchSize` games, `games.count × 60` tokens):
     /// forward, backward, clip the gradients to `maxGradNorm`, AdamW at `learningRate`.
-    /// If the loss or the gradients are not finite the weights are left unchanged.
+    /// If the loss or the gradient norm is not finite, the weights are left unchanged (the caller decides).
     public func step(games: TokenBatch, learningRate: Float, maxGradNorm: Float) throws -> StepResult {
         guard games.count == batchSize else {
             throw WorkbenchError("training: a batch of \(games.count) games given to a trainer of batch size \(batchSize)")
         }
         let loss = try computeGradients(games)
         let norm = clipGradientNorm(gradients.base, count: gradients.count, maxNorm: maxGradNorm)
-        guard loss.isFinite, norm.isFinite else { return StepResult(loss: loss.isFinite ? .nan : loss, gradientNorm: norm) }
+        guard loss.isFinite, norm.isFinite else { return StepResult(loss: loss, gradientNorm: norm) }
         optimizer.step(parameters: parameters.base, gradients: gradients.base, learningRate: learningRate)
         return StepResult(loss: loss, gradientNorm: norm)
     }

@@ -13,7 +13,7 @@ public final class TrainingRun {
     public let data: TrainingGames
     /// Steps completed.
     public private(set) var step: Int
-    /// Seconds spent training, over every session of the run.
+    /// Seconds spent in training steps (evaluations and checkpoints not counted), over every session of the run.
     public private(set) var elapsed: Double
 
     /// Where a run writes, and how often.
@@ -54,6 +54,7 @@ public final class TrainingRun {
         /// The fraction of held-out predictions that are legal moves.
         public var legalTop1: Double
         public var gamesPerSecond: Double
+        /// Seconds spent in training steps so far, over every session of the run.
         public var elapsed: Double
 
         enum CodingKeys: String, CodingKey {
@@ -94,7 +95,7 @@ public final class TrainingRun {
 
     /// Trains until the last step or until `shouldStop()` is true (checked between steps).
     ///
-    /// `report` receives each log line as text (for a terminal without a progress bar). Throws a
+    /// `report` receives each log entry as it is written (for a terminal without a progress bar). Throws a
     /// `WorkbenchError` if the loss becomes NaN or infinite: the weights of that step are not written
     /// and the last checkpoint on disk is kept.
     public func run(outputs: Outputs, progress: ProgressBar? = nil, shouldStop: () -> Bool = { false },
@@ -107,7 +108,7 @@ public final class TrainingRun {
 
         while step < options.totalSteps {
             if shouldStop() {
-                try writeCheckpoint(to: outputs.checkpoint)
+                try checkpoint.write(to: outputs.checkpoint)
                 return .stopped(step: step)
             }
             let started = Date()
@@ -116,7 +117,7 @@ public final class TrainingRun {
             let result = try trainer.step(games: games, learningRate: learningRate, maxGradNorm: options.maxGradNorm)
             guard result.loss.isFinite, result.gradientNorm.isFinite else {
                 let kept = checkpointStep.map { "the last checkpoint \(outputs.checkpoint.path) (step \($0)) is kept" }
-                    ?? "no checkpoint was written in this session"
+                    ?? "the checkpoint \(outputs.checkpoint.path), if any, is untouched"
                 throw WorkbenchError("training diverged at step \(step + 1): loss \(result.loss), gradient norm \(result.gradientNorm); the weights of that step were not saved and \(kept); lower the learning rate (--lr) or lengthen the warm-up (--warmup-steps)")
             }
             let seconds = Date().timeIntervalSince(started)
@@ -136,18 +137,14 @@ public final class TrainingRun {
                 (windowLoss, windowSteps, windowSeconds) = (0, 0, 0)
             }
             if Date().timeIntervalSince(lastCheckpoint) >= outputs.checkpointEvery {
-                try writeCheckpoint(to: outputs.checkpoint)
+                try checkpoint.write(to: outputs.checkpoint)
                 checkpointStep = step
                 lastCheckpoint = Date()
             }
         }
-        try writeCheckpoint(to: outputs.checkpoint)
+        try checkpoint.write(to: outputs.checkpoint)
         try ModelFile.writeWeights(trainer.parameters, trainedBy: options, step: step, to: outputs.model)
         return .finished
-    }
-
-    private func writeCheckpoint(to url: URL) throws {
-        try checkpoint.write(to: url)
     }
 }
 
