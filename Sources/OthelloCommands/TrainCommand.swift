@@ -100,9 +100,14 @@ struct TrainRunCommand: ParsableCommand {
         let options = trainingRun.options
         let remaining = (options.totalSteps - trainingRun.step) * options.batchSize
         let start = trainingRun.step
+        let source: String
+        switch options.source {
+        case .synthetic: source = "random legal games"
+        case .file(let path): source = "the games of \(path)"
+        }
         FileHandle.standardError.write(Data("""
             training \(options.config.nLayers) layers, d_model \(options.config.dModel), \(options.config.nHeads) heads, d_mlp \(options.config.dMLP) \
-            on \(options.source == .synthetic ? "random legal games" : "games of \(fromFile ?? "a file")"): \
+            on \(source): \
             steps \(start + 1)…\(options.totalSteps) of \(options.batchSize) games, \(threads) threads; checkpoint \(checkpointURL.path)\n
             """.utf8))
 
@@ -142,7 +147,7 @@ struct TrainRunCommand: ParsableCommand {
             config: config, games: games ?? 2_000_000, batchSize: batch ?? 128, learningRate: lr ?? 1e-3, seed: seed ?? 1,
             warmupSteps: warmupSteps, finalLearningRateFraction: finalLRFraction ?? 0.1,
             optimizer: AdamW.Settings(weightDecay: weightDecay ?? 0.01),
-            source: fromFile.map { .file(path: $0) } ?? .synthetic, evaluationGames: evalGames ?? 512)
+            source: fromFile.map { .file(path: URL(fileURLWithPath: $0).path) } ?? .synthetic, evaluationGames: evalGames ?? 512)
     }
 
     /// A resumed run keeps its checkpoint's options; a flag that contradicts them is an error.
@@ -162,7 +167,7 @@ struct TrainRunCommand: ParsableCommand {
         check("weight-decay", weightDecay, saved.optimizer.weightDecay)
         check("seed", seed, saved.seed)
         check("eval-games", evalGames, saved.evaluationGames)
-        if let fromFile, saved.source != .file(path: fromFile) { conflicts.append("--from-file \(fromFile) (the checkpoint trains on \(saved.source))") }
+        if let fromFile, saved.source != .file(path: URL(fileURLWithPath: fromFile).path) { conflicts.append("--from-file \(fromFile) (the checkpoint trains on \(saved.source))") }
         if !conflicts.isEmpty {
             throw WorkbenchError("\(file): a resumed run keeps its checkpoint's settings, but \(conflicts.joined(separator: ", ")) differ; drop those flags or start a new run without --resume")
         }
