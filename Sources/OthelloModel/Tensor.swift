@@ -108,19 +108,6 @@ public struct Tensor: Equatable {
         return out
     }
 
-    /// The mean over the last axis, keeping it with size 1 removed: `[..., n] → [...]`.
-    public func meanOverLastAxis() -> Tensor {
-        let n = shape.last ?? 1
-        let rows = count / max(n, 1)
-        var out = [Float](repeating: 0, count: rows)
-        for r in 0..<rows {
-            var sum: Float = 0
-            for i in 0..<n { sum += values[r * n + i] }
-            out[r] = sum / Float(n)
-        }
-        return Tensor(shape: Array(shape.dropLast()), values: out)
-    }
-
     /// The largest absolute difference to `other` (same shape), for tests and checks.
     public func maxAbsDifference(_ other: Tensor) -> Float {
         precondition(shape == other.shape, "Tensor.maxAbsDifference: \(shape) vs \(other.shape)")
