@@ -25,8 +25,11 @@ struct BenchForward: ParsableCommand {
     @Option(help: "Threads for OpenBLAS and PyTorch (default: all cores).")
     var threads: Int?
 
-    @Option(help: "Seconds to measure each figure.")
-    var seconds: Double = 5
+    @Option(help: "Seconds to measure each figure, split over the rounds.")
+    var seconds: Double = 9
+
+    @Option(help: "Rounds of measurements; each figure is the best of its rounds.")
+    var rounds: Int = 3
 
     @Flag(help: "Skip the TransformerLens reference even when Python has it.")
     var noReference = false
@@ -40,7 +43,7 @@ struct BenchForward: ParsableCommand {
     func run() throws {
         Matmul.selectCPUKernels()
         guard batch >= 1, batch <= 4096 else { throw WorkbenchError("--batch \(batch): choose 1…4096 games") }
-        guard seconds > 0 else { throw WorkbenchError("--seconds must be positive") }
+        guard seconds > 0, rounds >= 1 else { throw WorkbenchError("--seconds must be positive and --rounds at least 1") }
         let threads = threads ?? Parallel.coreCount
         Matmul.setThreads(threads)
         let config = ModelConfig.othelloGPT
@@ -52,18 +55,22 @@ struct BenchForward: ParsableCommand {
         let flopsPerToken = config.forwardFLOPsPerToken(positions: positions)
 
         let arena = ActivationArena(config: config, maxBatch: batch, mode: .inference)   // reused, as in a long run
-        func rate(_ filter: HookFilter) throws -> Double {
+        func rate(_ filter: HookFilter, seconds: Double) throws -> Double {
             let options = HookedTransformer.RunOptions(batchSize: batch, arena: arena)
-            _ = try model.runWithCache(tokens: tokens, games: batch, positions: positions, filter: filter, options: options)
             let (passes, elapsed) = try timed(seconds) {
                 _ = try model.runWithCache(tokens: tokens, games: batch, positions: positions, filter: filter, options: options)
             }
             return tokensPerPass * Double(passes) / elapsed
         }
-        if profile { try printProfile(model: model, tokens: tokens) }
-        let residPost = try rate(HookFilter { $0.kind == .residPost })
-        let allHooks = try rate(HookFilter { $0.kind != .result })
-        let sgemm = try sgemmRate(config: config, rows: batch * positions)
+        // Rounds alternate the measurements so that a busy moment on a shared machine hits all of them alike;
+        // each figure is the best of its rounds.
+        _ = try rate(.none, seconds: 0)   // warm-up
+        var residPost = 0.0, allHooks = 0.0, sgemm = 0.0
+        for _ in 0..<rounds {
+            residPost = max(residPost, try rate(HookFilter { $0.kind == .residPost }, seconds: seconds / Double(rounds)))
+            sgemm = max(sgemm, try sgemmRate(config: config, rows: batch * positions, seconds: seconds / Double(rounds)))
+            allHooks = max(allHooks, try rate(HookFilter { $0.kind != .result }, seconds: seconds / Double(rounds)))
+        }
         let reference = noReference ? nil : try transformerLens(model: model, threads: threads)
 
         let achieved = residPost * flopsPerToken / 1e9
@@ -97,23 +104,23 @@ struct BenchForward: ParsableCommand {
     /// Times one forward pass hook point by hook point: the time before each hook is the kernels producing it.
     private func printProfile(model: HookedTransformer, tokens: [Int32]) throws {
         let arena = ActivationArena(config: model.config, maxBatch: batch, mode: .inference)
-        var seconds: [HookPoint.Kind: Double] = [:]
+        var spent: [HookPoint.Kind: Double] = [:]
         for pass in 0..<3 {
             var last = DispatchTime.now().uptimeNanoseconds
             try model.forward(tokens: tokens, batch: batch, positions: model.config.nCtx, into: arena) { act in
                 let now = DispatchTime.now().uptimeNanoseconds
-                if pass > 0 { seconds[act.point.kind, default: 0] += Double(now - last) / 1e9 }
+                if pass > 0 { spent[act.point.kind, default: 0] += Double(now - last) / 1e9 }
                 last = now
             }
         }
-        let total = seconds.values.reduce(0, +)
+        let total = spent.values.reduce(0, +)
         print(String(format: "profile of a forward pass (%.3f s), by the activation produced:", total / 2))
-        for (kind, time) in seconds.sorted(by: { $0.value > $1.value }) where time > 0.001 * total {
+        for (kind, time) in spent.sorted(by: { $0.value > $1.value }) where time > 0.001 * total {
             print(String(format: "  %-22@ %5.1f%%", String(describing: kind) as NSString, 100 * time / total))
         }
     }
 
-    /// Runs `body` repeatedly for at least `seconds` (and twice); returns (runs, elapsed seconds).
+    /// Runs `body` repeatedly for at least `seconds` (and once); returns (runs, elapsed seconds).
     private func timed(_ seconds: Double, _ body: () throws -> Void) throws -> (Int, Double) {
         let start = DispatchTime.now().uptimeNanoseconds
         var runs = 0
@@ -121,13 +128,13 @@ struct BenchForward: ParsableCommand {
             try body()
             runs += 1
             let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
-            if elapsed >= seconds && runs >= 2 { return (runs, elapsed) }
+            if elapsed >= seconds { return (runs, elapsed) }
         }
     }
 
     /// The sgemm rate on one block's and the unembedding's products, shaped as the forward pass calls them
     /// (`rows` = batch × positions): Q/K/V per head, W_O, W_in, W_out, W_U.
-    private func sgemmRate(config: ModelConfig, rows: Int) throws -> Double {
+    private func sgemmRate(config: ModelConfig, rows: Int, seconds: Double) throws -> Double {
         let (C, H, D, M, V) = (config.dModel, config.nHeads, config.dHead, config.dMLP, config.dVocab)
         let a = UnsafeMutablePointer<Float>.allocate(capacity: rows * M); defer { a.deallocate() }
         let b = UnsafeMutablePointer<Float>.allocate(capacity: C * M); defer { b.deallocate() }
@@ -138,7 +145,7 @@ struct BenchForward: ParsableCommand {
         // (m, n, k, ldc, calls)
         let shapes = [(rows, D, C, H * D, 3 * H), (rows, C, H * D, C, 1), (rows, M, C, M, 1), (rows, C, M, C, 1), (rows, V, C, V, 1)]
         let flops = shapes.reduce(0.0) { $0 + 2 * Double($1.0 * $1.1 * $1.2 * $1.4) }
-        let (runs, elapsed) = try timed(min(seconds, 3)) {
+        let (runs, elapsed) = try timed(seconds) {
             for (m, n, k, ldc, calls) in shapes {
                 for _ in 0..<calls { Matmul.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: ldc) }
             }
@@ -159,7 +166,7 @@ struct BenchForward: ParsableCommand {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", path.path, "--weights", weights.path, "--batch", String(batch),
-                             "--threads", String(threads), "--seconds", String(seconds)]
+                             "--threads", String(threads), "--seconds", String(seconds), "--rounds", String(rounds)]
         let output = Pipe()
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice

@@ -108,19 +108,6 @@ public struct Tensor: Equatable {
         return out
     }
 
-    /// The mean over the last axis, keeping it with size 1 removed: `[..., n] → [...]`.
-    public func meanOverLastAxis() -> Tensor {
-        let n = shape.last ?? 1
-        let rows = count / max(n, 1)
-        var out = [Float](repeating: 0, count: rows)
-        for r in 0..<rows {
-            var sum: Float = 0
-            for i in 0..<n { sum += values[r * n + i] }
-            out[r] = sum / Float(n)
-        }
-        return Tensor(shape: Array(shape.dropLast()), values: out)
-    }
-
     /// The largest absolute difference to `other` (same shape), for tests and checks.
     public func maxAbsDifference(_ other: Tensor) -> Float {
         precondition(shape == other.shape, "Tensor.maxAbsDifference: \(shape) vs \(other.shape)")
@@ -161,9 +148,11 @@ public enum Matmul {
     /// recognise the processor and falls back to its generic `Prescott` kernels, 4–5× slower. When that happened
     /// and the CPU has AVX-512 or AVX2, this re-runs the current program with `OPENBLAS_CORETYPE` set
     /// (`SkylakeX` or `Haswell`) — OpenBLAS reads it only at load time. Does nothing when the variable is
-    /// already set. Call it first thing in a command that multiplies large matrices.
+    /// already set, or inside a test runner (an `.xctest` executable, which must not start over). Call it
+    /// first thing in a command that multiplies large matrices.
     public static func selectCPUKernels() {
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
+              !(CommandLine.arguments.first ?? "").hasSuffix(".xctest"),
               let symbol = dlsym(dlopen(nil, RTLD_NOW), "openblas_get_corename") else { return }
         typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
         guard let name = unsafeBitCast(symbol, to: CoreName.self)().map({ String(cString: $0) }), name == "Prescott",
