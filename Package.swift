@@ -31,6 +31,8 @@ let package = Package(
         .systemLibrary(name: "CFreeType", pkgConfig: "freetype2", providers: [.apt(["libfreetype-dev"])]),
 
         .target(name: "WorkbenchSupport"),
+        // A plain C bitboard engine: the reference for `othello-gpt bench games` only.
+        .target(name: "CBaselineOthello"),
         .target(name: "OthelloRules", dependencies: ["WorkbenchSupport"]),
         .target(
             name: "OthelloModel",
@@ -42,7 +44,7 @@ let package = Package(
         .target(
             name: "OthelloCommands",
             dependencies: [
-                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloPlots",
+                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloPlots", "CBaselineOthello",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -3,4 +3,10 @@ import ArgumentParser
 /// Every subcommand of `othello-gpt`, in the order `--help` lists them.
 /// Each lives in its own file in this folder.
 let allSubcommands: [ParsableCommand.Type] = [
+    PerftCommand.self,
+    GamesCommand.self,
+    RunCommand.self,
+    EvalCommand.self,
+    CacheCommand.self,
+    BenchCommand.self,
 ]

@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import OthelloModel
+import WorkbenchSupport
+
+/// `othello-gpt bench forward`: forward-pass speed of the full Othello-GPT beside OpenBLAS and TransformerLens.
+struct BenchForward: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Tokens per second of the forward pass with a cache, beside sgemm and TransformerLens.",
+        discussion: """
+        Runs the full 8-layer Othello-GPT (d_model 512, random weights) on a batch of games, caching every \
+        blocks.L.hook_resid_post, then caching every hook. Beside it, in the same run: the OpenBLAS sgemm \
+        rate on the model's own matrix shapes, the GFLOP/s the forward achieves, and — when python3 with \
+        torch and transformer_lens is importable — TransformerLens' run_with_cache on the same weights and \
+        thread count (scripts/bench_transformer_lens.py). Build with `swift build -c release` first.
+
+        Example: othello-gpt bench forward --batch 64 --threads 2
+        """
+    )
+
+    @Option(help: "Games per forward pass (59 tokens each).")
+    var batch: Int = 64
+
+    @Option(help: "Threads for OpenBLAS and PyTorch (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Seconds to measure each figure.")
+    var seconds: Double = 5
+
+    @Flag(help: "Skip the TransformerLens reference even when Python has it.")
+    var noReference = false
+
+    @Flag(help: "Also print where the time of one forward pass goes, by the hook point each kernel produces.")
+    var profile = false
+
+    @Flag(help: "Print one JSON object.")
+    var json = false
+
+    func run() throws {
+        Matmul.selectCPUKernels()
+        guard batch >= 1, batch <= 4096 else { throw WorkbenchError("--batch \(batch): choose 1…4096 games") }
+        guard seconds > 0 else { throw WorkbenchError("--seconds must be positive") }
+        let threads = threads ?? Parallel.coreCount
+        Matmul.setThreads(threads)
+        let config = ModelConfig.othelloGPT
+        let model = HookedTransformer.random(config: config, seed: 1)
+        var rng = SeededRandom(seed: 2)
+        let positions = config.nCtx
+        let tokens = (0..<(batch * positions)).map { _ in Int32(1 + rng.next(below: config.dVocab - 1)) }
+        let tokensPerPass = Double(batch * positions)
+        let flopsPerToken = config.forwardFLOPsPerToken(positions: positions)
+
+        let arena = ActivationArena(config: config, maxBatch: batch, mode: .inference)   // reused, as in a long run
+        func rate(_ filter: HookFilter) throws -> Double {
+            let options = HookedTransformer.RunOptions(batchSize: batch, arena: arena)
+            _ = try model.runWithCache(tokens: tokens, games: batch, positions: positions, filter: filter, options: options)
+            let (passes, elapsed) = try timed(seconds) {
+                _ = try model.runWithCache(tokens: tokens, games: batch, positions: positions, filter: filter, options: options)
+            }
+            return tokensPerPass * Double(passes) / elapsed
+        }
+        if profile { try printProfile(model: model, tokens: tokens) }
+        let residPost = try rate(HookFilter { $0.kind == .residPost })
+        let allHooks = try rate(HookFilter { $0.kind != .result })
+        let sgemm = try sgemmRate(config: config, rows: batch * positions)
+        let reference = noReference ? nil : try transformerLens(model: model, threads: threads)
+
+        let achieved = residPost * flopsPerToken / 1e9
+        var result: [String: Any] = [
+            "batch": batch, "threads": threads, "positions": positions,
+            "tokens_per_s_resid_post": residPost, "tokens_per_s_all_hooks": allHooks,
+            "gflops_achieved": achieved, "gflops_sgemm": sgemm, "share_of_sgemm": achieved / sgemm,
+        ]
+        if let reference {
+            result["transformer_lens"] = reference
+            if let tl = reference["resid_post_tokens_per_s"] as? Double { result["speedup_vs_transformer_lens"] = residPost / tl }
+            if let tl = reference["all_hooks_tokens_per_s"] as? Double { result["speedup_all_hooks_vs_transformer_lens"] = allHooks / tl }
+        }
+        if json {
+            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
+            print(String(decoding: data, as: UTF8.self))
+            return
+        }
+        print("forward pass, Othello-GPT 8 layers d_model 512, batch \(batch) × \(positions) tokens, \(threads) threads")
+        print(String(format: "  this workbench, cache resid_post   %8.0f tokens/s  %6.1f GFLOP/s (%.0f%% of sgemm)", residPost, achieved, 100 * achieved / sgemm))
+        print(String(format: "  this workbench, cache every hook   %8.0f tokens/s", allHooks))
+        print(String(format: "  OpenBLAS sgemm, the model's shapes %8.1f GFLOP/s", sgemm))
+        if let reference, let tl = reference["resid_post_tokens_per_s"] as? Double, let tlAll = reference["all_hooks_tokens_per_s"] as? Double {
+            print(String(format: "  TransformerLens, cache resid_post  %8.0f tokens/s  %6.1f GFLOP/s  → %.2f× faster here", tl, tl * flopsPerToken / 1e9, residPost / tl))
+            print(String(format: "  TransformerLens, cache every hook  %8.0f tokens/s  → %.2f× faster here", tlAll, allHooks / tlAll))
+        } else if let reference, let why = reference["skipped"] as? String {
+            print("  TransformerLens: skipped (\(why))")
+        }
+    }
+
+    /// Times one forward pass hook point by hook point: the time before each hook is the kernels producing it.
+    private func printProfile(model: HookedTransformer, tokens: [Int32]) throws {
+        let arena = ActivationArena(config: model.config, maxBatch: batch, mode: .inference)
+        var seconds: [HookPoint.Kind: Double] = [:]
+        for pass in 0..<3 {
+            var last = DispatchTime.now().uptimeNanoseconds
+            try model.forward(tokens: tokens, batch: batch, positions: model.config.nCtx, into: arena) { act in
+                let now = DispatchTime.now().uptimeNanoseconds
+                if pass > 0 { seconds[act.point.kind, default: 0] += Double(now - last) / 1e9 }
+                last = now
+            }
+        }
+        let total = seconds.values.reduce(0, +)
+        print(String(format: "profile of a forward pass (%.3f s), by the activation produced:", total / 2))
+        for (kind, time) in seconds.sorted(by: { $0.value > $1.value }) where time > 0.001 * total {
+            print(String(format: "  %-22@ %5.1f%%", String(describing: kind) as NSString, 100 * time / total))
+        }
+    }
+
+    /// Runs `body` repeatedly for at least `seconds` (and twice); returns (runs, elapsed seconds).
+    private func timed(_ seconds: Double, _ body: () throws -> Void) throws -> (Int, Double) {
+        let start = DispatchTime.now().uptimeNanoseconds
+        var runs = 0
+        while true {
+            try body()
+            runs += 1
+            let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            if elapsed >= seconds && runs >= 2 { return (runs, elapsed) }
+        }
+    }
+
+    /// The sgemm rate on one block's and the unembedding's products, shaped as the forward pass calls them
+    /// (`rows` = batch × positions): Q/K/V per head, W_O, W_in, W_out, W_U.
+    private func sgemmRate(config: ModelConfig, rows: Int) throws -> Double {
+        let (C, H, D, M, V) = (config.dModel, config.nHeads, config.dHead, config.dMLP, config.dVocab)
+        let a = UnsafeMutablePointer<Float>.allocate(capacity: rows * M); defer { a.deallocate() }
+        let b = UnsafeMutablePointer<Float>.allocate(capacity: C * M); defer { b.deallocate() }
+        let c = UnsafeMutablePointer<Float>.allocate(capacity: rows * M); defer { c.deallocate() }
+        a.initialize(repeating: 0.01, count: rows * M)
+        b.initialize(repeating: 0.01, count: C * M)
+        c.initialize(repeating: 0, count: rows * M)
+        // (m, n, k, ldc, calls)
+        let shapes = [(rows, D, C, H * D, 3 * H), (rows, C, H * D, C, 1), (rows, M, C, M, 1), (rows, C, M, C, 1), (rows, V, C, V, 1)]
+        let flops = shapes.reduce(0.0) { $0 + 2 * Double($1.0 * $1.1 * $1.2 * $1.4) }
+        let (runs, elapsed) = try timed(min(seconds, 3)) {
+            for (m, n, k, ldc, calls) in shapes {
+                for _ in 0..<calls { Matmul.gemm(m: m, n: n, k: k, a: a, lda: k, b: b, ldb: n, c: c, ldc: ldc) }
+            }
+        }
+        return flops * Double(runs) / elapsed / 1e9
+    }
+
+    /// TransformerLens' figures from scripts/bench_transformer_lens.py, or ["skipped": why].
+    private func transformerLens(model: HookedTransformer, threads: Int) throws -> [String: Any] {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/bench_transformer_lens.py").standardized
+        let fallback = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("scripts/bench_transformer_lens.py")
+        guard let path = [script, fallback].first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            return ["skipped": "scripts/bench_transformer_lens.py not found; run from the repository root"]
+        }
+        let weights = FileManager.default.temporaryDirectory.appendingPathComponent("othello-gpt-bench-\(getpid()).safetensors")
+        defer { try? FileManager.default.removeItem(at: weights) }
+        try model.save(to: weights)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", path.path, "--weights", weights.path, "--batch", String(batch),
+                             "--threads", String(threads), "--seconds", String(seconds)]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch { return ["skipped": "python3 not found"] }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+            return ["skipped": "python3 with torch and transformer_lens is not importable"]
+        }
+        return object
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import WorkbenchSupport
+
+/// Which hook points a run keeps: by name, by predicate, or all.
+///
+///     HookFilter.names(["blocks.6.hook_resid_post", "blocks.3.attn.hook_pattern"])
+///     HookFilter { $0.kind == .residPost }                 // every layer's resid_post
+///     try HookFilter.patterns(["blocks.*.hook_resid_post"]) // '*' matches any text
+public struct HookFilter {
+    public let matches: (HookPoint) -> Bool
+
+    public init(_ matches: @escaping (HookPoint) -> Bool) {
+        self.matches = matches
+    }
+
+    public static let all = HookFilter { _ in true }
+    public static let none = HookFilter { _ in false }
+
+    /// Exactly these full TransformerLens names (each must be a valid hook name).
+    public static func names(_ names: [String]) throws -> HookFilter {
+        let points = Set(try names.map { try HookPoint(name: $0) })
+        return HookFilter { points.contains($0) }
+    }
+
+    /// Names with `*` wildcards (`blocks.*.attn.hook_pattern`); each pattern must match some hook point of `config`.
+    public static func patterns(_ patterns: [String], config: ModelConfig) throws -> HookFilter {
+        let all = HookPoint.all(config: config, includeResult: true)
+        var chosen = Set<HookPoint>()
+        for pattern in patterns {
+            let matching = all.filter { wildcardMatch(pattern, $0.name) }
+            guard !matching.isEmpty else {
+                throw WorkbenchError("no hook point matches \"\(pattern)\"; names look like blocks.6.hook_resid_post or blocks.*.attn.hook_pattern (the model has \(config.nLayers) layers)")
+            }
+            chosen.formUnion(matching)
+        }
+        return HookFilter { chosen.contains($0) }
+    }
+
+    static func wildcardMatch(_ pattern: String, _ text: String) -> Bool {
+        let parts = pattern.split(separator: "*", omittingEmptySubsequences: false).map(String.init)
+        guard parts.count > 1 else { return pattern == text }
+        guard text.hasPrefix(parts[0]) else { return false }
+        var rest = Substring(text.dropFirst(parts[0].count))
+        for part in parts.dropFirst().dropLast() where !part.isEmpty {
+            guard let range = rest.range(of: part) else { return false }
+            rest = rest[range.upperBound...]
+        }
+        return rest.hasSuffix(parts.last!)
+    }
+}
+
+/// The activations a run kept, each `[games, …]` in TransformerLens' shape, plus the logits if computed.
+///
+///     let cache = try model.runWithCache(tokens: tokens, games: 100, positions: 59, names: ["blocks.6.hook_resid_post"])
+///     cache["blocks.6.hook_resid_post"]         // Tensor [100, 59, 512]
+///     cache[try .actName("resid_post", 6)]      // the same
+public struct ActivationCache {
+    public let games: Int
+    public let positions: Int
+    /// The cached hook points in forward order.
+    public let points: [HookPoint]
+    public internal(set) var tensors: [Tensor]
+    /// `[games, positions, d_vocab]`, nil when the run did not compute logits.
+    public internal(set) var logits: Tensor?
+    private let index: [HookPoint: Int]
+
+    init(points: [HookPoint], games: Int, positions: Int, config: ModelConfig, logits: Bool) {
+        self.games = games
+        self.positions = positions
+        self.points = points
+        // Every element is written by the run before anyone reads it.
+        tensors = points.map { Tensor(uninitializedShape: $0.shape(batch: games, positions: positions, config: config)) }
+        self.logits = logits ? Tensor(uninitializedShape: [games, positions, config.dVocab]) : nil
+        index = Dictionary(uniqueKeysWithValues: points.enumerated().map { ($1, $0) })
+    }
+
+    /// The names of the cached activations, in forward order.
+    public var names: [String] { points.map(\.name) }
+
+    public subscript(_ point: HookPoint) -> Tensor? {
+        index[point].map { tensors[$0] }
+    }
+
+    public subscript(_ name: String) -> Tensor? {
+        (try? HookPoint(name: name)).flatMap { self[$0] }
+    }
+
+    /// Copies the batch activation `act` (games `firstGame…`) into the cached tensor of its point.
+    mutating func store(_ act: Activation) {
+        guard let i = index[act.point] else { return }
+        let perGame = act.count / act.shape[0]
+        tensors[i].values.withUnsafeMutableBufferPointer {
+            ($0.baseAddress! + act.firstGame * perGame).update(from: act.pointer, count: act.count)
+        }
+    }
+
+    mutating func storeLogits(_ pointer: UnsafePointer<Float>, firstGame: Int, games: Int) {
+        guard logits != nil else { return }
+        let perGame = logits!.count / self.games
+        logits!.values.withUnsafeMutableBufferPointer {
+            ($0.baseAddress! + firstGame * perGame).update(from: pointer, count: games * perGame)
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import WorkbenchSupport
+
+/// The shape and choices of a transformer, named as TransformerLens' `HookedTransformerConfig`.
+///
+///     let config = ModelConfig.othelloGPT                 // 8 layers, d_model 512, 8 heads
+///     let tiny = try ModelConfig(nLayers: 2, dModel: 64, nHeads: 4, dMLP: 256)
+public struct ModelConfig: Equatable, Codable {
+    /// The activation function of the MLP.
+    public enum ActivationFunction: String, Codable, CaseIterable {
+        /// GELU with the exact error function (PyTorch `F.gelu`, TransformerLens `"gelu"`).
+        case gelu
+    }
+
+    /// How the residual stream is normalised before attention, the MLP and the unembedding.
+    public enum NormalizationType: String, Codable, CaseIterable {
+        /// Centre and scale, no learned weights (TransformerLens `"LNPre"`, used after folding).
+        case LNPre
+        /// Centre, scale, then `· w + b` (TransformerLens `"LN"`).
+        case LN
+    }
+
+    public var nLayers: Int
+    public var dModel: Int
+    public var nHeads: Int
+    public var dHead: Int
+    public var dMLP: Int
+    public var dVocab: Int
+    public var nCtx: Int
+    public var actFn: ActivationFunction
+    public var normalizationType: NormalizationType
+    /// The epsilon inside the layer norm's square root (TransformerLens default 1e-5).
+    public var eps: Float
+
+    /// A validated configuration; `dHead` defaults to `dModel / nHeads`.
+    public init(nLayers: Int, dModel: Int, nHeads: Int, dHead: Int? = nil, dMLP: Int, dVocab: Int = 61, nCtx: Int = 59,
+                actFn: ActivationFunction = .gelu, normalizationType: NormalizationType = .LNPre, eps: Float = 1e-5) throws {
+        self.nLayers = nLayers
+        self.dModel = dModel
+        self.nHeads = nHeads
+        self.dHead = dHead ?? (nHeads > 0 ? dModel / nHeads : 0)
+        self.dMLP = dMLP
+        self.dVocab = dVocab
+        self.nCtx = nCtx
+        self.actFn = actFn
+        self.normalizationType = normalizationType
+        self.eps = eps
+        try validate()
+    }
+
+    /// The Othello-GPT of Li et al. (2023) as TransformerLens loads it: 8 layers, d_model 512, 8 heads of 64,
+    /// d_mlp 2048, 61 tokens (pass + 60 squares), 59 positions, exact GELU, layer norms folded (`LNPre`).
+    public static let othelloGPT = ModelConfig(
+        uncheckedLayers: 8, dModel: 512, nHeads: 8, dHead: 64, dMLP: 2048, dVocab: 61, nCtx: 59,
+        actFn: .gelu, normalizationType: .LNPre, eps: 1e-5)
+
+    private init(uncheckedLayers: Int, dModel: Int, nHeads: Int, dHead: Int, dMLP: Int, dVocab: Int, nCtx: Int,
+                 actFn: ActivationFunction, normalizationType: NormalizationType, eps: Float) {
+        (self.nLayers, self.dModel, self.nHeads, self.dHead, self.dMLP) = (uncheckedLayers, dModel, nHeads, dHead, dMLP)
+        (self.dVocab, self.nCtx, self.actFn, self.normalizationType, self.eps) = (dVocab, nCtx, actFn, normalizationType, eps)
+    }
+
+    /// Throws a `WorkbenchError` naming the first inconsistent field.
+    public func validate() throws {
+        func fail(_ why: String) -> WorkbenchError { WorkbenchError("model config: \(why)") }
+        for (name, value) in [("n_layers", nLayers), ("d_model", dModel), ("n_heads", nHeads), ("d_head", dHead),
+                              ("d_mlp", dMLP), ("d_vocab", dVocab), ("n_ctx", nCtx)] where value <= 0 {
+            throw fail("\(name) must be positive, got \(value)")
+        }
+        guard dModel % nHeads == 0 else {
+            throw fail("d_model \(dModel) is not divisible by n_heads \(nHeads); choose n_heads dividing d_model")
+        }
+        guard dHead * nHeads == dModel else {
+            throw fail("n_heads \(nHeads) × d_head \(dHead) = \(nHeads * dHead) differs from d_model \(dModel)")
+        }
+        guard eps > 0, eps.isFinite else { throw fail("eps must be a small positive number, got \(eps)") }
+        guard nLayers * (4 * dModel * dModel + 2 * dModel * dMLP) < 1 << 34 else {
+            throw fail("the model is too large for this workbench (more than 2^34 weights)")
+        }
+    }
+
+    /// Whether the layer norms have learned weights (`ln*.w`, `ln*.b`).
+    public var hasLayerNormWeights: Bool { normalizationType == .LN }
+
+    /// Multiply-adds ×2 of one token's forward pass through the matrices (QKV, O, MLP, unembed)
+    /// and the attention products at `positions` context, averaged over positions (full square, as sgemm computes it).
+    public func forwardFLOPsPerToken(positions: Int) -> Double {
+        let d = Double(dModel), m = Double(dMLP), v = Double(dVocab), p = Double(positions)
+        let perLayer = 2 * (4 * d * d + 2 * d * m) + 2 * 2 * p * d
+        return Double(nLayers) * perLayer + 2 * d * v
+    }
+}

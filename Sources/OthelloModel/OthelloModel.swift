@@ -1,1 +1,0 @@
-// OthelloModel: see the module's other files.

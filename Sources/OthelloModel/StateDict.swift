@@ -1,0 +1,124 @@
+import Foundation
+import WorkbenchSupport
+
+/// Named tensors read from a weight file, before they become a model: a TransformerLens state dict
+/// (`embed.W_E`, `blocks.0.attn.W_Q`, …) or a minGPT one (`tok_emb.weight`, …; see `MinGPT`).
+///
+///     let dict = try StateDict.read(from: url)         // .safetensors, .pth/.pt/.ckpt (torch zip)
+///     let model = try HookedTransformer(stateDict: dict)
+public struct StateDict {
+    /// The file the tensors came from (for error messages).
+    public var source: String
+    public var tensors: [String: Tensor]
+    /// Safetensors `__metadata__` (empty for torch files).
+    public var metadata: [String: String]
+
+    public init(source: String, tensors: [String: Tensor], metadata: [String: String] = [:]) {
+        self.source = source
+        self.tensors = tensors
+        self.metadata = metadata
+    }
+
+    /// Reads a weight file by its content: safetensors, or a torch zip archive (`torch.save` of a state dict).
+    public static func read(from url: URL) throws -> StateDict {
+        guard let handle = FileHandle(forReadingAtPath: url.path) else {
+            throw WorkbenchError("\(url.path): cannot open the file (missing or unreadable); pass an existing weight file")
+        }
+        let head = (try? handle.read(upToCount: 4)) ?? Data()
+        try? handle.close()
+        if head.starts(with: [0x50, 0x4B]) {   // "PK": a zip archive, i.e. torch.save's format
+            return try TorchCheckpoint.read(from: url)
+        }
+        if url.pathExtension == "pth" || url.pathExtension == "pt" || url.pathExtension == "ckpt" {
+            throw WorkbenchError("\(url.path): not a zip archive; only the zip format of torch.save (PyTorch ≥ 1.6) is read — re-save with torch.save(model.state_dict(), path)")
+        }
+        let file = try SafetensorsFile.read(from: url)
+        var tensors: [String: Tensor] = [:]
+        for name in file.names { tensors[name] = try file.tensor(name) }
+        return StateDict(source: url.path, tensors: tensors, metadata: file.metadata)
+    }
+
+    /// Whether the keys are minGPT's (Li et al.'s Othello-GPT checkpoints) rather than TransformerLens'.
+    public var isMinGPT: Bool { tensors["tok_emb.weight"] != nil }
+
+    /// The tensor `name` with the expected shape, or an error naming the file, key and shape.
+    func require(_ name: String, shape: [Int]? = nil) throws -> Tensor {
+        guard let tensor = tensors[name] else {
+            let expected = shape.map { " (expected shape \($0))" } ?? ""
+            throw WorkbenchError("\(source): missing key \(name)\(expected); is this an Othello-GPT state dict?")
+        }
+        if let shape, tensor.shape != shape {
+            throw WorkbenchError("\(source): key \(name) has shape \(tensor.shape), expected \(shape)")
+        }
+        return tensor
+    }
+
+    /// The configuration of a TransformerLens-layout state dict, from its tensor shapes (and `__metadata__`
+    /// key `config`, a JSON `ModelConfig`, when present). `nHeads` overrides the head count.
+    public func inferConfig(nHeads: Int? = nil) throws -> ModelConfig {
+        if let json = metadata["config"], nHeads == nil {
+            do { return try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
+                throw WorkbenchError("\(source): the config in the file's metadata is not valid (\(error))")
+            }
+        }
+        let embed = try require("embed.W_E")
+        let pos = try require("pos_embed.W_pos")
+        guard embed.rank == 2, pos.rank == 2, embed.shape[1] == pos.shape[1] else {
+            throw WorkbenchError("\(source): embed.W_E \(embed.shape) and pos_embed.W_pos \(pos.shape) must be [d_vocab, d_model] and [n_ctx, d_model]")
+        }
+        let dModel = embed.shape[1]
+        var nLayers = 0
+        while tensors["blocks.\(nLayers).attn.W_Q"] != nil { nLayers += 1 }
+        guard nLayers > 0 else { throw WorkbenchError("\(source): missing key blocks.0.attn.W_Q (expected shape [n_heads, \(dModel), d_head])") }
+        let wq = try require("blocks.0.attn.W_Q")
+        guard wq.rank == 3, wq.shape[1] == dModel else {
+            throw WorkbenchError("\(source): key blocks.0.attn.W_Q has shape \(wq.shape), expected [n_heads, \(dModel), d_head]")
+        }
+        let win = try require("blocks.0.mlp.W_in")
+        guard win.rank == 2, win.shape[0] == dModel else {
+            throw WorkbenchError("\(source): key blocks.0.mlp.W_in has shape \(win.shape), expected [\(dModel), d_mlp]")
+        }
+        let heads = nHeads ?? wq.shape[0]
+        return try ModelConfig(nLayers: nLayers, dModel: dModel, nHeads: heads, dHead: dModel / max(heads, 1), dMLP: win.shape[1],
+                               dVocab: embed.shape[0], nCtx: pos.shape[0], actFn: .gelu,
+                               normalizationType: tensors["blocks.0.ln1.w"] != nil ? .LN : .LNPre)
+    }
+}
+
+extension ModelParameters {
+    /// Weights from a TransformerLens-layout state dict: every weight of `layout` must be present with its shape;
+    /// TransformerLens' buffers (`attn.mask`, `attn.IGNORE`) are ignored; any other key is an error.
+    public convenience init(layout: ParameterLayout, stateDict: StateDict) throws {
+        self.init(layout: layout)
+        for entry in layout.entries {
+            let tensor = try stateDict.require(entry.name, shape: entry.shape)
+            tensor.values.withUnsafeBufferPointer { (base + entry.offset).update(from: $0.baseAddress!, count: entry.count) }
+        }
+        for name in stateDict.tensors.keys.sorted() where layout[name] == nil {
+            if name.hasSuffix(".attn.mask") || name.hasSuffix(".attn.IGNORE") { continue }
+            throw WorkbenchError("\(stateDict.source): unexpected key \(name) for a \(layout.config.normalizationType.rawValue) model with \(layout.config.nLayers) layers")
+        }
+    }
+}
+
+extension HookedTransformer {
+    /// A model from a state dict: TransformerLens layout as is, minGPT layout converted and processed like
+    /// TransformerLens loads Othello-GPT (`MinGPT.convert`). `nHeads` overrides the inferred head count.
+    public init(stateDict: StateDict, nHeads: Int? = nil, process: Bool = true) throws {
+        let dict = stateDict.isMinGPT ? try MinGPT.convert(stateDict, nHeads: nHeads, process: process) : stateDict
+        let config = try dict.inferConfig(nHeads: nHeads)
+        self.init(parameters: try ModelParameters(layout: ParameterLayout(config: config), stateDict: dict))
+    }
+
+    /// Reads a weight file (safetensors, or a torch `.pth`/`.ckpt` zip) into a model.
+    public static func load(from url: URL, nHeads: Int? = nil) throws -> HookedTransformer {
+        try HookedTransformer(stateDict: try StateDict.read(from: url), nHeads: nHeads)
+    }
+
+    /// Writes the weights as F32 safetensors with TransformerLens names and the configuration in `__metadata__`.
+    public func save(to url: URL) throws {
+        let configJSON = String(decoding: try JSONEncoder().encode(config), as: UTF8.self)
+        let tensors = parameters.layout.entries.map { (name: $0.name, tensor: parameters.tensor($0.name)) }
+        try SafetensorsFile.write(tensors, metadata: ["format": "pt", "config": configJSON], to: url)
+    }
+}

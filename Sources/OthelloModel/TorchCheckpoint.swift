@@ -1,0 +1,106 @@
+import Foundation
+import WorkbenchSupport
+import ZIPFoundation
+
+/// State dicts saved by `torch.save(model.state_dict(), path)`: a zip archive holding `<folder>/data.pkl`
+/// (a protocol-2 pickle, read by the restricted `Unpickler`) and one raw little-endian storage per
+/// tensor in `<folder>/data/<key>`. Tensors may be views (storage offset, strides); float32, float16 and
+/// bfloat16 are read as `Float`; other dtypes only for buffers that are ignored (`attn.mask`).
+enum TorchCheckpoint {
+    static func read(from url: URL) throws -> StateDict {
+        let path = url.path
+        let archive: Archive
+        do { archive = try Archive(url: url, accessMode: .read) } catch {
+            throw WorkbenchError("\(path): not a readable zip archive (truncated or corrupt torch file?): \(error)")
+        }
+        guard let pickleEntry = archive.first(where: { $0.path.hasSuffix("data.pkl") }) else {
+            throw WorkbenchError("\(path): no data.pkl in the archive; not a torch.save file")
+        }
+        let folder = String(pickleEntry.path.dropLast("data.pkl".count))
+        let pickle = try extract(archive, pickleEntry, path: path)
+        var unpickler = Unpickler(data: [UInt8](pickle), source: path)
+        let root = try unpickler.load()
+        guard case .dict(let dict) = root else {
+            throw WorkbenchError("\(path): the pickle is not a state dict (a dict of tensors); save model.state_dict(), not the model")
+        }
+        var storages: [String: Data] = [:]
+        var tensors: [String: Tensor] = [:]
+        for (keyValue, value) in dict.items {
+            guard case .string(let key) = keyValue else { throw WorkbenchError("\(path): a state-dict key is not a string") }
+            guard case .tensor(let record) = value else {
+                throw WorkbenchError("\(path): key \(key) is not a tensor")
+            }
+            let isFloat = ["Float", "Half", "BFloat16", "Double"].contains(record.storage.dtype)
+            if !isFloat {
+                if key.hasSuffix(".mask") { continue }   // boolean or integer buffers: the causal mask
+                throw WorkbenchError("\(path): key \(key) holds \(record.storage.dtype) values; weights must be float32, float16 or bfloat16")
+            }
+            if storages[record.storage.key] == nil {
+                guard let entry = archive[folder + "data/" + record.storage.key] else {
+                    throw WorkbenchError("\(path): key \(key): its storage data/\(record.storage.key) is missing from the archive (truncated file?)")
+                }
+                storages[record.storage.key] = try extract(archive, entry, path: path)
+            }
+            tensors[key] = try tensor(record, storage: storages[record.storage.key]!, key: key, path: path)
+        }
+        return StateDict(source: path, tensors: tensors)
+    }
+
+    private static func extract(_ archive: Archive, _ entry: Entry, path: String) throws -> Data {
+        var data = Data()
+        data.reserveCapacity(Int(entry.uncompressedSize))
+        do {
+            _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
+        } catch {
+            throw WorkbenchError("\(path): cannot read \(entry.path) from the archive (truncated or corrupt file?): \(error)")
+        }
+        return data
+    }
+
+    /// Gathers a (possibly strided) view of a storage into a contiguous `Tensor`.
+    private static func tensor(_ record: Unpickler.TensorRecord, storage: Data, key: String, path: String) throws -> Tensor {
+        let (size, dtype): (Int, String) = {
+            switch record.storage.dtype {
+            case "Half": return (2, "F16")
+            case "BFloat16": return (2, "BF16")
+            case "Double": return (8, "F64")
+            default: return (4, "F32")
+            }
+        }()
+        guard storage.count >= record.storage.count * size else {
+            throw WorkbenchError("\(path): key \(key): storage data/\(record.storage.key) has \(storage.count) bytes, needs \(record.storage.count * size) (truncated file?)")
+        }
+        let count = record.shape.reduce(1, *)
+        // The highest element the view touches must lie inside the storage.
+        var last = record.offset
+        for (n, s) in zip(record.shape, record.stride) where n > 0 { last += (n - 1) * s }
+        guard count == 0 || (record.offset >= 0 && last < record.storage.count && record.stride.allSatisfy { $0 >= 0 }) else {
+            throw WorkbenchError("\(path): key \(key): shape \(record.shape), strides \(record.stride) and offset \(record.offset) reach outside its storage of \(record.storage.count) elements")
+        }
+        let all: [Float]
+        if dtype == "F64" {
+            all = storage.withUnsafeBytes { raw in (0..<record.storage.count).map { Float(raw.loadUnaligned(fromByteOffset: 8 * $0, as: Double.self)) } }
+        } else {
+            all = try FloatDecoding.decode(storage, dtype: dtype, count: record.storage.count)
+        }
+        let contiguous = Tensor.strides(of: record.shape) == record.stride
+        if contiguous {
+            return Tensor(shape: record.shape, values: Array(all[record.offset..<(record.offset + count)]))
+        }
+        var values = [Float](repeating: 0, count: count)
+        var index = [Int](repeating: 0, count: record.shape.count)
+        for i in 0..<count {
+            var offset = record.offset
+            for axis in 0..<index.count { offset += index[axis] * record.stride[axis] }
+            values[i] = all[offset]
+            var axis = index.count - 1
+            while axis >= 0 {
+                index[axis] += 1
+                if index[axis] < record.shape[axis] { break }
+                index[axis] = 0
+                axis -= 1
+            }
+        }
+        return Tensor(shape: record.shape, values: values)
+    }
+}

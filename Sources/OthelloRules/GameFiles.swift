@@ -1,0 +1,95 @@
+import Foundation
+import WorkbenchSupport
+
+/// The game file formats, chosen by file extension.
+///
+/// - `.npy`: NumPy int8 array of shape `[N, 60]`, square indices 0...63, -1 after each game's end
+///   (`numpy.load` reads it). Read and written.
+/// - `.txt`: one game per line, Othello-GPT labels (`E5 F5 ...`) separated by spaces. Read and written.
+/// - `.wtb`: WTHOR database of the Fédération Française d'Othello. Read only.
+/// - `.pgn`: PGN with standard notation moves (`1. F5 D6 ...`). Read only.
+public enum GameFileFormat: String, CaseIterable, Sendable {
+    case npy, txt, wtb, pgn
+
+    /// The format of `url` by its extension; throws naming the supported extensions otherwise.
+    public init(url: URL, forWriting: Bool = false) throws {
+        let formats: [GameFileFormat] = forWriting ? [.npy, .txt] : GameFileFormat.allCases
+        guard let format = GameFileFormat(rawValue: url.pathExtension.lowercased()), formats.contains(format) else {
+            let list = formats.map { "." + $0.rawValue }.joined(separator: ", ")
+            throw WorkbenchError("\(url.path): cannot \(forWriting ? "write games to" : "read games from") a '.\(url.pathExtension)' file; use \(list)")
+        }
+        self = format
+    }
+}
+
+extension GameDataset {
+    /// Reads games from a `.npy`, `.txt`, `.wtb` or `.pgn` file (by extension), checking every move.
+    ///
+    ///     let games = try GameDataset.read(from: URL(fileURLWithPath: "Games/WTH_2025.wtb"))
+    public static func read(from url: URL) throws -> GameDataset {
+        switch try GameFileFormat(url: url) {
+        case .npy: return try readNPY(url)
+        case .txt: return try readText(url)
+        case .wtb: return try GameDataset(games: WTHORFile.read(from: url).games.map(\.moves), source: url.path)
+        case .pgn: return try GameDataset(games: PGNFile.read(from: url).map(\.moves), source: url.path)
+        }
+    }
+
+    /// Writes the games as `.npy` or `.txt` (by extension), atomically.
+    public func write(to url: URL) throws {
+        switch try GameFileFormat(url: url, forWriting: true) {
+        case .npy:
+            try NPYArray(shape: [count, Self.maxLength], values: squares).write(to: url)
+        default:
+            let lines = games.map { game in game.map { SquareNotation.othelloGPT.label($0) }.joined(separator: " ") }
+            try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: url)
+        }
+    }
+
+    private static func readNPY(_ url: URL) throws -> GameDataset {
+        let array = try NPYArray.read(from: url)
+        guard array.dtype == Int8.npyDType else {
+            throw WorkbenchError("\(url.path): expected dtype int8 (|i1), found \(array.dtype); convert with numpy: a.astype('int8')")
+        }
+        guard array.shape.count == 2, array.shape[1] == maxLength else {
+            throw WorkbenchError("\(url.path): expected shape [N, 60] (one game per row, -1 after its end), found \(array.shape)")
+        }
+        return try GameDataset(squares: array.elements(of: Int8.self, file: url.path), source: url.path)
+    }
+
+    private static func readText(_ url: URL) throws -> GameDataset {
+        let text = try fileText(url)
+        var games: [[Int]] = []
+        for (lineIndex, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let labels = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "," })
+            if labels.isEmpty { continue }
+            var game: [Int] = []
+            for (move, label) in labels.enumerated() {
+                guard let square = SquareNotation.othelloGPT.square(ifValid: label) else {
+                    throw WorkbenchError("\(url.path): line \(lineIndex + 1) (game \(games.count)), move \(move + 1): '\(label)' is not a square label A0...H7 (row letter, column 0-7)")
+                }
+                game.append(square)
+            }
+            games.append(game)
+        }
+        return try GameDataset(games: games, source: url.path)
+    }
+}
+
+/// The contents of `url`, with a one-line error naming the file when it is missing or unreadable.
+func fileData(_ url: URL) throws -> Data {
+    guard FileManager.default.fileExists(atPath: url.path) else {
+        throw WorkbenchError("\(url.path): no such file")
+    }
+    do { return try Data(contentsOf: url) } catch {
+        throw WorkbenchError("\(url.path): cannot read the file (\(error.localizedDescription))")
+    }
+}
+
+/// The contents of `url` as UTF-8 text.
+func fileText(_ url: URL) throws -> String {
+    guard let text = String(data: try fileData(url), encoding: .utf8) else {
+        throw WorkbenchError("\(url.path): not UTF-8 text")
+    }
+    return text
+}

@@ -1,1 +1,0 @@
-// OthelloRules: see the module's other files.

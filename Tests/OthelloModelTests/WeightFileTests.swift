@@ -1,0 +1,115 @@
+import Foundation
+import OthelloModel
+import WorkbenchSupport
+import XCTest
+
+/// Weight files against TransformerLens 3.9 references (scripts/make_model_fixtures.py).
+final class WeightFileTests: XCTestCase {
+    func testTorchStateDictLoadsWithInferredConfig() throws {
+        let model = try HookedTransformer.load(from: Fixtures.url("tl_lnpre.pth"))
+        let c = model.config
+        XCTAssertEqual([c.nLayers, c.dModel, c.nHeads, c.dHead, c.dMLP, c.dVocab, c.nCtx], [2, 64, 4, 16, 128, 61, 59])
+        XCTAssertEqual(c.normalizationType, .LNPre)
+        let expected = try Fixtures.tensors("tl_lnpre_activations.safetensors").tensor("logits")
+        assertClose(try fixtureLogits(model), expected, "logits")
+    }
+
+    func testFloat16TorchFileMatchesReference() throws {
+        let model = try HookedTransformer.load(from: Fixtures.url("tl_lnpre_f16.pth"))
+        let expected = try Fixtures.tensors("tl_lnpre_f16_logits.safetensors").tensor("logits")
+        assertClose(try fixtureLogits(model), expected, "logits")
+    }
+
+    func testMinGPTCheckpointConvertedAndProcessedLikeTransformerLens() throws {
+        let dict = try StateDict.read(from: Fixtures.url("mingpt.ckpt"))
+        XCTAssertTrue(dict.isMinGPT)
+        let model = try HookedTransformer(stateDict: dict, nHeads: 4)
+        XCTAssertEqual(model.config.normalizationType, .LNPre)
+        let reference = try Fixtures.tensors("mingpt_processed.safetensors")
+        let cache = try model.runWithCache(tokens: Fixtures.tokens(), games: 2, positions: 59,
+                                           names: ["blocks.0.attn.hook_v", "blocks.1.hook_resid_post"])
+        assertClose(cache.logits!, try reference.tensor("logits"), "logits")
+        assertClose(cache["blocks.0.attn.hook_v"]!, try reference.tensor("blocks.0.attn.hook_v"), "v (value biases folded)")
+        assertClose(cache["blocks.1.hook_resid_post"]!, try reference.tensor("blocks.1.hook_resid_post"), "resid_post (centred)")
+    }
+
+    func testMinGPTCheckpointUnprocessedRunsWithLayerNorm() throws {
+        let dict = try StateDict.read(from: Fixtures.url("mingpt.ckpt"))
+        let model = try HookedTransformer(stateDict: dict, nHeads: 4, process: false)
+        XCTAssertEqual(model.config.normalizationType, .LN)
+        let reference = try Fixtures.tensors("mingpt_unprocessed.safetensors")
+        let cache = try model.runWithCache(tokens: Fixtures.tokens(), games: 2, positions: 59,
+                                           names: ["blocks.0.ln1.hook_scale", "blocks.0.ln1.hook_normalized"])
+        assertClose(cache.logits!, try reference.tensor("logits"), "logits")
+        assertClose(cache["blocks.0.ln1.hook_scale"]!, try reference.tensor("blocks.0.ln1.hook_scale"), "ln1 scale")
+        assertClose(cache["blocks.0.ln1.hook_normalized"]!, try reference.tensor("blocks.0.ln1.hook_normalized"), "ln1 normalized (w, b applied)")
+    }
+
+    func testSafetensorsRoundTripKeepsWeightsAndConfig() throws {
+        let model = try HookedTransformer.load(from: Fixtures.url("tl_lnpre.pth"))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("roundtrip-\(getpid()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try model.save(to: url)
+        let again = try HookedTransformer.load(from: url)
+        XCTAssertEqual(again.config, model.config)
+        XCTAssertEqual(Array(again.parameters.buffer), Array(model.parameters.buffer))
+    }
+
+    func testForbiddenPickleGlobalIsRefusedByName() {
+        XCTAssertThrowsError(try StateDict.read(from: Fixtures.url("forbidden_global.pth"))) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("forbidden_global.pth"), message)
+            XCTAssertTrue(message.contains("posix.system") || message.contains("os.system"), message)
+        }
+    }
+
+    func testTruncatedArchiveIsAnError() throws {
+        let data = try Data(contentsOf: Fixtures.url("tl_lnpre.pth"))
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("truncated-\(getpid()).pth")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try data.prefix(data.count / 2).write(to: url)
+        XCTAssertThrowsError(try HookedTransformer.load(from: url)) { error in
+            XCTAssertTrue("\(error)".contains(url.path), "\(error)")
+        }
+    }
+
+    func testWrongShapeNamesKeyAndExpectedShape() throws {
+        let dict = try StateDict.read(from: Fixtures.url("tl_lnpre.pth"))
+        var tensors = dict.tensors.filter { !$0.key.hasSuffix("mask") && !$0.key.hasSuffix("IGNORE") }
+        tensors["blocks.1.mlp.b_out"] = Tensor(shape: [63])
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("wrong-shape-\(getpid()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try SafetensorsFile.write(tensors.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }, to: url)
+        XCTAssertThrowsError(try HookedTransformer.load(from: url)) { error in
+            let message = "\(error)"
+            XCTAssertTrue(message.contains("blocks.1.mlp.b_out") && message.contains("[64]") && message.contains(url.path), message)
+        }
+        tensors["blocks.1.mlp.b_out"] = nil
+        try SafetensorsFile.write(tensors.sorted { $0.key < $1.key }.map { (name: $0.key, tensor: $0.value) }, to: url)
+        XCTAssertThrowsError(try HookedTransformer.load(from: url)) { error in
+            XCTAssertTrue("\(error)".contains("missing key blocks.1.mlp.b_out"), "\(error)")
+        }
+    }
+
+    func testTruncatedSafetensorsIsAnError() throws {
+        let data = try Data(contentsOf: Fixtures.url("tl_lnpre_bf16.safetensors"))
+        XCTAssertThrowsError(try SafetensorsFile(data: data.prefix(data.count - 10), path: "cut.safetensors")) { error in
+            XCTAssertTrue("\(error)".contains("cut.safetensors"))
+        }
+        XCTAssertThrowsError(try SafetensorsFile(data: Data([1, 2, 3]), path: "tiny.safetensors"))
+    }
+}
+
+extension WeightFileTests {
+    func testUnknownSafetensorsDtypeIsNamed() throws {
+        let header = #"{"embed.W_E":{"dtype":"I64","shape":[2],"data_offsets":[0,16]}}"#
+        var data = Data()
+        var length = UInt64(header.utf8.count).littleEndian
+        data.append(Data(bytes: &length, count: 8))
+        data.append(Data(header.utf8))
+        data.append(Data(count: 16))
+        XCTAssertThrowsError(try SafetensorsFile(data: data, path: "ints.safetensors")) { error in
+            XCTAssertTrue("\(error)".contains("embed.W_E") && "\(error)".contains("I64"), "\(error)")
+        }
+    }
+}
