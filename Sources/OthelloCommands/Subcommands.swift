@@ -9,4 +9,5 @@ let allSubcommands: [ParsableCommand.Type] = [
     EvalCommand.self,
     CacheCommand.self,
     BenchCommand.self,
+    FigureCommand.self,
 ]

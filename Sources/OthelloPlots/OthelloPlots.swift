@@ -1,1 +1,0 @@
-// OthelloPlots: see the module's other files.
