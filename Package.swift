@@ -54,7 +54,7 @@ let package = Package(
         .testTarget(name: "OthelloRulesTests", dependencies: ["OthelloRules"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloModelTests", dependencies: ["OthelloModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloTrainingTests", dependencies: ["OthelloTraining"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "CPNG"]),
+        .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "OthelloRules", "CPNG"]),
         .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands"]),
     ]
 )

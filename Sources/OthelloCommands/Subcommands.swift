@@ -10,4 +10,5 @@ let allSubcommands: [ParsableCommand.Type] = [
     CacheCommand.self,
     TrainCommand.self,
     BenchCommand.self,
+    FigureCommand.self,
 ]
