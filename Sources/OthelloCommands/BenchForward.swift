@@ -41,7 +41,6 @@ struct BenchForward: ParsableCommand {
     var json = false
 
     func run() throws {
-        Matmul.selectCPUKernels()
         guard batch >= 1, batch <= 4096 else { throw WorkbenchError("--batch \(batch): choose 1…4096 games") }
         guard seconds > 0, rounds >= 1 else { throw WorkbenchError("--seconds must be positive and --rounds at least 1") }
         let threads = threads ?? Parallel.coreCount

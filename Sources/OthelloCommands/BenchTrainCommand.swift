@@ -55,7 +55,6 @@ struct BenchTrain: ParsableCommand {
     }
 
     func run() throws {
-        Matmul.selectCPUKernels()
         guard threads >= 1, steps >= 1, batch >= 1, gamesPerShard >= 1 else {
             throw WorkbenchError("bench train: --threads, --steps, --batch and --games-per-shard must be at least 1")
         }

@@ -19,7 +19,6 @@ struct ModelOptions: ParsableArguments {
     var batchSize: Int = 64
 
     func load() throws -> HookedTransformer {
-        Matmul.selectCPUKernels()
         if let threads {
             guard threads >= 1 else { throw WorkbenchError("--threads must be at least 1") }
             Matmul.setThreads(threads)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OthelloModel
 import WorkbenchSupport
 
 /// The `othello-gpt` command: the root of every subcommand.
@@ -17,8 +18,11 @@ public struct OthelloGPTCommand: ParsableCommand {
 
     public init() {}
 
-    /// Entry point used by the executable: turns WorkbenchError into a one-line message and exit code 1.
+    /// Entry point used by the executable: picks OpenBLAS's kernels for this CPU (see
+    /// `Matmul.selectCPUKernels`), then runs the command, turning a WorkbenchError into a one-line
+    /// message and exit code 1.
     public static func mainWithErrors(_ arguments: [String]? = nil) {
+        Matmul.selectCPUKernels()
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

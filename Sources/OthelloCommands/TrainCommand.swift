@@ -86,7 +86,6 @@ struct TrainRunCommand: ParsableCommand {
     }
 
     func run() throws {
-        Matmul.selectCPUKernels()
         let outURL = URL(fileURLWithPath: out)
         let checkpointURL = URL(fileURLWithPath: checkpoint ?? Self.checkpointPath(forModel: out))
         let trainingRun: TrainingRun

@@ -148,8 +148,8 @@ public enum Matmul {
     /// recognise the processor and falls back to its generic `Prescott` kernels, 4–5× slower. When that happened
     /// and the CPU has AVX-512 or AVX2, this re-runs the current program with `OPENBLAS_CORETYPE` set
     /// (`SkylakeX` or `Haswell`) — OpenBLAS reads it only at load time. Does nothing when the variable is
-    /// already set, or inside a test runner (an `.xctest` executable, which must not start over). Call it
-    /// first thing in a command that multiplies large matrices.
+    /// already set, or inside a test runner (an `.xctest` executable, which must not start over). The
+    /// `othello-gpt` executable calls it first thing, before parsing its arguments.
     public static func selectCPUKernels() {
         guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
               !(CommandLine.arguments.first ?? "").hasSuffix(".xctest"),
