@@ -6,32 +6,7 @@ import WorkbenchSupport
 import XCTest
 
 /// The `figure` commands as the command line runs them.
-final class FigureCommandTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("figure-commands-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
-    /// Parses and runs `arguments` like the executable; returns the WorkbenchError message, nil on success.
-    private func run(_ arguments: [String]) throws -> String? {
-        var command = try OthelloGPTCommand.parseAsRoot(arguments)
-        do {
-            try command.run()
-            return nil
-        } catch let error as WorkbenchError {
-            XCTAssertFalse(error.description.contains("\n"), "one line")
-            return error.description
-        }
-    }
-
-    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
-
+final class FigureCommandTests: CommandTestCase {
     /// Two games in Othello-GPT labels: f5 d6 c5 and f5 f6 e6 f4 in standard notation.
     private func writeGames() throws -> String {
         try Data("E5 F3 E2\nE5 F5 F4 D5\n".utf8).write(to: folder.appendingPathComponent("games.txt"))
@@ -40,7 +15,7 @@ final class FigureCommandTests: XCTestCase {
 
     func testBoardDrawsThePositionWithItsLastMoveAndLegalMoves() throws {
         let games = try writeGames()
-        XCTAssertNil(try run(["figure", "board", "--games", games, "--game", "0", "--moves", "3", "--out", path("b.png")]))
+        XCTAssertNil(try errorMessage(["figure", "board", "--games", games, "--game", "0", "--moves", "3", "--out", path("b.png")]))
         let image = try PNG.read(from: folder.appendingPathComponent("b.png"))
         let figure = try FigureCommand.position(of: [37, 43, 34], after: 3, name: "Game 0", title: nil, marksLegalMoves: true)
         XCTAssertEqual(image.width, try figure.render().width)
@@ -52,29 +27,29 @@ final class FigureCommandTests: XCTestCase {
         XCTAssertEqual(figure.markLabels[.played], "last move (E2, black)")
 
         // The start position, and the whole game by default.
-        XCTAssertNil(try run(["figure", "board", "--games", games, "--moves", "0", "--out", path("start.png")]))
-        XCTAssertNil(try run(["figure", "board", "--games", games, "--game", "1", "--no-legal-moves", "--out", path("end.png")]))
+        XCTAssertNil(try errorMessage(["figure", "board", "--games", games, "--moves", "0", "--out", path("start.png")]))
+        XCTAssertNil(try errorMessage(["figure", "board", "--games", games, "--game", "1", "--no-legal-moves", "--out", path("end.png")]))
     }
 
     func testBoardRejectsBadArguments() throws {
         let games = try writeGames()
-        XCTAssertEqual(try run(["figure", "board", "--games", games, "--game", "2", "--out", path("b.png")]),
+        XCTAssertEqual(try errorMessage(["figure", "board", "--games", games, "--game", "2", "--out", path("b.png")]),
                        "figure board: --game 2 is out of range; \(games) has 2 games, numbered 0...1")
-        XCTAssertEqual(try run(["figure", "board", "--games", games, "--moves", "4", "--out", path("b.png")]),
+        XCTAssertEqual(try errorMessage(["figure", "board", "--games", games, "--moves", "4", "--out", path("b.png")]),
                        "figure board: --moves 4 is out of range; game 0 of \(games) has 3 moves, use 0...3")
-        XCTAssertNotNil(try run(["figure", "board", "--games", games, "--out", path("missing/b.png")]))
-        XCTAssertNotNil(try run(["figure", "board", "--games", path("none.npy"), "--out", path("b.png")]))
+        XCTAssertNotNil(try errorMessage(["figure", "board", "--games", games, "--out", path("missing/b.png")]))
+        XCTAssertNotNil(try errorMessage(["figure", "board", "--games", path("none.npy"), "--out", path("b.png")]))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), ["games.txt"])
     }
 
     func testDemoWritesEveryFigureKind() throws {
-        XCTAssertNil(try run(["figure", "demo", "--out-dir", path("figures"), "--games", "60"]))
+        XCTAssertNil(try errorMessage(["figure", "demo", "--out-dir", path("figures"), "--games", "60"]))
         let names = try FileManager.default.contentsOfDirectory(atPath: path("figures")).sorted()
         XCTAssertEqual(names, ["board-grid.png", "board-heatmap.png", "board-position.png", "line-plot.png", "matrix-heatmap.png"])
         for name in names {
             let image = try PNG.read(from: folder.appendingPathComponent("figures/\(name)"))
             XCTAssertGreaterThan(image.width, 300, name)
         }
-        XCTAssertEqual(try run(["figure", "demo", "--games", "0"]), "figure demo: --games 0 is out of range; use 1...1000000")
+        XCTAssertEqual(try errorMessage(["figure", "demo", "--games", "0"]), "figure demo: --games 0 is out of range; use 1...1000000")
     }
 }

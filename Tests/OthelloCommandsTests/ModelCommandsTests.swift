@@ -6,22 +6,15 @@ import WorkbenchSupport
 import XCTest
 
 /// The model commands end to end on a small random model and a small games file.
-final class ModelCommandsTests: XCTestCase {
-    var folder: URL!
-
+final class ModelCommandsTests: CommandTestCase {
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("model-commands-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try super.setUpWithError()
         let model = HookedTransformer.random(config: try ModelConfig(nLayers: 2, dModel: 32, nHeads: 4, dMLP: 64), seed: 4, std: 0.2)
         try model.save(to: folder.appendingPathComponent("model.safetensors"))
         // Three random games; the second cut after 20 moves (padded with token 0 for the model).
         var games = RandomGames.generate(count: 3, seed: 3).games
         games[1] = Array(games[1].prefix(20))
         try GameDataset(games: games).write(to: folder.appendingPathComponent("games.npy"))
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
     }
 
     func testCacheWritesOneArrayPerHookWithTransformerLensShapes() throws {

@@ -7,57 +7,31 @@ import XCTest
 
 /// The rules commands (`perft`, `games`, `bench games`) as the command line runs them: bad input gives a
 /// one-line WorkbenchError and leaves no output file behind.
-final class RulesCommandsTests: XCTestCase {
+final class RulesCommandsTests: CommandTestCase {
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("rules-commands-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
-    /// Parses and runs `arguments` like the executable; returns the WorkbenchError message, nil on success.
-    private func run(_ arguments: [String]) throws -> String? {
-        var command = try OthelloGPTCommand.parseAsRoot(arguments)
-        do {
-            try command.run()
-            return nil
-        } catch let error as WorkbenchError {
-            XCTAssertFalse(error.description.contains("\n"), "one line")
-            return error.description
-        }
-    }
-
-    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
-
-    private var leftovers: [String] { (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? [] }
 
     func testPerftDepthOutOfRange() throws {
-        XCTAssertEqual(try run(["perft", "0"]), "perft: depth 0 is out of range; use 1...20")
-        XCTAssertEqual(try run(["perft", "21"]), "perft: depth 21 is out of range; use 1...20")
-        XCTAssertNil(try run(["perft", "4", "--json"]))
+        XCTAssertEqual(try errorMessage(["perft", "0"]), "perft: depth 0 is out of range; use 1...20")
+        XCTAssertEqual(try errorMessage(["perft", "21"]), "perft: depth 21 is out of range; use 1...20")
+        XCTAssertNil(try errorMessage(["perft", "4", "--json"]))
     }
 
     func testGenerateWritesTheSeededGames() throws {
-        XCTAssertNil(try run(["games", "generate", "--count", "300", "--seed", "4", "--threads", "2", "--out", path("g.npy")]))
-        XCTAssertNil(try run(["games", "generate", "--count", "300", "--seed", "4", "--threads", "1", "--out", path("g.txt")]))
+        XCTAssertNil(try errorMessage(["games", "generate", "--count", "300", "--seed", "4", "--threads", "2", "--out", path("g.npy")]))
+        XCTAssertNil(try errorMessage(["games", "generate", "--count", "300", "--seed", "4", "--threads", "1", "--out", path("g.txt")]))
         let npy = try GameDataset.read(from: folder.appendingPathComponent("g.npy"))
         XCTAssertEqual(npy, RandomGames.generate(count: 300, seed: 4))
         XCTAssertEqual(try GameDataset.read(from: folder.appendingPathComponent("g.txt")), npy)
-        XCTAssertNil(try run(["games", "generate", "--count", "50", "--full-length", "--out", path("f.npy")]))
+        XCTAssertNil(try errorMessage(["games", "generate", "--count", "50", "--full-length", "--out", path("f.npy")]))
         XCTAssertEqual(Set(try GameDataset.read(from: folder.appendingPathComponent("f.npy")).lengths), [60])
     }
 
     func testGenerateRejectsBadArguments() throws {
-        XCTAssertEqual(try run(["games", "generate", "--count", "10", "--out", path("g.csv")]),
+        XCTAssertEqual(try errorMessage(["games", "generate", "--count", "10", "--out", path("g.csv")]),
                        "\(path("g.csv")): cannot write games to a '.csv' file; use .npy, .txt")
-        XCTAssertEqual(try run(["games", "generate", "--count", "0", "--out", path("g.npy")]),
+        XCTAssertEqual(try errorMessage(["games", "generate", "--count", "0", "--out", path("g.npy")]),
                        "games generate: --count 0 is out of range; use 1...100000000")
-        XCTAssertEqual(try run(["games", "generate", "--count", "10", "--out", path("missing/g.npy")]),
+        XCTAssertEqual(try errorMessage(["games", "generate", "--count", "10", "--out", path("missing/g.npy")]),
                        "\(path("missing/g.npy")): the folder \(path("missing")) does not exist; create it first")
         XCTAssertEqual(leftovers, [])
     }
@@ -65,8 +39,8 @@ final class RulesCommandsTests: XCTestCase {
     func testImportConvertsWTHORAndPGN() throws {
         let wtb = Self.root.appendingPathComponent("Games/WTH_2025.wtb").path
         let pgn = Self.root.appendingPathComponent("Games/WTH_2025.pgn").path
-        XCTAssertNil(try run(["games", "import", wtb, "--out", path("w.npy")]))
-        XCTAssertNil(try run(["games", "import", pgn, "--out", path("p.txt")]))
+        XCTAssertNil(try errorMessage(["games", "import", wtb, "--out", path("w.npy")]))
+        XCTAssertNil(try errorMessage(["games", "import", pgn, "--out", path("p.txt")]))
         let fromWTHOR = try GameDataset.read(from: folder.appendingPathComponent("w.npy"))
         XCTAssertEqual(fromWTHOR.count, 2010)
         XCTAssertEqual(try GameDataset.read(from: folder.appendingPathComponent("p.txt")), fromWTHOR)
@@ -75,13 +49,13 @@ final class RulesCommandsTests: XCTestCase {
     func testImportOfBadInputLeavesNoOutput() throws {
         let bytes = try Data(contentsOf: Self.root.appendingPathComponent("Games/WTH_2025.wtb"))
         try bytes.prefix(1000).write(to: folder.appendingPathComponent("cut.wtb"))
-        XCTAssertEqual(try run(["games", "import", path("cut.wtb"), "--out", path("out.npy")]),
+        XCTAssertEqual(try errorMessage(["games", "import", path("cut.wtb"), "--out", path("out.npy")]),
                        "\(path("cut.wtb")): truncated WTHOR file: the header announces 2010 games (136696 bytes), the file has 1000 bytes")
         try Data("[Event \"x\"]\n1. F5 D6 C3 Q3\n".utf8).write(to: folder.appendingPathComponent("bad.pgn"))
-        XCTAssertEqual(try run(["games", "import", path("bad.pgn"), "--out", path("out.npy")]),
+        XCTAssertEqual(try errorMessage(["games", "import", path("bad.pgn"), "--out", path("out.npy")]),
                        "\(path("bad.pgn")): line 2 (game 0, move 4): 'Q3' is not a square in standard notation (column a-h, row 1-8, e.g. F5)")
         try NPYArray(shape: [1, 60], values: [Float](repeating: 0, count: 60)).write(to: folder.appendingPathComponent("f.npy"))
-        XCTAssertEqual(try run(["games", "import", path("f.npy"), "--out", path("out.txt")]),
+        XCTAssertEqual(try errorMessage(["games", "import", path("f.npy"), "--out", path("out.txt")]),
                        "\(path("f.npy")): expected dtype int8 (|i1), found <f4; convert with numpy: a.astype('int8')")
         XCTAssertEqual(Set(leftovers), ["cut.wtb", "bad.pgn", "f.npy"], "no output, no temporary file")
     }
@@ -99,7 +73,7 @@ final class RulesCommandsTests: XCTestCase {
         XCTAssertEqual([report.black, report.white], [31, 33])
         XCTAssertEqual(report.recordedBlack, 31)
         XCTAssertEqual(board.count(.black), 31)
-        XCTAssertNil(try run(["games", "show", pgn, "--game", "3", "--json"]))
+        XCTAssertNil(try errorMessage(["games", "show", pgn, "--game", "3", "--json"]))
         show.game = 2010
         XCTAssertThrowsError(try show.report()) { error in
             XCTAssertEqual("\(error)", "\(pgn): no game 2010; the file has 2010 games, numbered from 0")

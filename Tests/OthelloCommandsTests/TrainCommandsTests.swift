@@ -7,25 +7,7 @@ import WorkbenchSupport
 import XCTest
 
 /// `othello-gpt train` (run, resume, export, figure) end to end on a tiny model.
-final class TrainCommandsTests: XCTestCase {
-    var folder: URL!
-
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("train-commands-\(getpid())-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
-
-    func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
-
-    func run(_ arguments: [String]) throws {
-        var command = try OthelloGPTCommand.parseAsRoot(arguments)
-        try command.run()
-    }
-
+final class TrainCommandsTests: CommandTestCase {
     let tiny = ["--layers", "1", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--batch", "8", "--eval-games", "8", "--threads", "2"]
 
     func testTrainExportFigureAndResume() throws {
