@@ -22,7 +22,7 @@ demo: build
 	./scripts/demo.sh
 
 test: deps
-	$(SWIFT) test
+	$(SWIFT) test --disable-swift-testing
 
 bench: build
 	.build/release/othello-gpt bench games
