@@ -32,36 +32,12 @@ struct EvalCommand: ParsableCommand {
 
     func run() throws {
         let model = try options.load()
-        let positions = model.config.nCtx
-        let vocabulary = model.config.dVocab
-        let input = try TokenizedGames(path: games, positions: positions, limit: limit)
-        let arena = ActivationArena(config: model.config, maxBatch: min(options.batchSize, input.count), mode: .inference)
+        let input = try TokenizedGames(path: games, positions: model.config.nCtx, limit: limit)
         let progress = ProgressBar(total: input.count, label: "eval")
-        var legal = 0, total = 0
-        var start = 0
-        while start < input.count {
-            let batch = min(options.batchSize, input.count - start)
-            var run = options.runOptions(progress: nil)
-            run.arena = arena
-            let logits = try model.logits(tokens: Array(input.tokens[(start * positions)..<((start + batch) * positions)]),
-                                          games: batch, positions: positions, options: run)
-            for game in 0..<batch {
-                let replay = try GameReplay(moves: input.moves(start + game), source: "\(games), game \(input.indices[start + game])")
-                // steps[i] follows move i: the model has read moves 0…i and predicts a move of the player to move.
-                for (position, step) in replay.steps.prefix(positions).enumerated() where step.legalMoves != 0 {
-                    let row = logits.values[((game * positions + position) * vocabulary)..<((game * positions + position + 1) * vocabulary)]
-                    let best = row.indices.max { row[$0] < row[$1] }! - row.startIndex
-                    total += 1
-                    if best != Vocabulary.padding, step.legalMoves & (1 << UInt64(Vocabulary.squareUnchecked(forToken: best))) != 0 {
-                        legal += 1
-                    }
-                }
-            }
-            start += batch
-            progress.advance(by: batch, status: String(format: "legal %.2f%%", 100 * Double(legal) / Double(max(total, 1))))
-        }
+        let score = try LegalMoveMetric.evaluate(model, on: input.dataset, games: input.indices,
+                                                 batchSize: options.batchSize, source: games, progress: progress)
         progress.finish()
-        let share = Double(legal) / Double(max(total, 1))
+        let legal = score.legal, total = score.positions, share = score.share
         if json {
             return try printJSON(["games": input.count, "positions": total, "legal": legal, "legal_share": share, "error_rate": 1 - share])
         }

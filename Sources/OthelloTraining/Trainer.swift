@@ -178,10 +178,7 @@ public final class Trainer {
                             for t in 0..<T {
                                 let legal = evaluation.legalMoves[game * T + t]
                                 guard legal != 0 else { continue }
-                                let logits = arena.logits + (row * T + t) * V
-                                var best = 0
-                                for token in 1..<V where logits[token] > logits[best] { best = token }
-                                if best != Vocabulary.padding, legal & (1 << UInt64(Vocabulary.squareUnchecked(forToken: best))) != 0 {
+                                if LegalMoveMetric.isTopPredictionLegal(arena.logits + (row * T + t) * V, vocabulary: V, legalMoves: legal) {
                                     correct += 1
                                 }
                             }
