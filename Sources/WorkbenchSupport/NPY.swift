@@ -93,7 +93,9 @@ public struct NPYArray: Equatable {
             shape.append(n)
         }
         let payloadStart = start + headerStart + headerLength
-        let expected = shape.reduce(1, *) * size
+        guard let expected = checkedSize(of: shape, elementSize: size) else {
+            throw WorkbenchError("\(file): the .npy header's shape \(shape) of \(dtype) is too large for any file; the header is damaged")
+        }
         guard data.count - headerStart - headerLength >= expected else {
             throw WorkbenchError("\(file): truncated .npy data: shape \(shape) of \(dtype) needs \(expected) bytes, the file has \(data.count - headerStart - headerLength)")
         }
