@@ -64,10 +64,8 @@ public struct SafetensorsFile {
                 continue
             }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  offsets.count == 2, shape.count == (info["shape"] as? [Any])?.count else {
-                throw fail("tensor \(name): malformed header entry (needs dtype, shape, data_offsets)")
+                  let shape = Self.integers(info["shape"]), let offsets = Self.integers(info["data_offsets"]), offsets.count == 2 else {
+                throw fail("tensor \(name): malformed header entry (needs dtype, shape and data_offsets, as integers)")
             }
             guard let size = Self.elementSizes[dtype] else {
                 throw fail("tensor \(name): unsupported dtype \(dtype) (supported: F32, F16, BF16)")
@@ -77,9 +75,10 @@ public struct SafetensorsFile {
             guard begin >= 0, end >= begin, end <= payload else {
                 throw fail("tensor \(name): data_offsets [\(begin), \(end)] lie outside the \(payload) data bytes (file truncated?)")
             }
-            let expected = shape.reduce(1, *) * size
-            guard end - begin == expected else {
-                throw fail("tensor \(name): shape \(shape) of \(dtype) needs \(expected) bytes, data_offsets give \(end - begin)")
+            let expected = checkedSize(of: shape, elementSize: size)
+            guard expected == end - begin else {
+                let needs = expected.map { "\($0) bytes" } ?? "more bytes than any file holds"
+                throw fail("tensor \(name): shape \(shape) of \(dtype) needs \(needs), data_offsets give \(end - begin)")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
         }
@@ -90,6 +89,17 @@ public struct SafetensorsFile {
         self.metadata = metadata
         self.entries = entries
         self.index = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.name, $0) })
+    }
+
+    /// The integers of a JSON array, nil if it is not an array of exact integers that fit in `Int`.
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let items = value as? [Any] else { return nil }
+        var integers: [Int] = []
+        for item in items {
+            guard let number = item as? NSNumber, number == NSNumber(value: number.intValue) else { return nil }
+            integers.append(number.intValue)
+        }
+        return integers
     }
 
     public var names: [String] { entries.map(\.name) }
