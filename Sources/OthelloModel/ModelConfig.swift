@@ -70,11 +70,13 @@ public struct ModelConfig: Equatable, Codable {
         guard dModel % nHeads == 0 else {
             throw fail("d_model \(dModel) is not divisible by n_heads \(nHeads); choose n_heads dividing d_model")
         }
-        guard dHead * nHeads == dModel else {
-            throw fail("n_heads \(nHeads) × d_head \(dHead) = \(nHeads * dHead) differs from d_model \(dModel)")
+        guard dHead == dModel / nHeads else {
+            throw fail("n_heads \(nHeads) × d_head \(dHead) differs from d_model \(dModel)")
         }
         guard eps > 0, eps.isFinite else { throw fail("eps must be a small positive number, got \(eps)") }
-        guard nLayers * (4 * dModel * dModel + 2 * dModel * dMLP) < 1 << 34 else {
+        // Counted in floating point: the sizes may come from a file and overflow `Int`.
+        let (d, m) = (Double(dModel), Double(dMLP))
+        guard Double(nLayers) * (4 * d * d + 2 * d * m) + (Double(dVocab) + Double(nCtx)) * d < 0x1p34 else {
             throw fail("the model is too large for this workbench (more than 2^34 weights)")
         }
     }

@@ -57,9 +57,14 @@ public struct StateDict {
     /// key `config`, a JSON `ModelConfig`, when present). `nHeads` overrides the head count.
     public func inferConfig(nHeads: Int? = nil) throws -> ModelConfig {
         if let json = metadata["config"], nHeads == nil {
-            do { return try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
+            let config: ModelConfig
+            do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
                 throw WorkbenchError("\(source): the config in the file's metadata is not valid (\(error))")
             }
+            do { try config.validate() } catch let error as WorkbenchError {
+                throw WorkbenchError("\(source): the config in the file's metadata is not valid (\(error.description))")
+            }
+            return config
         }
         let embed = try require("embed.W_E")
         let pos = try require("pos_embed.W_pos")
@@ -89,14 +94,15 @@ extension ModelParameters {
     /// Weights from a TransformerLens-layout state dict: every weight of `layout` must be present with its shape;
     /// TransformerLens' buffers (`attn.mask`, `attn.IGNORE`) are ignored; any other key is an error.
     public convenience init(layout: ParameterLayout, stateDict: StateDict) throws {
-        self.init(layout: layout)
-        for entry in layout.entries {
-            let tensor = try stateDict.require(entry.name, shape: entry.shape)
-            tensor.values.withUnsafeBufferPointer { (base + entry.offset).update(from: $0.baseAddress!, count: entry.count) }
-        }
+        // Every key is checked before the buffer is allocated, so a config that claims a huge model fails here.
+        let tensors = try layout.entries.map { try stateDict.require($0.name, shape: $0.shape) }
         for name in stateDict.tensors.keys.sorted() where layout[name] == nil {
             if name.hasSuffix(".attn.mask") || name.hasSuffix(".attn.IGNORE") { continue }
             throw WorkbenchError("\(stateDict.source): unexpected key \(name) for a \(layout.config.normalizationType.rawValue) model with \(layout.config.nLayers) layers")
+        }
+        self.init(layout: layout)
+        for (entry, tensor) in zip(layout.entries, tensors) {
+            tensor.values.withUnsafeBufferPointer { (base + entry.offset).update(from: $0.baseAddress!, count: entry.count) }
         }
     }
 }

@@ -41,4 +41,23 @@ final class HostileInputTests: CommandTestCase {
         XCTAssertEqual(try errorMessage(["run", "--model", path("far.safetensors"), "--games", path("games.npy")]),
                        "\(path("far.safetensors")): tensor embed.W_E: malformed header entry (needs dtype, shape and data_offsets, as integers)")
     }
+
+    /// A safetensors file holding no tensor, only a model config in its metadata.
+    func writeConfigOnly(_ name: String, nLayers: Int, dModel: Int, nHeads: Int, dHead: Int) throws {
+        let config = #"{\"nLayers\":\#(nLayers),\"dModel\":\#(dModel),\"nHeads\":\#(nHeads),\"dHead\":\#(dHead),\"dMLP\":8,\"dVocab\":61,\"nCtx\":59,\"actFn\":\"gelu\",\"normalizationType\":\"LNPre\",\"eps\":1e-5}"#
+        try writeSafetensors(name, header: #"{"__metadata__": {"config": "\#(config)"}}"#, payload: Data())
+    }
+
+    func testModelConfigInMetadataIsValidated() throws {
+        try writeConfigOnly("negative.safetensors", nLayers: -1, dModel: 8, nHeads: 2, dHead: 4)
+        XCTAssertEqual(try errorMessage(["run", "--model", path("negative.safetensors"), "--games", path("games.npy")]),
+                       "\(path("negative.safetensors")): the config in the file's metadata is not valid (model config: n_layers must be positive, got -1)")
+        try writeConfigOnly("huge.safetensors", nLayers: 1, dModel: 1 << 31, nHeads: 1, dHead: 1 << 31)
+        XCTAssertEqual(try errorMessage(["run", "--model", path("huge.safetensors"), "--games", path("games.npy")]),
+                       "\(path("huge.safetensors")): the config in the file's metadata is not valid (model config: the model is too large for this workbench (more than 2^34 weights))")
+        // A config the tensors do not back is refused before the weights' buffer is allocated.
+        try writeConfigOnly("empty.safetensors", nLayers: 8, dModel: 8192, nHeads: 8, dHead: 1024)
+        XCTAssertEqual(try errorMessage(["run", "--model", path("empty.safetensors"), "--games", path("games.npy")]),
+                       "\(path("empty.safetensors")): missing key embed.W_E (expected shape [61, 8192]); is this an Othello-GPT state dict?")
+    }
 }
