@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchSupport
 
 /// AdamW with PyTorch's semantics (`torch.optim.AdamW`, decoupled weight decay), over one flat
 /// parameter buffer split into tensors that do or do not get weight decay.
@@ -24,6 +25,17 @@ public struct AdamW {
             self.beta2 = beta2
             self.eps = eps
             self.weightDecay = weightDecay
+        }
+
+        /// Throws unless 0 ≤ β < 1, eps > 0 and weight decay ≥ 0 (all finite).
+        public func validate() throws {
+            guard (0..<1).contains(beta1), (0..<1).contains(beta2) else {
+                throw WorkbenchError("AdamW: the betas must lie in [0, 1), got \(beta1) and \(beta2)")
+            }
+            guard eps > 0, eps.isFinite else { throw WorkbenchError("AdamW: eps must be a small positive number, got \(eps)") }
+            guard weightDecay >= 0, weightDecay.isFinite else {
+                throw WorkbenchError("training: --weight-decay must be zero or positive, got \(weightDecay)")
+            }
         }
     }
 

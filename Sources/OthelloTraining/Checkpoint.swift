@@ -69,7 +69,7 @@ public struct Checkpoint {
               let elapsed = file.metadata["elapsed_seconds"].flatMap(Double.init) else {
             throw fail("the step or elapsed time in its metadata is missing or unreadable")
         }
-        do { try options.config.validate() } catch let error as WorkbenchError { throw fail(error.description) }
+        do { try options.validate() } catch let error as WorkbenchError { throw fail(error.description) }
         let parameters = ModelParameters(config: options.config)
         var firstMoment = [Float](repeating: 0, count: parameters.count)
         var secondMoment = firstMoment

@@ -1,5 +1,7 @@
 import Foundation
 @testable import OthelloCommands
+import OthelloModel
+import OthelloTraining
 import WorkbenchSupport
 import XCTest
 
@@ -59,5 +61,33 @@ final class HostileInputTests: CommandTestCase {
         try writeConfigOnly("empty.safetensors", nLayers: 8, dModel: 8192, nHeads: 8, dHead: 1024)
         XCTAssertEqual(try errorMessage(["run", "--model", path("empty.safetensors"), "--games", path("games.npy")]),
                        "\(path("empty.safetensors")): missing key embed.W_E (expected shape [61, 8192]); is this an Othello-GPT state dict?")
+    }
+
+    func testTrainingSizesOutOfRange() throws {
+        XCTAssertEqual(try errorMessage(["train", "--games", "9223372036854775807", "--batch", "2", "--out", path("m.safetensors")]),
+                       "training: --games 9223372036854775807 is more than this workbench counts (1000000000000); train on fewer games")
+        XCTAssertEqual(try errorMessage(["train", "--eval-games", "9223372036854775807", "--out", path("m.safetensors")]),
+                       "training: --eval-games 9223372036854775807 is out of range; use 1...100000")
+        XCTAssertEqual(try errorMessage(["train", "--batch", "9223372036854775807", "--out", path("m.safetensors")]),
+                       "training: the batch size must be between 1 and 65536, got 9223372036854775807")
+        let memory = try XCTUnwrap(try errorMessage(["train", "--batch", "65536", "--games", "65536", "--out", path("m.safetensors")]))
+        XCTAssertTrue(memory.hasPrefix("training: a batch of 65536 games needs about "), memory)
+        XCTAssertEqual(try errorMessage(["train", "--final-lr-fraction=-5", "--out", path("m.safetensors")]),
+                       "training: --final-lr-fraction must be between 0 and 1, got -5.0")
+        XCTAssertEqual(try errorMessage(["train", "--weight-decay=-3", "--out", path("m.safetensors")]),
+                       "training: --weight-decay must be zero or positive, got -3.0")
+        XCTAssertEqual(leftovers, [])
+    }
+
+    func testCheckpointOptionsAreValidated() throws {
+        let options = try TrainingOptions(config: ModelConfig(nLayers: 1, dModel: 8, nHeads: 2, dMLP: 8), games: 4, batchSize: 2,
+                                          learningRate: 1e-3, seed: 1)
+        var json = try XCTUnwrap(try JSONSerialization.jsonObject(with: JSONEncoder().encode(options)) as? [String: Any])
+        json["batchSize"] = 0
+        let text = String(decoding: try JSONSerialization.data(withJSONObject: json), as: UTF8.self)
+        try SafetensorsFile.write([], metadata: ["format": Checkpoint.format, "training_options": text, "step": "0", "elapsed_seconds": "0"],
+                                  to: folder.appendingPathComponent("bad.ckpt.safetensors"))
+        XCTAssertEqual(try errorMessage(["train", "--resume", path("bad.ckpt.safetensors"), "--out", path("m.safetensors")]),
+                       "\(path("bad.ckpt.safetensors")): training: the batch size must be between 1 and 65536, got 0; resume from a checkpoint written by `othello-gpt train`")
     }
 }
