@@ -90,4 +90,13 @@ final class HostileInputTests: CommandTestCase {
         XCTAssertEqual(try errorMessage(["train", "--resume", path("bad.ckpt.safetensors"), "--out", path("m.safetensors")]),
                        "\(path("bad.ckpt.safetensors")): training: the batch size must be between 1 and 65536, got 0; resume from a checkpoint written by `othello-gpt train`")
     }
+
+    func testTrainingLogWithValuesTooFarApartToPlot() throws {
+        let lines = [#"{"step":1,"games":10,"loss":1e308,"lr":0.001,"legal_top1":0.5,"games_per_second":1,"elapsed":1}"#,
+                     #"{"step":2,"games":20,"loss":-1e308,"lr":0.001,"legal_top1":0.5,"games_per_second":1,"elapsed":2}"#]
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: folder.appendingPathComponent("run.jsonl"))
+        XCTAssertEqual(try errorMessage(["train", "figure", path("run.jsonl"), "--out", path("f.png"), "--no-reference"]),
+                       "line plot: the y values run from -1e+308 to 1e+308, too far apart to draw; check the data for overflowing values")
+        XCTAssertEqual(leftovers, ["run.jsonl"])
+    }
 }
