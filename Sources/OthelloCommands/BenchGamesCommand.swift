@@ -48,6 +48,10 @@ struct BenchGames: ParsableCommand {
         guard threads >= 1, games >= 1, repeats >= 1 else {
             throw WorkbenchError("bench games: --threads, --games and --repeats must be at least 1")
         }
+        let (perRun, overflow) = games.multipliedReportingOverflow(by: threads)
+        guard !overflow, perRun <= 10_000_000 else {
+            throw WorkbenchError("bench games: --games \(games) per thread on \(threads) threads is too many games for one run; keep --games × --threads at most 10000000")
+        }
         try checkBaselineGames()
         var figures: [Figure] = []
         for threadCount in Set([1, threads]).sorted() {

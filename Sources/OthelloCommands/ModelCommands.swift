@@ -46,6 +46,7 @@ struct TokenizedGames {
     init(path: String, positions: Int, limit: Int? = nil, only game: Int? = nil) throws {
         let dataset = try GameDataset.read(from: URL(fileURLWithPath: path))
         var indices = Array(0..<dataset.count)
+        guard dataset.count > 0 else { throw WorkbenchError("\(path): the file holds no games; pass a games file with at least one") }
         if let game {
             guard indices.contains(game) else { throw WorkbenchError("--game \(game): \(path) has games 0…\(dataset.count - 1)") }
             indices = [game]
@@ -186,7 +187,6 @@ struct CacheCommand: ParsableCommand {
         let filter = try HookFilter.patterns(hooks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                                              config: config)
         let input = try TokenizedGames(path: games, positions: config.nCtx, limit: limit)
-        guard input.count > 0 else { throw WorkbenchError("\(games): no games to run") }
         let folder = URL(fileURLWithPath: out)
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
             throw WorkbenchError("--out \(out): cannot create the folder (\(error.localizedDescription))")

@@ -99,4 +99,20 @@ final class HostileInputTests: CommandTestCase {
                        "line plot: the y values run from -1e+308 to 1e+308, too far apart to draw; check the data for overflowing values")
         XCTAssertEqual(leftovers, ["run.jsonl"])
     }
+
+    func testBenchGamesTooManyGames() throws {
+        XCTAssertEqual(try errorMessage(["bench", "games", "--games", "99999999999999", "--threads", "2"]),
+                       "bench games: --games 99999999999999 per thread on 2 threads is too many games for one run; keep --games × --threads at most 10000000")
+    }
+
+    func testModelCommandsOnAFileWithoutGames() throws {
+        let model = HookedTransformer.random(config: try ModelConfig(nLayers: 1, dModel: 8, nHeads: 2, dMLP: 8), seed: 1)
+        try model.save(to: folder.appendingPathComponent("model.safetensors"))
+        try Data("\n".utf8).write(to: folder.appendingPathComponent("none.txt"))
+        let expected = "\(path("none.txt")): the file holds no games; pass a games file with at least one"
+        for command in [["eval"], ["run"], ["cache", "--hooks", "blocks.0.hook_resid_post", "--out", path("acts")]] {
+            XCTAssertEqual(try errorMessage(command + ["--model", path("model.safetensors"), "--games", path("none.txt")]), expected)
+        }
+        XCTAssertEqual(Set(leftovers), ["model.safetensors", "none.txt"])
+    }
 }
