@@ -186,19 +186,32 @@ struct CacheCommand: ParsableCommand {
         let config = model.config
         let filter = try HookFilter.patterns(hooks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                                              config: config)
+        let points = HookPoint.all(config: config, includeResult: true).filter(filter.matches)
+        guard !points.isEmpty || !noLogits else { throw WorkbenchError("--hooks names no hook and --no-logits drops the logits: nothing to write") }
+        // The final layer norm's and the unembedding's hooks are computed only along with the logits.
+        let needsLogits = !noLogits || points.contains { $0.layer == nil && $0.kind >= .residPre }
         let input = try TokenizedGames(path: games, positions: config.nCtx, limit: limit)
         let folder = URL(fileURLWithPath: out)
+        let newFolder = !FileManager.default.fileExists(atPath: folder.path)
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
             throw WorkbenchError("--out \(out): cannot create the folder (\(error.localizedDescription))")
         }
-        let points = HookPoint.all(config: config, includeResult: true).filter(filter.matches)
-        var writers = try points.map { point in
-            try NPYStreamWriter(url: folder.appendingPathComponent(point.name + ".npy"),
-                                shape: point.shape(batch: input.count, positions: config.nCtx, config: config))
+        // On failure, no file is left behind, nor the folder if this run made it.
+        var writers: [NPYStreamWriter] = []
+        var logitsWriter: NPYStreamWriter?
+        var finished = false
+        defer {
+            writers.forEach { $0.discard() }
+            logitsWriter?.discard()
+            if !finished && newFolder { rmdir(folder.path) }
         }
-        var logitsWriter = noLogits ? nil : try NPYStreamWriter(url: folder.appendingPathComponent("logits.npy"),
-                                                                shape: [input.count, config.nCtx, config.dVocab])
-        defer { writers.forEach { $0.discard() }; logitsWriter?.discard() }
+        for point in points {
+            writers.append(try NPYStreamWriter(url: folder.appendingPathComponent(point.name + ".npy"),
+                                               shape: point.shape(batch: input.count, positions: config.nCtx, config: config)))
+        }
+        if !noLogits {
+            logitsWriter = try NPYStreamWriter(url: folder.appendingPathComponent("logits.npy"), shape: [input.count, config.nCtx, config.dVocab])
+        }
 
         let batch = options.batchSize
         let arena = ActivationArena(config: config, maxBatch: min(batch, input.count), mode: .inference)
@@ -209,9 +222,12 @@ struct CacheCommand: ParsableCommand {
             let tokens = Array(input.tokens[(start * config.nCtx)..<((start + count) * config.nCtx)])
             var run = options.runOptions(progress: nil)
             run.arena = arena
-            run.computeLogits = !noLogits
+            run.computeLogits = needsLogits
             let cache = try model.runWithCache(tokens: tokens, games: count, positions: config.nCtx, filter: filter, options: run)
-            for (i, point) in points.enumerated() { try writers[i].append(cache[point]!.values) }
+            for (i, point) in points.enumerated() {
+                guard let activation = cache[point] else { throw WorkbenchError("cache: the run did not reach \(point.name)") }
+                try writers[i].append(activation.values)
+            }
             if let logits = cache.logits { try logitsWriter?.append(logits.values) }
             start += count
             progress.advance(by: count)
@@ -219,7 +235,9 @@ struct CacheCommand: ParsableCommand {
         progress.finish()
         for i in writers.indices { try writers[i].commit() }
         try logitsWriter?.commit()
-        print("wrote \(points.count + (noLogits ? 0 : 1)) arrays of \(input.count) games to \(out)")
+        finished = true
+        let arrays = points.count + (noLogits ? 0 : 1)
+        print("wrote \(arrays) array\(arrays == 1 ? "" : "s") of \(input.count) games to \(out)")
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 @testable import OthelloCommands
 import OthelloModel
+import OthelloRules
 import OthelloTraining
 import WorkbenchSupport
 import XCTest
@@ -114,5 +115,20 @@ final class HostileInputTests: CommandTestCase {
             XCTAssertEqual(try errorMessage(command + ["--model", path("model.safetensors"), "--games", path("none.txt")]), expected)
         }
         XCTAssertEqual(Set(leftovers), ["model.safetensors", "none.txt"])
+    }
+
+    func testCacheOfFinalHooksWithoutLogits() throws {
+        let model = HookedTransformer.random(config: try ModelConfig(nLayers: 1, dModel: 8, nHeads: 2, dMLP: 8), seed: 1)
+        try model.save(to: folder.appendingPathComponent("model.safetensors"))
+        try GameDataset(games: RandomGames.generate(count: 2, seed: 1).games).write(to: folder.appendingPathComponent("games.npy"))
+        let common = ["cache", "--model", path("model.safetensors"), "--games", path("games.npy"), "--no-logits"]
+        // The final layer norm's and the unembedding's hooks need the logits computed, even when they are not written.
+        XCTAssertNil(try errorMessage(common + ["--hooks", "**", "--out", path("acts")]))
+        let written = try FileManager.default.contentsOfDirectory(atPath: path("acts"))
+        XCTAssertTrue(written.contains("unembed.hook_out.npy") && !written.contains("logits.npy"), "\(written)")
+        XCTAssertEqual(try NPYArray.read(from: folder.appendingPathComponent("acts/unembed.hook_out.npy")).shape, [2, 59, 61])
+        XCTAssertEqual(try errorMessage(common + ["--hooks", "", "--out", path("nothing")]),
+                       "--hooks names no hook and --no-logits drops the logits: nothing to write")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("nothing")))
     }
 }
