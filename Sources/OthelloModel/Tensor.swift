@@ -172,9 +172,9 @@ public enum Matmul {
         execv("/proc/self/exe", arguments)   // returns only on failure: then carry on with the generic kernels
     }
 
-    /// Sets the number of OpenBLAS threads (for benchmarks and `--threads`).
+    /// Sets the number of OpenBLAS threads (for benchmarks and `--threads`); OpenBLAS caps it at what it supports.
     public static func setThreads(_ threads: Int) {
-        openblas_set_num_threads(Int32(max(1, threads)))
+        openblas_set_num_threads(Int32(clamping: max(1, threads)))
     }
 
     /// The number of OpenBLAS threads in use.

@@ -131,4 +131,13 @@ final class HostileInputTests: CommandTestCase {
                        "--hooks names no hook and --no-logits drops the logits: nothing to write")
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("nothing")))
     }
+
+    func testThreadCountBeyondInt32() throws {
+        let model = HookedTransformer.random(config: try ModelConfig(nLayers: 1, dModel: 8, nHeads: 2, dMLP: 8), seed: 1)
+        try model.save(to: folder.appendingPathComponent("model.safetensors"))
+        try GameDataset(games: RandomGames.generate(count: 1, seed: 1).games).write(to: folder.appendingPathComponent("games.npy"))
+        let saved = Matmul.threads
+        defer { Matmul.setThreads(saved) }
+        XCTAssertNil(try errorMessage(["eval", "--model", path("model.safetensors"), "--games", path("games.npy"), "--threads", "99999999999"]))
+    }
 }
