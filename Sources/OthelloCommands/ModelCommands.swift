@@ -258,7 +258,7 @@ struct NPYStreamWriter {
         }
         self.handle = handle
         expected = shape.reduce(1, *)
-        try handle.write(contentsOf: NPYArray(dtype: "<f4", shape: shape, data: Data()).encoded())
+        try handle.write(contentsOf: NPYArray.header(dtype: Float.npyDType, shape: shape))
     }
 
     mutating func append(_ values: [Float]) throws {

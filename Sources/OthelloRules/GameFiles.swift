@@ -35,14 +35,28 @@ extension GameDataset {
         }
     }
 
-    /// Writes the games as `.npy` or `.txt` (by extension), atomically.
+    /// Writes the games as `.npy` or `.txt` (by extension), atomically, streaming (no copy of the whole dataset).
     public func write(to url: URL) throws {
-        switch try GameFileFormat(url: url, forWriting: true) {
-        case .npy:
-            try NPYArray(shape: [count, Self.maxLength], values: squares).write(to: url)
-        default:
-            let lines = games.map { game in game.map { SquareNotation.othelloGPT.label($0) }.joined(separator: " ") }
-            try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: url)
+        let format = try GameFileFormat(url: url, forWriting: true)
+        try AtomicFile.write(to: url) { handle in
+            switch format {
+            case .npy:
+                try handle.write(contentsOf: NPYArray.header(dtype: Int8.npyDType, shape: [count, Self.maxLength]))
+                try squares.withUnsafeBytes { bytes in
+                    let piece = 1 << 26
+                    for start in stride(from: 0, to: bytes.count, by: piece) {
+                        try handle.write(contentsOf: Data(UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + piece, bytes.count)])))
+                    }
+                }
+            default:
+                let chunk = 10_000
+                for first in stride(from: 0, to: count, by: chunk) {
+                    let lines = (first..<min(first + chunk, count)).map { game in
+                        self[game].map { SquareNotation.othelloGPT.label($0) }.joined(separator: " ") + "\n"
+                    }
+                    try handle.write(contentsOf: Data(lines.joined().utf8))
+                }
+            }
         }
     }
 

@@ -130,6 +130,16 @@ public struct NPYArray: Equatable {
 
     /// The file contents (format version 1, header padded to a multiple of 64 bytes).
     public func encoded() -> Data {
+        var out = Self.header(dtype: dtype, shape: shape)
+        out.append(data)
+        return out
+    }
+
+    /// The bytes before the data in a version-1 file of `dtype` and `shape`: for writers that stream
+    /// the data themselves.
+    ///
+    ///     try handle.write(contentsOf: NPYArray.header(dtype: "<f4", shape: [games, 59, 512]))
+    public static func header(dtype: String, shape: [Int]) -> Data {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(shapeText), }"
         let unpadded = 10 + header.utf8.count + 1
@@ -138,7 +148,6 @@ public struct NPYArray: Equatable {
         let length = UInt16(header.utf8.count)
         out.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8)])
         out.append(contentsOf: Array(header.utf8))
-        out.append(data)
         return out
     }
 
