@@ -241,44 +241,29 @@ struct CacheCommand: ParsableCommand {
     }
 }
 
-/// Writes a float32 `.npy` file in pieces to a temporary file, renamed onto its name only by `commit()`.
+/// Writes a float32 `.npy` file in pieces, atomically: it appears under its name only on `commit()`.
 struct NPYStreamWriter {
-    let url: URL
-    private let temporary: URL
-    private let handle: FileHandle
+    private let file: AtomicFile.Writer
     private let expected: Int
     private var written = 0
 
     init(url: URL, shape: [Int]) throws {
-        self.url = url
-        temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: temporary.path) else {
-            throw WorkbenchError("\(url.path): cannot write in \(url.deletingLastPathComponent().path)")
-        }
-        self.handle = handle
+        file = try AtomicFile.Writer(url: url)
         expected = shape.reduce(1, *)
-        try handle.write(contentsOf: NPYArray.header(dtype: Float.npyDType, shape: shape))
+        try file.write(NPYArray.header(dtype: Float.npyDType, shape: shape))
     }
 
     mutating func append(_ values: [Float]) throws {
-        try values.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+        try values.withUnsafeBufferPointer { try file.write(Data(buffer: $0)) }
         written += values.count
     }
 
     /// Renames the finished file onto its name.
     func commit() throws {
-        guard written == expected else { throw WorkbenchError("\(url.path): wrote \(written) of \(expected) values") }
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary.path, url.path) == 0 else {
-            throw WorkbenchError("\(url.path): cannot replace the file (\(String(cString: strerror(errno))))")
-        }
+        guard written == expected else { throw WorkbenchError("\(file.url.path): wrote \(written) of \(expected) values") }
+        try file.commit()
     }
 
     /// Removes the temporary file if it was not committed.
-    func discard() {
-        try? handle.close()
-        try? FileManager.default.removeItem(at: temporary)
-    }
+    func discard() { file.discard() }
 }

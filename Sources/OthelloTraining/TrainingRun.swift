@@ -170,14 +170,14 @@ public struct TrainingLog {
         }
     }
 
+    /// Appends `entry`, rewriting the (small) log atomically, so an interrupted run never leaves half a line.
     func append(_ entry: TrainingRun.LogEntry) throws {
-        let handle: FileHandle
-        do { handle = try FileHandle(forWritingTo: url) } catch {
+        var log: Data
+        do { log = try Data(contentsOf: url) } catch {
             throw WorkbenchError("\(url.path): cannot append to the training log (\(error.localizedDescription))")
         }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(try Self.line(entry).utf8))
+        log.append(Data(try Self.line(entry).utf8))
+        try AtomicFile.write(log, to: url)
     }
 
     static func line(_ entry: TrainingRun.LogEntry) throws -> String {
