@@ -125,7 +125,7 @@ struct BenchGames: ParsableCommand {
         let chunkSize = 2048
         squares.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            let output = BaselineOutput(base: base)
+            let output = SharedPointer(base)
             Parallel.forEach(chunks: (count + chunkSize - 1) / chunkSize, threads: threads) { chunk in
                 let first = chunk * chunkSize, size = min(chunkSize, count - first)
                 _ = cbo_random_games(1, Int64(first), Int64(size), output.base + first * GameDataset.maxLength)
@@ -144,9 +144,4 @@ struct BenchGames: ParsableCommand {
     private func rate(_ value: Double, _ unit: String) -> String {
         value >= 1e7 ? String(format: "%.1f M", value / 1e6) : RulesOutput.grouped(Int(value.rounded()))
     }
-}
-
-/// The output buffer of the C engine's games, shared by the threads (each writes its own rows).
-private struct BaselineOutput: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Int8>
 }

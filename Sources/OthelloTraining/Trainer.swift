@@ -217,12 +217,6 @@ func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
     return try body()
 }
 
-/// A pointer shared by the chunks of `Parallel.forEach`, each touching only its own part of the memory.
-struct SharedPointer<Element>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Element>
-    init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
-}
-
 /// One result (or error) per chunk of a `Parallel.forEach`.
 final class ParallelResults<Value>: @unchecked Sendable {
     private var results: [Result<Value, Error>?]
