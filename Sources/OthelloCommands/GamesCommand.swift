@@ -178,19 +178,6 @@ struct GamesCommand: ParsableCommand {
             return (report, final.board)
         }
 
-        /// The board as 8 rows of `X`, `O` and `.`.
-        private func rows(of board: Board) -> [String] {
-            (0..<8).map { row in
-                String((0..<8).map { col -> Character in
-                    switch board[8 * row + col] {
-                    case .black: return "X"
-                    case .white: return "O"
-                    case .empty: return "."
-                    }
-                })
-            }
-        }
-
         func run() throws {
             let (report, board) = try report()
             if json {
