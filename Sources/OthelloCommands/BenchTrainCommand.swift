@@ -91,9 +91,7 @@ struct BenchTrain: ParsableCommand {
 
     func printReport(_ report: Report) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try RulesOutput.json(report))
             return
         }
         print("training \(layers) layers, d_model \(dModel), \(heads) heads, d_mlp \(dMLP), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"); OpenBLAS kernels: \(report.openBLASCore); medians of \(steps) alternating rounds")

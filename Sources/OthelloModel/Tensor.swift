@@ -56,11 +56,14 @@ public struct Tensor: Equatable {
     }
 
     /// The flat offset of a multi-index.
-    public func offset(_ index: [Int]) -> Int {
-        precondition(index.count == shape.count, "Tensor: index \(index) for shape \(shape)")
+    public func offset(_ index: [Int]) -> Int { Self.offset(of: index, in: shape) }
+
+    /// The row-major flat offset of `index` in an array of `shape` (traps on an index outside it).
+    static func offset(of index: [Int], in shape: [Int]) -> Int {
+        precondition(index.count == shape.count, "index \(index) for shape \(shape)")
         var offset = 0
         for (axis, i) in index.enumerated() {
-            precondition(i >= 0 && i < shape[axis], "Tensor: index \(index) out of range for shape \(shape)")
+            precondition(i >= 0 && i < shape[axis], "index \(index) out of range for shape \(shape)")
             offset = offset * shape[axis] + i
         }
         return offset
