@@ -17,13 +17,15 @@ struct BenchGames: ParsableCommand {
         and perft leaves per second at depth 10 on one thread (both engines must count 24,571,284). \
         Each figure is the best of --repeats runs. One-thread figures are timed by the thread's CPU \
         clock, so other programs on the machine disturb them less; the --threads figure is wall-clock.
+
         Build in release first:
           swift build -c release && .build/release/othello-gpt bench games
         """
     )
 
-    @Option(help: "Threads for the all-cores measurement (default: all cores).")
-    var threads: Int = Parallel.coreCount
+    @Option(name: .customLong("threads"), help: "Threads for the all-cores measurement (default: all cores).")
+    var threadsOption: Int?
+    var threads: Int { threadsOption ?? Parallel.coreCount }
 
     @Option(help: "Random games per thread in each run.")
     var games: Int = 200_000

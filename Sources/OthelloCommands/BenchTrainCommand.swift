@@ -22,7 +22,8 @@ struct BenchTrain: ParsableCommand {
         """
     )
 
-    @Option(help: "Threads (default: all cores).") var threads: Int = Parallel.coreCount
+    @Option(name: .customLong("threads"), help: "Threads (default: all cores).") var threadsOption: Int?
+    var threads: Int { threadsOption ?? Parallel.coreCount }
     @Option(help: "Timed rounds (after one warm-up step each).") var steps: Int = 8
     @Option(help: "Transformer blocks.") var layers: Int = 8
     @Option(name: .customLong("d-model"), help: "Residual stream width.") var dModel: Int = 128

@@ -45,8 +45,9 @@ struct GamesCommand: ParsableCommand {
         @Flag(help: "Keep only games that run to 60 moves.")
         var fullLength = false
 
-        @Option(help: "Threads (default: all cores); the games do not depend on it.")
-        var threads: Int = Parallel.coreCount
+        @Option(name: .customLong("threads"), help: "Threads (default: all cores); the games do not depend on it.")
+        var threadsOption: Int?
+        var threads: Int { threadsOption ?? Parallel.coreCount }
 
         func run() throws {
             let url = URL(fileURLWithPath: out)

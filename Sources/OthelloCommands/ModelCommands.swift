@@ -95,7 +95,9 @@ struct RunCommand: ParsableCommand {
         move, the moves the model predicts next with their probabilities. Squares are labelled A0…H7 (row letter, \
         0-based column).
 
-        Example: othello-gpt run --model othello_gpt.pth --games Games/synthetic-10k.npy --game 3 --top 5
+        Example:
+          othello-gpt run --model othello_gpt.pth --games Games/synthetic-10k.npy \\
+            --game 3 --top 5
         """
     )
 
@@ -155,12 +157,15 @@ struct CacheCommand: ParsableCommand {
         shaped [games, positions, …] as TransformerLens caches it ([games, heads, query, key] for attention scores \
         and pattern), and logits.npy [games, 59, 61]. Files are streamed batch by batch and appear only when complete.
 
-        Hook names (per layer L): blocks.L.hook_resid_pre, ln1.hook_scale, ln1.hook_normalized, attn.hook_q, hook_k, \
-        hook_v, hook_attn_scores, hook_pattern, hook_z, hook_result, hook_attn_out, hook_resid_mid, ln2.hook_scale, \
-        ln2.hook_normalized, mlp.hook_pre, mlp.hook_post, hook_mlp_out, hook_resid_post; and hook_embed, \
-        hook_pos_embed, ln_final.hook_scale, ln_final.hook_normalized. '*' matches any text.
+        Hook names, per layer L: blocks.L. followed by hook_resid_pre, ln1.hook_scale, ln1.hook_normalized, \
+        attn.hook_q, attn.hook_k, attn.hook_v, attn.hook_attn_scores, attn.hook_pattern, attn.hook_z, \
+        attn.hook_result, hook_attn_out, hook_resid_mid, ln2.hook_scale, ln2.hook_normalized, mlp.hook_pre, \
+        mlp.hook_post, hook_mlp_out or hook_resid_post; once: hook_embed, hook_pos_embed, ln_final.hook_scale, \
+        ln_final.hook_normalized, unembed.hook_in, unembed.hook_out. '*' matches any text.
 
-        Example: othello-gpt cache --model m.pth --games Games/synthetic-10k.npy --hooks 'blocks.*.hook_resid_post' --out acts --limit 1000
+        Example:
+          othello-gpt cache --model m.pth --games Games/synthetic-10k.npy \\
+            --hooks 'blocks.*.hook_resid_post' --out acts --limit 1000
         """
     )
 

@@ -77,7 +77,8 @@ struct TrainRunCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "Seconds between checkpoints.") var checkpointEvery: Double = 300
     @Option(name: .customLong("eval-every"), help: "Steps between evaluations and log lines.") var evalEvery: Int = 100
     @Option(help: "Append one JSON line per evaluation to this file (step, games, loss, lr, legal_top1, games_per_second, elapsed).") var log: String?
-    @Option(help: "Threads (default: all cores).") var threads: Int = Parallel.coreCount
+    @Option(name: .customLong("threads"), help: "Threads (default: all cores).") var threadsOption: Int?
+    var threads: Int { threadsOption ?? Parallel.coreCount }
 
     func validate() throws {
         guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
