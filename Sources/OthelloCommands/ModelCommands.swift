@@ -71,7 +71,7 @@ struct TokenizedGames {
     func moves(_ row: Int) -> [Int] { dataset[indices[row]] }
 }
 
-/// Softmax over the `count` logits at `pointer`, as probabilities.
+/// The softmax of `logits`: the probabilities they give.
 func probabilities(_ logits: ArraySlice<Float>) -> [Float] {
     let maximum = logits.max() ?? 0
     let exps = logits.map { expf($0 - maximum) }
@@ -79,6 +79,7 @@ func probabilities(_ logits: ArraySlice<Float>) -> [Float] {
     return exps.map { $0 / sum }
 }
 
+/// Prints `object` (dictionaries, arrays, numbers, strings) as one line of key-sorted JSON.
 func printJSON(_ object: Any) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))

@@ -69,6 +69,7 @@ public struct LayerActivations {
 ///     arena.layer(7).residPost      // [64, 59, 512]
 ///     arena.logits                  // [64, 59, 61]
 public final class ActivationArena {
+    /// `.training` keeps every block's activations, `.inference` one block's (see the type's description).
     public enum Mode { case training, inference }
 
     public let config: ModelConfig
@@ -96,6 +97,8 @@ public final class ActivationArena {
     /// `[B, T, H, C]` per-head results (`hook_result`), allocated on first use.
     private var resultStorage: UnsafeMutablePointer<Float>?
 
+    /// An arena for passes of up to `maxBatch` games (at least 1) of up to `maxPositions` positions (default and
+    /// at most `n_ctx`).
     public init(config: ModelConfig, maxBatch: Int, maxPositions: Int? = nil, mode: Mode) {
         let (B, T) = Self.size(config: config, maxBatch: maxBatch, maxPositions: maxPositions)
         self.config = config

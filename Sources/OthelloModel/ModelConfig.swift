@@ -20,14 +20,23 @@ public struct ModelConfig: Equatable, Codable {
         case LN
     }
 
+    /// `n_layers`: transformer blocks.
     public var nLayers: Int
+    /// `d_model`: the width of the residual stream.
     public var dModel: Int
+    /// `n_heads`: attention heads per block.
     public var nHeads: Int
+    /// `d_head`: the width of each head (`d_model / n_heads` here).
     public var dHead: Int
+    /// `d_mlp`: the MLP's hidden width.
     public var dMLP: Int
+    /// `d_vocab`: tokens (61 for Othello: padding/pass and 60 squares).
     public var dVocab: Int
+    /// `n_ctx`: positions the model reads (59 for Othello-GPT).
     public var nCtx: Int
+    /// `act_fn`: the MLP's activation.
     public var actFn: ActivationFunction
+    /// `normalization_type`: layer norms with or without learned weights.
     public var normalizationType: NormalizationType
     /// The epsilon inside the layer norm's square root (TransformerLens default 1e-5).
     public var eps: Float

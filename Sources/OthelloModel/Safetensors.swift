@@ -31,6 +31,7 @@ public struct SafetensorsFile {
     /// Bytes per element of the dtypes read here.
     static let elementSizes = ["F32": 4, "F16": 2, "BF16": 2]
 
+    /// Reads (memory-maps) the file at `url` and validates its header.
     public static func read(from url: URL) throws -> SafetensorsFile {
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
@@ -39,6 +40,8 @@ public struct SafetensorsFile {
         return try SafetensorsFile(data: data, path: url.path)
     }
 
+    /// Parses and validates the header of safetensors bytes; `path` names the file in errors. Tensors are
+    /// converted only when asked for (`tensor(_:)`).
     public init(data: Data, path: String) throws {
         self.path = path
         self.data = data
@@ -102,8 +105,10 @@ public struct SafetensorsFile {
         return integers
     }
 
+    /// The tensor names, in file order.
     public var names: [String] { entries.map(\.name) }
 
+    /// The header entry of tensor `name`, nil if the file has none.
     public func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
 
     /// The tensor `name` converted to `Float`.

@@ -69,6 +69,7 @@ public struct Tensor: Equatable {
         return offset
     }
 
+    /// The element at a full multi-index (traps outside the shape).
     public subscript(_ index: [Int]) -> Float {
         get { values[offset(index)] }
         set { values[offset(index)] = newValue }

@@ -48,6 +48,7 @@ public struct AdamW {
     /// The number of steps taken so far.
     public internal(set) var step: Int = 0
 
+    /// An optimiser for `parameterCount` parameters with zero moments; `decayed` are the ranges that get weight decay.
     public init(parameterCount: Int, decayed: [Range<Int>], settings: Settings) {
         self.settings = settings
         self.decayed = decayed

@@ -33,6 +33,7 @@ public enum AtomicFile {
         private let temporary: URL
         private var isOpen = true
 
+        /// Opens a temporary file beside `url`; throws if its folder is missing or not writable.
         public init(url: URL) throws {
             self.url = url
             let directory = url.deletingLastPathComponent()

@@ -10,11 +10,15 @@ import Foundation
 public struct NPYArray: Equatable {
     /// The NumPy dtype string, little-endian: `|i1`, `|u1`, `|b1`, `<i4`, `<i8`, `<f2`, `<f4`, `<f8`.
     public var dtype: String
+    /// The dimensions, outermost first (C order).
     public var shape: [Int]
+    /// The raw little-endian elements, `count` × the dtype's size bytes.
     public var data: Data
 
+    /// The number of elements (the product of `shape`).
     public var count: Int { shape.reduce(1, *) }
 
+    /// An array of raw `data` (which must hold `count` elements of `dtype`).
     public init(dtype: String, shape: [Int], data: Data) {
         self.dtype = dtype
         self.shape = shape
@@ -39,6 +43,7 @@ public struct NPYArray: Equatable {
 
     // MARK: Reading
 
+    /// Reads and parses the file at `url`; throws a `WorkbenchError` naming it for a missing, damaged or unsupported file.
     public static func read(from url: URL) throws -> NPYArray {
         let data: Data
         do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
@@ -47,6 +52,7 @@ public struct NPYArray: Equatable {
         return try parse(data, file: url.path)
     }
 
+    /// Parses the bytes of a `.npy` file (format 1–3, C order, a supported dtype); `file` names it in errors.
     public static func parse(_ data: Data, file: String = "array") throws -> NPYArray {
         let bytes = [UInt8](data.prefix(12))
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
