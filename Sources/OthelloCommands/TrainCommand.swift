@@ -80,13 +80,10 @@ struct TrainRunCommand: ParsableCommand {
     @Option(name: .customLong("threads"), help: "Threads (default: all cores).") var threadsOption: Int?
     var threads: Int { threadsOption ?? Parallel.coreCount }
 
-    func validate() throws {
-        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
-        guard evalEvery >= 1 else { throw ValidationError("--eval-every must be at least 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-    }
-
     func run() throws {
+        guard checkpointEvery > 0 else { throw WorkbenchError("train: --checkpoint-every must be a positive number of seconds, got \(checkpointEvery)") }
+        guard evalEvery >= 1 else { throw WorkbenchError("train: --eval-every must be at least 1, got \(evalEvery)") }
+        guard threads >= 1 else { throw WorkbenchError("train: --threads must be at least 1, got \(threads)") }
         let outURL = URL(fileURLWithPath: out)
         let checkpointURL = URL(fileURLWithPath: checkpoint ?? Self.checkpointPath(forModel: out))
         let trainingRun: TrainingRun

@@ -77,6 +77,10 @@ final class HostileInputTests: CommandTestCase {
                        "training: --final-lr-fraction must be between 0 and 1, got -5.0")
         XCTAssertEqual(try errorMessage(["train", "--weight-decay=-3", "--out", path("m.safetensors")]),
                        "training: --weight-decay must be zero or positive, got -3.0")
+        XCTAssertEqual(try errorMessage(["train", "--checkpoint-every=-1", "--out", path("m.safetensors")]),
+                       "train: --checkpoint-every must be a positive number of seconds, got -1.0")
+        XCTAssertEqual(try errorMessage(["train", "--eval-every", "0", "--out", path("m.safetensors")]),
+                       "train: --eval-every must be at least 1, got 0")
         XCTAssertEqual(leftovers, [])
     }
 
