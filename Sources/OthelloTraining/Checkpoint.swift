@@ -70,6 +70,9 @@ public struct Checkpoint {
             throw fail("the step or elapsed time in its metadata is missing or unreadable")
         }
         do { try options.validate() } catch let error as WorkbenchError { throw fail(error.description) }
+        guard step <= options.totalSteps, elapsed.isFinite, elapsed >= 0 else {
+            throw fail("step \(step) or elapsed time \(elapsed) s does not fit a run of \(options.totalSteps) steps")
+        }
         let parameters = ModelParameters(config: options.config)
         var firstMoment = [Float](repeating: 0, count: parameters.count)
         var secondMoment = firstMoment

@@ -94,6 +94,10 @@ final class HostileInputTests: CommandTestCase {
                                   to: folder.appendingPathComponent("bad.ckpt.safetensors"))
         XCTAssertEqual(try errorMessage(["train", "--resume", path("bad.ckpt.safetensors"), "--out", path("m.safetensors")]),
                        "\(path("bad.ckpt.safetensors")): training: the batch size must be between 1 and 65536, got 0; resume from a checkpoint written by `othello-gpt train`")
+        try SafetensorsFile.write([], metadata: ["format": Checkpoint.format, "training_options": String(decoding: try JSONEncoder().encode(options), as: UTF8.self),
+                                                 "step": "\(Int.max)", "elapsed_seconds": "0"], to: folder.appendingPathComponent("late.ckpt.safetensors"))
+        XCTAssertEqual(try errorMessage(["train", "export", path("late.ckpt.safetensors"), "--out", path("m.safetensors")]),
+                       "\(path("late.ckpt.safetensors")): step \(Int.max) or elapsed time 0.0 s does not fit a run of 2 steps; resume from a checkpoint written by `othello-gpt train`")
     }
 
     func testTrainingLogWithValuesTooFarApartToPlot() throws {
