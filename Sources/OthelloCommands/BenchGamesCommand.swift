@@ -81,8 +81,8 @@ struct BenchGames: ParsableCommand {
         for figure in figures {
             let name = "\(figure.name), \(figure.threads) thread\(figure.threads == 1 ? "" : "s")"
             print(name.padding(toLength: 32, withPad: " ", startingAt: 0),
-                  RulesOutput.padded(rate(figure.workbench, figure.unit), 15),
-                  RulesOutput.padded(rate(figure.baseline, figure.unit), 14),
+                  RulesOutput.padded(rate(figure.workbench), 15),
+                  RulesOutput.padded(rate(figure.baseline), 14),
                   RulesOutput.padded(String(format: "%.2f×", figure.ratio), 7))
         }
     }
@@ -143,7 +143,8 @@ struct BenchGames: ParsableCommand {
         return Int(leaves)
     }
 
-    private func rate(_ value: Double, _ unit: String) -> String {
+    /// A rate for the table: millions with one decimal from 10 M, grouped digits below.
+    private func rate(_ value: Double) -> String {
         value >= 1e7 ? String(format: "%.1f M", value / 1e6) : RulesOutput.grouped(Int(value.rounded()))
     }
 }
