@@ -33,11 +33,7 @@ public struct SafetensorsFile {
 
     /// Reads (memory-maps) the file at `url` and validates its header.
     public static func read(from url: URL) throws -> SafetensorsFile {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw WorkbenchError("\(url.path): cannot read the file (\(error.localizedDescription))")
-        }
-        return try SafetensorsFile(data: data, path: url.path)
+        try SafetensorsFile(data: readFile(url, mapped: true), path: url.path)
     }
 
     /// Parses and validates the header of safetensors bytes; `path` names the file in errors. Tensors are

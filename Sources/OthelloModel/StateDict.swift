@@ -21,18 +21,14 @@ public struct StateDict {
 
     /// Reads a weight file by its content: safetensors, or a torch zip archive (`torch.save` of a state dict).
     public static func read(from url: URL) throws -> StateDict {
-        guard let handle = FileHandle(forReadingAtPath: url.path) else {
-            throw WorkbenchError("\(url.path): cannot open the file (missing or unreadable); pass an existing weight file")
-        }
-        let head = (try? handle.read(upToCount: 4)) ?? Data()
-        try? handle.close()
-        if head.starts(with: [0x50, 0x4B]) {   // "PK": a zip archive, i.e. torch.save's format
+        let data = try readFile(url, mapped: true)
+        if data.starts(with: [0x50, 0x4B]) {   // "PK": a zip archive, i.e. torch.save's format
             return try TorchCheckpoint.read(from: url)
         }
         if url.pathExtension == "pth" || url.pathExtension == "pt" || url.pathExtension == "ckpt" {
             throw WorkbenchError("\(url.path): not a zip archive; only the zip format of torch.save (PyTorch ≥ 1.6) is read — re-save with torch.save(model.state_dict(), path)")
         }
-        let file = try SafetensorsFile.read(from: url)
+        let file = try SafetensorsFile(data: data, path: url.path)
         var tensors: [String: Tensor] = [:]
         for name in file.names { tensors[name] = try file.tensor(name) }
         return StateDict(source: url.path, tensors: tensors, metadata: file.metadata)

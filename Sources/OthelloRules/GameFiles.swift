@@ -72,7 +72,7 @@ extension GameDataset {
     }
 
     private static func readText(_ url: URL) throws -> GameDataset {
-        let text = try fileText(url)
+        let text = try readTextFile(url)
         var games: [[Int]] = []
         for (lineIndex, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let labels = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "," })
@@ -88,22 +88,4 @@ extension GameDataset {
         }
         return try GameDataset(games: games, source: url.path)
     }
-}
-
-/// The contents of `url`, with a one-line error naming the file when it is missing or unreadable.
-func fileData(_ url: URL) throws -> Data {
-    guard FileManager.default.fileExists(atPath: url.path) else {
-        throw WorkbenchError("\(url.path): no such file")
-    }
-    do { return try Data(contentsOf: url) } catch {
-        throw WorkbenchError("\(url.path): cannot read the file (\(error.localizedDescription))")
-    }
-}
-
-/// The contents of `url` as UTF-8 text.
-func fileText(_ url: URL) throws -> String {
-    guard let text = String(data: try fileData(url), encoding: .utf8) else {
-        throw WorkbenchError("\(url.path): not UTF-8 text")
-    }
-    return text
 }

@@ -45,11 +45,7 @@ public struct NPYArray: Equatable {
 
     /// Reads and parses the file at `url`; throws a `WorkbenchError` naming it for a missing, damaged or unsupported file.
     public static func read(from url: URL) throws -> NPYArray {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw WorkbenchError("\(url.path): cannot read the file (\(error.localizedDescription))")
-        }
-        return try parse(data, file: url.path)
+        try parse(readFile(url, mapped: true), file: url.path)
     }
 
     /// Parses the bytes of a `.npy` file (format 1–3, C order, a supported dtype); `file` names it in errors.

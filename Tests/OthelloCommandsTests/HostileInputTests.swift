@@ -148,4 +148,15 @@ final class HostileInputTests: CommandTestCase {
         defer { Matmul.setThreads(saved) }
         XCTAssertNil(try errorMessage(["eval", "--model", path("model.safetensors"), "--games", path("games.npy"), "--threads", "99999999999"]))
     }
+
+    func testMissingFilesAndFoldersFailAlike() throws {
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("dir.npy"), withIntermediateDirectories: true)
+        for (arguments, file) in [(["games", "show"], "none.npy"), (["games", "show"], "dir.npy"),
+                                  (["run", "--games", path("g.npy"), "--model"], "none.pth"),
+                                  (["train", "figure", "--out", path("f.png")], "none.jsonl"),
+                                  (["train", "export", "--out", path("m.safetensors")], "none.ckpt")] {
+            let expected = file.hasPrefix("dir") ? "is a folder, not a file; pass a file" : "no such file; check the path"
+            XCTAssertEqual(try errorMessage(arguments + [path(file)]), "\(path(file)): \(expected)")
+        }
+    }
 }
