@@ -83,6 +83,11 @@ struct BenchForward: ParsableCommand {
             if let tl = reference["resid_post_tokens_per_s"] as? Double { result["speedup_vs_transformer_lens"] = residPost / tl }
             if let tl = reference["all_hooks_tokens_per_s"] as? Double { result["speedup_all_hooks_vs_transformer_lens"] = allHooks / tl }
         }
+        let profile = self.profile ? try forwardProfile(model: model, tokens: tokens) : nil
+        if let profile {
+            result["profile_seconds_per_pass"] = profile.seconds
+            result["profile_share_by_hook"] = Dictionary(uniqueKeysWithValues: profile.shares.map { ($0.kind, $0.share) })
+        }
         if json {
             let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
             print(String(decoding: data, as: UTF8.self))
@@ -98,10 +103,17 @@ struct BenchForward: ParsableCommand {
         } else if let reference, let why = reference["skipped"] as? String {
             print("  TransformerLens: skipped (\(why))")
         }
+        if let profile {
+            print(String(format: "profile of a forward pass (%.3f s), by the activation produced:", profile.seconds))
+            for (kind, share) in profile.shares {
+                print("  " + kind.padding(toLength: 22, withPad: " ", startingAt: 0) + String(format: "%5.1f%%", 100 * share))
+            }
+        }
     }
 
-    /// Times one forward pass hook point by hook point: the time before each hook is the kernels producing it.
-    private func printProfile(model: HookedTransformer, tokens: [Int32]) throws {
+    /// Times two forward passes (after a warm-up) hook point by hook point: the time before each hook is the
+    /// kernels producing it. Returns the seconds per pass and each kind's share (above 0.1%), largest first.
+    private func forwardProfile(model: HookedTransformer, tokens: [Int32]) throws -> (seconds: Double, shares: [(kind: String, share: Double)]) {
         let arena = ActivationArena(config: model.config, maxBatch: batch, mode: .inference)
         var spent: [HookPoint.Kind: Double] = [:]
         for pass in 0..<3 {
@@ -113,10 +125,9 @@ struct BenchForward: ParsableCommand {
             }
         }
         let total = spent.values.reduce(0, +)
-        print(String(format: "profile of a forward pass (%.3f s), by the activation produced:", total / 2))
-        for (kind, time) in spent.sorted(by: { $0.value > $1.value }) where time > 0.001 * total {
-            print(String(format: "  %-22@ %5.1f%%", String(describing: kind) as NSString, 100 * time / total))
-        }
+        let shares = spent.sorted { $0.value > $1.value }.filter { $0.value > 0.001 * total }
+            .map { (kind: String(describing: $0.key), share: $0.value / total) }
+        return (total / 2, shares)
     }
 
     /// Runs `body` repeatedly for at least `seconds` (and once); returns (runs, elapsed seconds).

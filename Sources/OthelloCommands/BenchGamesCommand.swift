@@ -17,13 +17,15 @@ struct BenchGames: ParsableCommand {
         and perft leaves per second at depth 10 on one thread (both engines must count 24,571,284). \
         Each figure is the best of --repeats runs. One-thread figures are timed by the thread's CPU \
         clock, so other programs on the machine disturb them less; the --threads figure is wall-clock.
+
         Build in release first:
           swift build -c release && .build/release/othello-gpt bench games
         """
     )
 
-    @Option(help: "Threads for the all-cores measurement (default: all cores).")
-    var threads: Int = Parallel.coreCount
+    @Option(name: .customLong("threads"), help: "Threads for the all-cores measurement (default: all cores).")
+    var threadsOption: Int?
+    var threads: Int { threadsOption ?? Parallel.coreCount }
 
     @Option(help: "Random games per thread in each run.")
     var games: Int = 200_000
@@ -47,6 +49,10 @@ struct BenchGames: ParsableCommand {
     func run() throws {
         guard threads >= 1, games >= 1, repeats >= 1 else {
             throw WorkbenchError("bench games: --threads, --games and --repeats must be at least 1")
+        }
+        let (perRun, overflow) = games.multipliedReportingOverflow(by: threads)
+        guard !overflow, perRun <= 10_000_000 else {
+            throw WorkbenchError("bench games: --games \(games) per thread on \(threads) threads is too many games for one run; keep --games × --threads at most 10000000")
         }
         try checkBaselineGames()
         var figures: [Figure] = []
@@ -75,8 +81,8 @@ struct BenchGames: ParsableCommand {
         for figure in figures {
             let name = "\(figure.name), \(figure.threads) thread\(figure.threads == 1 ? "" : "s")"
             print(name.padding(toLength: 32, withPad: " ", startingAt: 0),
-                  RulesOutput.padded(rate(figure.workbench, figure.unit), 15),
-                  RulesOutput.padded(rate(figure.baseline, figure.unit), 14),
+                  RulesOutput.padded(rate(figure.workbench), 15),
+                  RulesOutput.padded(rate(figure.baseline), 14),
                   RulesOutput.padded(String(format: "%.2f×", figure.ratio), 7))
         }
     }
@@ -121,7 +127,7 @@ struct BenchGames: ParsableCommand {
         let chunkSize = 2048
         squares.withUnsafeMutableBufferPointer { buffer in
             guard let base = buffer.baseAddress else { return }
-            let output = BaselineOutput(base: base)
+            let output = SharedPointer(base)
             Parallel.forEach(chunks: (count + chunkSize - 1) / chunkSize, threads: threads) { chunk in
                 let first = chunk * chunkSize, size = min(chunkSize, count - first)
                 _ = cbo_random_games(1, Int64(first), Int64(size), output.base + first * GameDataset.maxLength)
@@ -137,12 +143,8 @@ struct BenchGames: ParsableCommand {
         return Int(leaves)
     }
 
-    private func rate(_ value: Double, _ unit: String) -> String {
+    /// A rate for the table: millions with one decimal from 10 M, grouped digits below.
+    private func rate(_ value: Double) -> String {
         value >= 1e7 ? String(format: "%.1f M", value / 1e6) : RulesOutput.grouped(Int(value.rounded()))
     }
-}
-
-/// The output buffer of the C engine's games, shared by the threads (each writes its own rows).
-private struct BaselineOutput: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Int8>
 }

@@ -22,7 +22,8 @@ struct BenchTrain: ParsableCommand {
         """
     )
 
-    @Option(help: "Threads (default: all cores).") var threads: Int = Parallel.coreCount
+    @Option(name: .customLong("threads"), help: "Threads (default: all cores).") var threadsOption: Int?
+    var threads: Int { threadsOption ?? Parallel.coreCount }
     @Option(help: "Timed rounds (after one warm-up step each).") var steps: Int = 8
     @Option(help: "Transformer blocks.") var layers: Int = 8
     @Option(name: .customLong("d-model"), help: "Residual stream width.") var dModel: Int = 128
@@ -91,9 +92,7 @@ struct BenchTrain: ParsableCommand {
 
     func printReport(_ report: Report) throws {
         if json {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
-            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+            print(try RulesOutput.json(report))
             return
         }
         print("training \(layers) layers, d_model \(dModel), \(heads) heads, d_mlp \(dMLP), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"); OpenBLAS kernels: \(report.openBLASCore); medians of \(steps) alternating rounds")

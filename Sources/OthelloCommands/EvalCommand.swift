@@ -15,7 +15,9 @@ struct EvalCommand: ParsableCommand {
         The figure is the share of positions where it is legal — the metric of Li et al. (2023), who report an \
         error rate of about 0.01% for the synthetic-data Othello-GPT.
 
-        Example: othello-gpt eval --model othello_gpt.pth --games Games/synthetic-10k.npy --limit 1000
+        Example:
+          othello-gpt eval --model othello_gpt.pth --games Games/synthetic-10k.npy \\
+            --limit 1000
         """
     )
 

@@ -47,7 +47,7 @@ struct FigureCommand: ParsableCommand {
         @Option(help: "Title (default: the game, the number of moves and the side to move).")
         var title: String?
 
-        @Option(help: "Side of one square in pixels.")
+        @Option(help: "Side of one square in pixels, 8...400.")
         var cellSize: Int = 52
 
         @Flag(help: "Do not mark the legal moves.")

@@ -45,8 +45,9 @@ struct GamesCommand: ParsableCommand {
         @Flag(help: "Keep only games that run to 60 moves.")
         var fullLength = false
 
-        @Option(help: "Threads (default: all cores); the games do not depend on it.")
-        var threads: Int = Parallel.coreCount
+        @Option(name: .customLong("threads"), help: "Threads (default: all cores); the games do not depend on it.")
+        var threadsOption: Int?
+        var threads: Int { threadsOption ?? Parallel.coreCount }
 
         func run() throws {
             let url = URL(fileURLWithPath: out)
@@ -176,19 +177,6 @@ struct GamesCommand: ParsableCommand {
                                 black: score.black, white: score.white, recordedBlack: recorded.isEmpty ? nil : recorded[game],
                                 board: final.board.rows())
             return (report, final.board)
-        }
-
-        /// The board as 8 rows of `X`, `O` and `.`.
-        private func rows(of board: Board) -> [String] {
-            (0..<8).map { row in
-                String((0..<8).map { col -> Character in
-                    switch board[8 * row + col] {
-                    case .black: return "X"
-                    case .white: return "O"
-                    case .empty: return "."
-                    }
-                })
-            }
         }
 
         func run() throws {

@@ -46,6 +46,7 @@ struct TokenizedGames {
     init(path: String, positions: Int, limit: Int? = nil, only game: Int? = nil) throws {
         let dataset = try GameDataset.read(from: URL(fileURLWithPath: path))
         var indices = Array(0..<dataset.count)
+        guard dataset.count > 0 else { throw WorkbenchError("\(path): the file holds no games; pass a games file with at least one") }
         if let game {
             guard indices.contains(game) else { throw WorkbenchError("--game \(game): \(path) has games 0…\(dataset.count - 1)") }
             indices = [game]
@@ -70,7 +71,7 @@ struct TokenizedGames {
     func moves(_ row: Int) -> [Int] { dataset[indices[row]] }
 }
 
-/// Softmax over the `count` logits at `pointer`, as probabilities.
+/// The softmax of `logits`: the probabilities they give.
 func probabilities(_ logits: ArraySlice<Float>) -> [Float] {
     let maximum = logits.max() ?? 0
     let exps = logits.map { expf($0 - maximum) }
@@ -78,6 +79,7 @@ func probabilities(_ logits: ArraySlice<Float>) -> [Float] {
     return exps.map { $0 / sum }
 }
 
+/// Prints `object` (dictionaries, arrays, numbers, strings) as one line of key-sorted JSON.
 func printJSON(_ object: Any) throws {
     let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     print(String(decoding: data, as: UTF8.self))
@@ -94,7 +96,9 @@ struct RunCommand: ParsableCommand {
         move, the moves the model predicts next with their probabilities. Squares are labelled A0…H7 (row letter, \
         0-based column).
 
-        Example: othello-gpt run --model othello_gpt.pth --games Games/synthetic-10k.npy --game 3 --top 5
+        Example:
+          othello-gpt run --model othello_gpt.pth --games Games/synthetic-10k.npy \\
+            --game 3 --top 5
         """
     )
 
@@ -154,12 +158,15 @@ struct CacheCommand: ParsableCommand {
         shaped [games, positions, …] as TransformerLens caches it ([games, heads, query, key] for attention scores \
         and pattern), and logits.npy [games, 59, 61]. Files are streamed batch by batch and appear only when complete.
 
-        Hook names (per layer L): blocks.L.hook_resid_pre, ln1.hook_scale, ln1.hook_normalized, attn.hook_q, hook_k, \
-        hook_v, hook_attn_scores, hook_pattern, hook_z, hook_result, hook_attn_out, hook_resid_mid, ln2.hook_scale, \
-        ln2.hook_normalized, mlp.hook_pre, mlp.hook_post, hook_mlp_out, hook_resid_post; and hook_embed, \
-        hook_pos_embed, ln_final.hook_scale, ln_final.hook_normalized. '*' matches any text.
+        Hook names, per layer L: blocks.L. followed by hook_resid_pre, ln1.hook_scale, ln1.hook_normalized, \
+        attn.hook_q, attn.hook_k, attn.hook_v, attn.hook_attn_scores, attn.hook_pattern, attn.hook_z, \
+        attn.hook_result, hook_attn_out, hook_resid_mid, ln2.hook_scale, ln2.hook_normalized, mlp.hook_pre, \
+        mlp.hook_post, hook_mlp_out or hook_resid_post; once: hook_embed, hook_pos_embed, ln_final.hook_scale, \
+        ln_final.hook_normalized, unembed.hook_in, unembed.hook_out. '*' matches any text.
 
-        Example: othello-gpt cache --model m.pth --games Games/synthetic-10k.npy --hooks 'blocks.*.hook_resid_post' --out acts --limit 1000
+        Example:
+          othello-gpt cache --model m.pth --games Games/synthetic-10k.npy \\
+            --hooks 'blocks.*.hook_resid_post' --out acts --limit 1000
         """
     )
 
@@ -185,20 +192,32 @@ struct CacheCommand: ParsableCommand {
         let config = model.config
         let filter = try HookFilter.patterns(hooks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) },
                                              config: config)
+        let points = HookPoint.all(config: config, includeResult: true).filter(filter.matches)
+        guard !points.isEmpty || !noLogits else { throw WorkbenchError("--hooks names no hook and --no-logits drops the logits: nothing to write") }
+        // The final layer norm's and the unembedding's hooks are computed only along with the logits.
+        let needsLogits = !noLogits || points.contains { $0.layer == nil && $0.kind >= .residPre }
         let input = try TokenizedGames(path: games, positions: config.nCtx, limit: limit)
-        guard input.count > 0 else { throw WorkbenchError("\(games): no games to run") }
         let folder = URL(fileURLWithPath: out)
+        let newFolder = !FileManager.default.fileExists(atPath: folder.path)
         do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
             throw WorkbenchError("--out \(out): cannot create the folder (\(error.localizedDescription))")
         }
-        let points = HookPoint.all(config: config, includeResult: true).filter(filter.matches)
-        var writers = try points.map { point in
-            try NPYStreamWriter(url: folder.appendingPathComponent(point.name + ".npy"),
-                                shape: point.shape(batch: input.count, positions: config.nCtx, config: config))
+        // On failure, no file is left behind, nor the folder if this run made it.
+        var writers: [NPYStreamWriter] = []
+        var logitsWriter: NPYStreamWriter?
+        var finished = false
+        defer {
+            writers.forEach { $0.discard() }
+            logitsWriter?.discard()
+            if !finished && newFolder { rmdir(folder.path) }
         }
-        var logitsWriter = noLogits ? nil : try NPYStreamWriter(url: folder.appendingPathComponent("logits.npy"),
-                                                                shape: [input.count, config.nCtx, config.dVocab])
-        defer { writers.forEach { $0.discard() }; logitsWriter?.discard() }
+        for point in points {
+            writers.append(try NPYStreamWriter(url: folder.appendingPathComponent(point.name + ".npy"),
+                                               shape: point.shape(batch: input.count, positions: config.nCtx, config: config)))
+        }
+        if !noLogits {
+            logitsWriter = try NPYStreamWriter(url: folder.appendingPathComponent("logits.npy"), shape: [input.count, config.nCtx, config.dVocab])
+        }
 
         let batch = options.batchSize
         let arena = ActivationArena(config: config, maxBatch: min(batch, input.count), mode: .inference)
@@ -209,9 +228,12 @@ struct CacheCommand: ParsableCommand {
             let tokens = Array(input.tokens[(start * config.nCtx)..<((start + count) * config.nCtx)])
             var run = options.runOptions(progress: nil)
             run.arena = arena
-            run.computeLogits = !noLogits
+            run.computeLogits = needsLogits
             let cache = try model.runWithCache(tokens: tokens, games: count, positions: config.nCtx, filter: filter, options: run)
-            for (i, point) in points.enumerated() { try writers[i].append(cache[point]!.values) }
+            for (i, point) in points.enumerated() {
+                guard let activation = cache[point] else { throw WorkbenchError("cache: the run did not reach \(point.name)") }
+                try writers[i].append(activation.values)
+            }
             if let logits = cache.logits { try logitsWriter?.append(logits.values) }
             start += count
             progress.advance(by: count)
@@ -219,48 +241,35 @@ struct CacheCommand: ParsableCommand {
         progress.finish()
         for i in writers.indices { try writers[i].commit() }
         try logitsWriter?.commit()
-        print("wrote \(points.count + (noLogits ? 0 : 1)) arrays of \(input.count) games to \(out)")
+        finished = true
+        let arrays = points.count + (noLogits ? 0 : 1)
+        print("wrote \(arrays) array\(arrays == 1 ? "" : "s") of \(input.count) games to \(out)")
     }
 }
 
-/// Writes a float32 `.npy` file in pieces to a temporary file, renamed onto its name only by `commit()`.
+/// Writes a float32 `.npy` file in pieces, atomically: it appears under its name only on `commit()`.
 struct NPYStreamWriter {
-    let url: URL
-    private let temporary: URL
-    private let handle: FileHandle
+    private let file: AtomicFile.Writer
     private let expected: Int
     private var written = 0
 
     init(url: URL, shape: [Int]) throws {
-        self.url = url
-        temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
-        guard FileManager.default.createFile(atPath: temporary.path, contents: nil),
-              let handle = FileHandle(forWritingAtPath: temporary.path) else {
-            throw WorkbenchError("\(url.path): cannot write in \(url.deletingLastPathComponent().path)")
-        }
-        self.handle = handle
+        file = try AtomicFile.Writer(url: url)
         expected = shape.reduce(1, *)
-        try handle.write(contentsOf: NPYArray(dtype: "<f4", shape: shape, data: Data()).encoded())
+        try file.write(NPYArray.header(dtype: Float.npyDType, shape: shape))
     }
 
     mutating func append(_ values: [Float]) throws {
-        try values.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+        try values.withUnsafeBufferPointer { try file.write(Data(buffer: $0)) }
         written += values.count
     }
 
     /// Renames the finished file onto its name.
     func commit() throws {
-        guard written == expected else { throw WorkbenchError("\(url.path): wrote \(written) of \(expected) values") }
-        try handle.synchronize()
-        try handle.close()
-        guard rename(temporary.path, url.path) == 0 else {
-            throw WorkbenchError("\(url.path): cannot replace the file (\(String(cString: strerror(errno))))")
-        }
+        guard written == expected else { throw WorkbenchError("\(file.url.path): wrote \(written) of \(expected) values") }
+        try file.commit()
     }
 
     /// Removes the temporary file if it was not committed.
-    func discard() {
-        try? handle.close()
-        try? FileManager.default.removeItem(at: temporary)
-    }
+    func discard() { file.discard() }
 }

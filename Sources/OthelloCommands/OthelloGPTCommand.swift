@@ -9,8 +9,8 @@ public struct OthelloGPTCommand: ParsableCommand {
         commandName: "othello-gpt",
         abstract: "The Othello-GPT world-model workbench: rules, games, the model, probes and figures.",
         discussion: """
-        Reproduce and extend the Othello-GPT studies (Li et al. 2023; Nanda 2023) on the CPU.
-        Squares use the Othello-GPT labels A0..H7 (row letter, 0-indexed column) unless a
+        Reproduce and extend the Othello-GPT studies (Li et al. 2023; Nanda 2023) on the CPU. \
+        Squares use the Othello-GPT labels A0..H7 (row letter, 0-indexed column) unless a \
         command says otherwise. Run `othello-gpt help <subcommand>` for details.
         """,
         subcommands: allSubcommands

@@ -22,8 +22,9 @@ struct PerftCommand: ParsableCommand {
     @Argument(help: "The deepest depth to count, 1...20 (each depth about 8× the time of the one before).")
     var depth: Int
 
-    @Option(help: "Threads to share the tree between (default: all cores).")
-    var threads: Int = Parallel.coreCount
+    @Option(name: .customLong("threads"), help: "Threads to share the tree between (default: all cores).")
+    var threadsOption: Int?
+    var threads: Int { threadsOption ?? Parallel.coreCount }
 
     @Flag(help: "Print the counts as JSON.")
     var json = false

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Text formatting shared by the rules commands (`perft`, `games`, `bench games`).
+/// Text formatting shared by the commands: grouped digits, right alignment, key-sorted JSON.
 enum RulesOutput {
     /// `1234567` as `1,234,567`.
     static func grouped<T: BinaryInteger>(_ value: T) -> String {

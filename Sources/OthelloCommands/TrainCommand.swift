@@ -77,15 +77,13 @@ struct TrainRunCommand: ParsableCommand {
     @Option(name: .customLong("checkpoint-every"), help: "Seconds between checkpoints.") var checkpointEvery: Double = 300
     @Option(name: .customLong("eval-every"), help: "Steps between evaluations and log lines.") var evalEvery: Int = 100
     @Option(help: "Append one JSON line per evaluation to this file (step, games, loss, lr, legal_top1, games_per_second, elapsed).") var log: String?
-    @Option(help: "Threads (default: all cores).") var threads: Int = Parallel.coreCount
-
-    func validate() throws {
-        guard checkpointEvery > 0 else { throw ValidationError("--checkpoint-every must be positive") }
-        guard evalEvery >= 1 else { throw ValidationError("--eval-every must be at least 1") }
-        guard threads >= 1 else { throw ValidationError("--threads must be at least 1") }
-    }
+    @Option(name: .customLong("threads"), help: "Threads (default: all cores).") var threadsOption: Int?
+    var threads: Int { threadsOption ?? Parallel.coreCount }
 
     func run() throws {
+        guard checkpointEvery > 0 else { throw WorkbenchError("train: --checkpoint-every must be a positive number of seconds, got \(checkpointEvery)") }
+        guard evalEvery >= 1 else { throw WorkbenchError("train: --eval-every must be at least 1, got \(evalEvery)") }
+        guard threads >= 1 else { throw WorkbenchError("train: --threads must be at least 1, got \(threads)") }
         let outURL = URL(fileURLWithPath: out)
         let checkpointURL = URL(fileURLWithPath: checkpoint ?? Self.checkpointPath(forModel: out))
         let trainingRun: TrainingRun

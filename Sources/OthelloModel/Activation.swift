@@ -71,17 +71,7 @@ public struct Activation {
 
     /// Reads or writes one element by its full index.
     public subscript(_ index: [Int]) -> Float {
-        get { pointer[flatOffset(index)] }
-        nonmutating set { pointer[flatOffset(index)] = newValue }
-    }
-
-    private func flatOffset(_ index: [Int]) -> Int {
-        precondition(index.count == shape.count, "Activation: index \(index) for shape \(shape)")
-        var offset = 0
-        for (axis, i) in index.enumerated() {
-            precondition(i >= 0 && i < shape[axis], "Activation: index \(index) out of range for \(shape)")
-            offset = offset * shape[axis] + i
-        }
-        return offset
+        get { pointer[Tensor.offset(of: index, in: shape)] }
+        nonmutating set { pointer[Tensor.offset(of: index, in: shape)] = newValue }
     }
 }

@@ -69,6 +69,7 @@ public struct LayerActivations {
 ///     arena.layer(7).residPost      // [64, 59, 512]
 ///     arena.logits                  // [64, 59, 61]
 public final class ActivationArena {
+    /// `.training` keeps every block's activations, `.inference` one block's (see the type's description).
     public enum Mode { case training, inference }
 
     public let config: ModelConfig
@@ -96,9 +97,10 @@ public final class ActivationArena {
     /// `[B, T, H, C]` per-head results (`hook_result`), allocated on first use.
     private var resultStorage: UnsafeMutablePointer<Float>?
 
+    /// An arena for passes of up to `maxBatch` games (at least 1) of up to `maxPositions` positions (default and
+    /// at most `n_ctx`).
     public init(config: ModelConfig, maxBatch: Int, maxPositions: Int? = nil, mode: Mode) {
-        let T = min(maxPositions ?? config.nCtx, config.nCtx)
-        let B = max(1, maxBatch)
+        let (B, T) = Self.size(config: config, maxBatch: maxBatch, maxPositions: maxPositions)
         self.config = config
         self.mode = mode
         self.maxBatch = B
@@ -107,8 +109,7 @@ public final class ActivationArena {
         let (C, V) = (config.dModel, config.dVocab)
         let perLayer = LayerActivations.floatCount(config: config, batch: B, positions: T)
         let layerCount = mode == .training ? config.nLayers : 1
-        let affine = config.hasLayerNormWeights ? rows * C : 0
-        storageCount = rows * (C * 3 + 1 + V) + affine + perLayer * layerCount + C * C
+        storageCount = Self.floatCount(config: config, maxBatch: B, maxPositions: T, mode: mode)
         // Left uninitialised: a forward pass writes every activation before reading it, and untouched pages
         // of a large arena never cost anything.
         storage = .allocate(capacity: storageCount)
@@ -150,6 +151,23 @@ public final class ActivationArena {
 
     /// Bytes held (without the optional `hook_result` buffer).
     public var byteCount: Int { storageCount * MemoryLayout<Float>.size }
+
+    /// The floats an arena for `maxBatch` games of `maxPositions` holds (without the optional `hook_result`
+    /// buffer), to check memory before making one.
+    public static func floatCount(config: ModelConfig, maxBatch: Int, maxPositions: Int? = nil, mode: Mode) -> Int {
+        let (B, T) = size(config: config, maxBatch: maxBatch, maxPositions: maxPositions)
+        let rows = B * T
+        let (C, V) = (config.dModel, config.dVocab)
+        let perLayer = LayerActivations.floatCount(config: config, batch: B, positions: T)
+        let layerCount = mode == .training ? config.nLayers : 1
+        let affine = config.hasLayerNormWeights ? rows * C : 0
+        return rows * (C * 3 + 1 + V) + affine + perLayer * layerCount + C * C
+    }
+
+    /// The batch and positions an arena is made for: at least one game, at most `n_ctx` positions.
+    private static func size(config: ModelConfig, maxBatch: Int, maxPositions: Int?) -> (batch: Int, positions: Int) {
+        (max(1, maxBatch), min(maxPositions ?? config.nCtx, config.nCtx))
+    }
 
     /// The buffer of `point` in the current pass (for inference, valid only while that block is current).
     public func pointer(for point: HookPoint) -> UnsafeMutablePointer<Float> {

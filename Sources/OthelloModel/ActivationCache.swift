@@ -9,11 +9,14 @@ import WorkbenchSupport
 public struct HookFilter {
     public let matches: (HookPoint) -> Bool
 
+    /// A filter keeping the hook points for which `matches` is true.
     public init(_ matches: @escaping (HookPoint) -> Bool) {
         self.matches = matches
     }
 
+    /// Every hook point.
     public static let all = HookFilter { _ in true }
+    /// No hook point (a plain run).
     public static let none = HookFilter { _ in false }
 
     /// Exactly these full TransformerLens names (each must be a valid hook name).
@@ -77,10 +80,12 @@ public struct ActivationCache {
     /// The names of the cached activations, in forward order.
     public var names: [String] { points.map(\.name) }
 
+    /// The cached activation at `point`, nil if the run did not keep it.
     public subscript(_ point: HookPoint) -> Tensor? {
         index[point].map { tensors[$0] }
     }
 
+    /// The cached activation with the full TransformerLens name `name` (`blocks.3.hook_resid_post`), nil if not kept.
     public subscript(_ name: String) -> Tensor? {
         (try? HookPoint(name: name)).flatMap { self[$0] }
     }

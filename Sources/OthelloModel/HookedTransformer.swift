@@ -16,6 +16,7 @@ public struct HookedTransformer {
     public let parameters: ModelParameters
     public var config: ModelConfig { parameters.config }
 
+    /// A model running on `parameters` (shared, not copied: changing them changes the model).
     public init(parameters: ModelParameters) {
         self.parameters = parameters
     }

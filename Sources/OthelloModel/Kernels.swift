@@ -20,7 +20,7 @@ public enum Kernels {
     ///     Kernels.forEachRowChunk(rows: B * T, threads: 2) { first, count in
     ///         Kernels.geluForward(out: post + first * M, input: pre + first * M, count: count * M)
     ///     }
-    public static func forEachRowChunk(rows: Int, threads: Int, _ body: @escaping (Int, Int) -> Void) {
+    static func forEachRowChunk(rows: Int, threads: Int, _ body: @escaping (Int, Int) -> Void) {
         let chunks = threads <= 1 ? 1 : min(rows, threads * 4)
         guard chunks > 1 else { body(0, rows); return }
         Parallel.forEach(chunks: chunks, threads: threads) { chunk in
@@ -50,7 +50,7 @@ public enum Kernels {
     // MARK: Residual stream
 
     /// `out = a + b` element-wise over `count` floats (`out` may alias `a` or `b`).
-    public static func addForward(out: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>, count: Int) {
+    static func addForward(out: UnsafeMutablePointer<Float>, a: UnsafePointer<Float>, b: UnsafePointer<Float>, count: Int) {
         for i in 0..<count { out[i] = a[i] + b[i] }
     }
 
@@ -116,7 +116,7 @@ public enum Kernels {
     }
 
     /// The learned part of an `LN` layer norm: `out = normalized · w + b` per row.
-    public static func layerNormAffineForward(
+    static func layerNormAffineForward(
         out: UnsafeMutablePointer<Float>, normalized: UnsafePointer<Float>,
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>, rows: Int, dim C: Int
     ) {
@@ -158,7 +158,7 @@ public enum Kernels {
 
     /// Copies a per-head weight `[H, C, D]` into one `[C, H·D]` matrix (`packed[c, h·D + j] = weight[h, c, j]`), so
     /// that `headLinearForward` over many rows becomes a single `linearForward` (one large sgemm instead of `H`).
-    public static func packHeads(_ packed: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, dModel C: Int, nHeads H: Int, dHead D: Int) {
+    static func packHeads(_ packed: UnsafeMutablePointer<Float>, weight: UnsafePointer<Float>, dModel C: Int, nHeads H: Int, dHead D: Int) {
         for h in 0..<H {
             for c in 0..<C {
                 (packed + c * H * D + h * D).update(from: weight + (h * C + c) * D, count: D)
@@ -235,7 +235,7 @@ public enum Kernels {
 
     /// Each head's write into the residual stream, `result[r,h,:] = z[r,h,:] · W_O[h]` (`[rows, H, C]`,
     /// TransformerLens `hook_result`). Only computed when asked for: `attn_out` is one sgemm without it.
-    public static func attentionResultForward(
+    static func attentionResultForward(
         result: UnsafeMutablePointer<Float>, z: UnsafePointer<Float>, W_O: UnsafePointer<Float>,
         rows: Int, dModel C: Int, nHeads H: Int, dHead D: Int
     ) {
@@ -246,7 +246,7 @@ public enum Kernels {
     }
 
     /// `out[r,:] = Σ_h result[r,h,:] + b_O` — `attn_out` from the per-head results.
-    public static func sumHeadsForward(
+    static func sumHeadsForward(
         out: UnsafeMutablePointer<Float>, result: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         rows: Int, dModel C: Int, nHeads H: Int
     ) {

@@ -83,6 +83,8 @@ public enum MinGPT {
 /// fold_value_biases=True)`), on a TransformerLens-layout state dict with layer-norm weights. The result has
 /// no `ln*.w/b` and runs with `LNPre`, computing the same log-probabilities.
 public enum TransformerLensProcessing {
+    /// The processed state dict: layer norms folded into the next weights, writing weights and the unembedding
+    /// centred, value biases folded into `b_O`. Throws naming a missing key.
     public static func process(_ input: StateDict) throws -> StateDict {
         var t = input.tensors
         let source = input.source

@@ -20,14 +20,23 @@ public struct ModelConfig: Equatable, Codable {
         case LN
     }
 
+    /// `n_layers`: transformer blocks.
     public var nLayers: Int
+    /// `d_model`: the width of the residual stream.
     public var dModel: Int
+    /// `n_heads`: attention heads per block.
     public var nHeads: Int
+    /// `d_head`: the width of each head (`d_model / n_heads` here).
     public var dHead: Int
+    /// `d_mlp`: the MLP's hidden width.
     public var dMLP: Int
+    /// `d_vocab`: tokens (61 for Othello: padding/pass and 60 squares).
     public var dVocab: Int
+    /// `n_ctx`: positions the model reads (59 for Othello-GPT).
     public var nCtx: Int
+    /// `act_fn`: the MLP's activation.
     public var actFn: ActivationFunction
+    /// `normalization_type`: layer norms with or without learned weights.
     public var normalizationType: NormalizationType
     /// The epsilon inside the layer norm's square root (TransformerLens default 1e-5).
     public var eps: Float
@@ -70,11 +79,13 @@ public struct ModelConfig: Equatable, Codable {
         guard dModel % nHeads == 0 else {
             throw fail("d_model \(dModel) is not divisible by n_heads \(nHeads); choose n_heads dividing d_model")
         }
-        guard dHead * nHeads == dModel else {
-            throw fail("n_heads \(nHeads) × d_head \(dHead) = \(nHeads * dHead) differs from d_model \(dModel)")
+        guard dHead == dModel / nHeads else {
+            throw fail("n_heads \(nHeads) × d_head \(dHead) differs from d_model \(dModel)")
         }
         guard eps > 0, eps.isFinite else { throw fail("eps must be a small positive number, got \(eps)") }
-        guard nLayers * (4 * dModel * dModel + 2 * dModel * dMLP) < 1 << 34 else {
+        // Counted in floating point: the sizes may come from a file and overflow `Int`.
+        let (d, m) = (Double(dModel), Double(dMLP))
+        guard Double(nLayers) * (4 * d * d + 2 * d * m) + (Double(dVocab) + Double(nCtx)) * d < 0x1p34 else {
             throw fail("the model is too large for this workbench (more than 2^34 weights)")
         }
     }

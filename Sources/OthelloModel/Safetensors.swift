@@ -31,14 +31,13 @@ public struct SafetensorsFile {
     /// Bytes per element of the dtypes read here.
     static let elementSizes = ["F32": 4, "F16": 2, "BF16": 2]
 
+    /// Reads (memory-maps) the file at `url` and validates its header.
     public static func read(from url: URL) throws -> SafetensorsFile {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw WorkbenchError("\(url.path): cannot read the file (\(error.localizedDescription))")
-        }
-        return try SafetensorsFile(data: data, path: url.path)
+        try SafetensorsFile(data: readFile(url, mapped: true), path: url.path)
     }
 
+    /// Parses and validates the header of safetensors bytes; `path` names the file in errors. Tensors are
+    /// converted only when asked for (`tensor(_:)`).
     public init(data: Data, path: String) throws {
         self.path = path
         self.data = data
@@ -64,10 +63,8 @@ public struct SafetensorsFile {
                 continue
             }
             guard let info = value as? [String: Any], let dtype = info["dtype"] as? String,
-                  let shape = (info["shape"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  let offsets = (info["data_offsets"] as? [Any])?.compactMap({ ($0 as? NSNumber)?.intValue }),
-                  offsets.count == 2, shape.count == (info["shape"] as? [Any])?.count else {
-                throw fail("tensor \(name): malformed header entry (needs dtype, shape, data_offsets)")
+                  let shape = Self.integers(info["shape"]), let offsets = Self.integers(info["data_offsets"]), offsets.count == 2 else {
+                throw fail("tensor \(name): malformed header entry (needs dtype, shape and data_offsets, as integers)")
             }
             guard let size = Self.elementSizes[dtype] else {
                 throw fail("tensor \(name): unsupported dtype \(dtype) (supported: F32, F16, BF16)")
@@ -77,9 +74,10 @@ public struct SafetensorsFile {
             guard begin >= 0, end >= begin, end <= payload else {
                 throw fail("tensor \(name): data_offsets [\(begin), \(end)] lie outside the \(payload) data bytes (file truncated?)")
             }
-            let expected = shape.reduce(1, *) * size
-            guard end - begin == expected else {
-                throw fail("tensor \(name): shape \(shape) of \(dtype) needs \(expected) bytes, data_offsets give \(end - begin)")
+            let expected = checkedSize(of: shape, elementSize: size)
+            guard expected == end - begin else {
+                let needs = expected.map { "\($0) bytes" } ?? "more bytes than any file holds"
+                throw fail("tensor \(name): shape \(shape) of \(dtype) needs \(needs), data_offsets give \(end - begin)")
             }
             entries.append(Entry(name: name, dtype: dtype, shape: shape, begin: begin, end: end))
         }
@@ -92,8 +90,21 @@ public struct SafetensorsFile {
         self.index = Dictionary(uniqueKeysWithValues: entries.enumerated().map { ($1.name, $0) })
     }
 
+    /// The integers of a JSON array, nil if it is not an array of exact integers that fit in `Int`.
+    private static func integers(_ value: Any?) -> [Int]? {
+        guard let items = value as? [Any] else { return nil }
+        var integers: [Int] = []
+        for item in items {
+            guard let number = item as? NSNumber, number == NSNumber(value: number.intValue) else { return nil }
+            integers.append(number.intValue)
+        }
+        return integers
+    }
+
+    /// The tensor names, in file order.
     public var names: [String] { entries.map(\.name) }
 
+    /// The header entry of tensor `name`, nil if the file has none.
     public func entry(_ name: String) -> Entry? { index[name].map { entries[$0] } }
 
     /// The tensor `name` converted to `Float`.

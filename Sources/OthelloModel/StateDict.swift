@@ -21,18 +21,14 @@ public struct StateDict {
 
     /// Reads a weight file by its content: safetensors, or a torch zip archive (`torch.save` of a state dict).
     public static func read(from url: URL) throws -> StateDict {
-        guard let handle = FileHandle(forReadingAtPath: url.path) else {
-            throw WorkbenchError("\(url.path): cannot open the file (missing or unreadable); pass an existing weight file")
-        }
-        let head = (try? handle.read(upToCount: 4)) ?? Data()
-        try? handle.close()
-        if head.starts(with: [0x50, 0x4B]) {   // "PK": a zip archive, i.e. torch.save's format
+        let data = try readFile(url, mapped: true)
+        if data.starts(with: [0x50, 0x4B]) {   // "PK": a zip archive, i.e. torch.save's format
             return try TorchCheckpoint.read(from: url)
         }
         if url.pathExtension == "pth" || url.pathExtension == "pt" || url.pathExtension == "ckpt" {
             throw WorkbenchError("\(url.path): not a zip archive; only the zip format of torch.save (PyTorch ≥ 1.6) is read — re-save with torch.save(model.state_dict(), path)")
         }
-        let file = try SafetensorsFile.read(from: url)
+        let file = try SafetensorsFile(data: data, path: url.path)
         var tensors: [String: Tensor] = [:]
         for name in file.names { tensors[name] = try file.tensor(name) }
         return StateDict(source: url.path, tensors: tensors, metadata: file.metadata)
@@ -57,9 +53,14 @@ public struct StateDict {
     /// key `config`, a JSON `ModelConfig`, when present). `nHeads` overrides the head count.
     public func inferConfig(nHeads: Int? = nil) throws -> ModelConfig {
         if let json = metadata["config"], nHeads == nil {
-            do { return try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
+            let config: ModelConfig
+            do { config = try JSONDecoder().decode(ModelConfig.self, from: Data(json.utf8)) } catch {
                 throw WorkbenchError("\(source): the config in the file's metadata is not valid (\(error))")
             }
+            do { try config.validate() } catch let error as WorkbenchError {
+                throw WorkbenchError("\(source): the config in the file's metadata is not valid (\(error.description))")
+            }
+            return config
         }
         let embed = try require("embed.W_E")
         let pos = try require("pos_embed.W_pos")
@@ -89,14 +90,15 @@ extension ModelParameters {
     /// Weights from a TransformerLens-layout state dict: every weight of `layout` must be present with its shape;
     /// TransformerLens' buffers (`attn.mask`, `attn.IGNORE`) are ignored; any other key is an error.
     public convenience init(layout: ParameterLayout, stateDict: StateDict) throws {
-        self.init(layout: layout)
-        for entry in layout.entries {
-            let tensor = try stateDict.require(entry.name, shape: entry.shape)
-            tensor.values.withUnsafeBufferPointer { (base + entry.offset).update(from: $0.baseAddress!, count: entry.count) }
-        }
+        // Every key is checked before the buffer is allocated, so a config that claims a huge model fails here.
+        let tensors = try layout.entries.map { try stateDict.require($0.name, shape: $0.shape) }
         for name in stateDict.tensors.keys.sorted() where layout[name] == nil {
             if name.hasSuffix(".attn.mask") || name.hasSuffix(".attn.IGNORE") { continue }
             throw WorkbenchError("\(stateDict.source): unexpected key \(name) for a \(layout.config.normalizationType.rawValue) model with \(layout.config.nLayers) layers")
+        }
+        self.init(layout: layout)
+        for (entry, tensor) in zip(layout.entries, tensors) {
+            tensor.values.withUnsafeBufferPointer { (base + entry.offset).update(from: $0.baseAddress!, count: entry.count) }
         }
     }
 }

@@ -56,16 +56,20 @@ public struct Tensor: Equatable {
     }
 
     /// The flat offset of a multi-index.
-    public func offset(_ index: [Int]) -> Int {
-        precondition(index.count == shape.count, "Tensor: index \(index) for shape \(shape)")
+    public func offset(_ index: [Int]) -> Int { Self.offset(of: index, in: shape) }
+
+    /// The row-major flat offset of `index` in an array of `shape` (traps on an index outside it).
+    static func offset(of index: [Int], in shape: [Int]) -> Int {
+        precondition(index.count == shape.count, "index \(index) for shape \(shape)")
         var offset = 0
         for (axis, i) in index.enumerated() {
-            precondition(i >= 0 && i < shape[axis], "Tensor: index \(index) out of range for shape \(shape)")
+            precondition(i >= 0 && i < shape[axis], "index \(index) out of range for shape \(shape)")
             offset = offset * shape[axis] + i
         }
         return offset
     }
 
+    /// The element at a full multi-index (traps outside the shape).
     public subscript(_ index: [Int]) -> Float {
         get { values[offset(index)] }
         set { values[offset(index)] = newValue }
@@ -172,9 +176,9 @@ public enum Matmul {
         execv("/proc/self/exe", arguments)   // returns only on failure: then carry on with the generic kernels
     }
 
-    /// Sets the number of OpenBLAS threads (for benchmarks and `--threads`).
+    /// Sets the number of OpenBLAS threads (for benchmarks and `--threads`); OpenBLAS caps it at what it supports.
     public static func setThreads(_ threads: Int) {
-        openblas_set_num_threads(Int32(max(1, threads)))
+        openblas_set_num_threads(Int32(clamping: max(1, threads)))
     }
 
     /// The number of OpenBLAS threads in use.

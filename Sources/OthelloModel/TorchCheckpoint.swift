@@ -48,13 +48,25 @@ enum TorchCheckpoint {
 
     private static func extract(_ archive: Archive, _ entry: Entry, path: String) throws -> Data {
         var data = Data()
-        data.reserveCapacity(Int(entry.uncompressedSize))
+        data.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 28)))   // the archive's claim, at most 256 MiB: a damaged entry may claim anything
         do {
             _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
         } catch {
             throw WorkbenchError("\(path): cannot read \(entry.path) from the archive (truncated or corrupt file?): \(error)")
         }
         return data
+    }
+
+    /// The storage index of the last element of a view (non-negative strides), nil if it overflows `Int`.
+    private static func lastElement(of record: Unpickler.TensorRecord) -> Int? {
+        var last = record.offset
+        for (n, s) in zip(record.shape, record.stride) where n > 0 {
+            let (step, overflow) = (n - 1).multipliedReportingOverflow(by: s)
+            let (sum, overflowAgain) = last.addingReportingOverflow(step)
+            if overflow || overflowAgain { return nil }
+            last = sum
+        }
+        return last
     }
 
     /// Gathers a (possibly strided) view of a storage into a contiguous `Tensor`.
@@ -67,14 +79,12 @@ enum TorchCheckpoint {
             default: return (4, "F32")
             }
         }()
-        guard storage.count >= record.storage.count * size else {
-            throw WorkbenchError("\(path): key \(key): storage data/\(record.storage.key) has \(storage.count) bytes, needs \(record.storage.count * size) (truncated file?)")
+        guard let bytes = checkedSize(of: [record.storage.count], elementSize: size), storage.count >= bytes else {
+            throw WorkbenchError("\(path): key \(key): storage data/\(record.storage.key) has \(storage.count) bytes, not the \(record.storage.count) elements of \(size) bytes the pickle gives it (truncated file?)")
         }
-        let count = record.shape.reduce(1, *)
-        // The highest element the view touches must lie inside the storage.
-        var last = record.offset
-        for (n, s) in zip(record.shape, record.stride) where n > 0 { last += (n - 1) * s }
-        guard count == 0 || (record.offset >= 0 && last < record.storage.count && record.stride.allSatisfy { $0 >= 0 }) else {
+        // The view (and the highest element it touches) must lie inside the storage.
+        guard let count = checkedSize(of: record.shape), record.offset >= 0, record.offset <= record.storage.count,
+              record.stride.allSatisfy({ $0 >= 0 }), count == 0 || (lastElement(of: record).map { $0 < record.storage.count } ?? false) else {
             throw WorkbenchError("\(path): key \(key): shape \(record.shape), strides \(record.stride) and offset \(record.offset) reach outside its storage of \(record.storage.count) elements")
         }
         let all: [Float]

@@ -17,7 +17,8 @@ struct Unpickler {
         case float(Double)
         case string(String)
         case bytes([UInt8])
-        case tuple([Value])
+        /// A tuple and its nesting depth (1 plus the deepest item's).
+        case tuple([Value], depth: Int)
         case list(ListBox)
         case dict(DictBox)
         case global(String)
@@ -25,10 +26,30 @@ struct Unpickler {
         case storage(Storage)
         case tensor(TensorRecord)
         case mark
+
+        /// How deeply containers nest in this value (0 for a value that is not a container).
+        var depth: Int {
+            switch self {
+            case .tuple(_, let depth): return depth
+            case .list(let box): return box.depth
+            case .dict(let box): return box.depth
+            default: return 0
+            }
+        }
     }
 
-    final class ListBox { var items: [Value] = [] }
-    final class DictBox { var items: [(key: Value, value: Value)] = [] }
+    /// A container's nesting depth is recorded as it is built. Once stored in another container it may not
+    /// change (a state dict never needs that), so the recorded depths stay true and `maxDepth` holds.
+    class Container {
+        var depth = 1
+        var isStored = false
+    }
+    final class ListBox: Container { var items: [Value] = [] }
+    final class DictBox: Container { var items: [(key: Value, value: Value)] = [] }
+
+    /// Containers nest at most this deep: a state dict needs a few levels, and a deeper value could not even
+    /// be freed (releasing it recurses once per level).
+    static let maxDepth = 100
 
     struct Storage {
         /// `Float`, `Half`, `BFloat16`, `Double`, `Long`, `Int`, `Bool`, … (the class name without "Storage").
@@ -77,7 +98,7 @@ struct Unpickler {
     }
 
     private mutating func bytes(_ count: Int) throws -> ArraySlice<UInt8> {
-        guard count >= 0, position + count <= data.count else { throw fail("the pickle data.pkl ends early (truncated archive?)") }
+        guard count >= 0, count <= data.count - position else { throw fail("the pickle data.pkl ends early (truncated archive?)") }
         defer { position += count }
         return data[position..<(position + count)]
     }
@@ -156,34 +177,34 @@ struct Unpickler {
             case 0x54: stack.append(.bytes(Array(try bytes(try uint(4)))))                             // BINSTRING
             case 0x43: stack.append(.bytes(Array(try bytes(try uint(1)))))                             // SHORT_BINBYTES
             case 0x42: stack.append(.bytes(Array(try bytes(try uint(4)))))                             // BINBYTES
-            case 0x29: stack.append(.tuple([]))                         // EMPTY_TUPLE
-            case 0x85: stack.append(.tuple([try pop()]))                // TUPLE1
-            case 0x86: let b = try pop(), a = try pop(); stack.append(.tuple([a, b]))          // TUPLE2
-            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(.tuple([a, b, c]))   // TUPLE3
-            case 0x74: stack.append(.tuple(try popToMark()))            // TUPLE
+            case 0x29: stack.append(try tuple([]))                      // EMPTY_TUPLE
+            case 0x85: stack.append(try tuple([try pop()]))             // TUPLE1
+            case 0x86: let b = try pop(), a = try pop(); stack.append(try tuple([a, b]))        // TUPLE2
+            case 0x87: let c = try pop(), b = try pop(), a = try pop(); stack.append(try tuple([a, b, c]))   // TUPLE3
+            case 0x74: stack.append(try tuple(try popToMark()))         // TUPLE
             case 0x5D: stack.append(.list(ListBox()))                   // EMPTY_LIST
-            case 0x6C: let box = ListBox(); box.items = try popToMark(); stack.append(.list(box))   // LIST
+            case 0x6C: let box = ListBox(); try add(try popToMark(), to: box); stack.append(.list(box))   // LIST
             case 0x7D: stack.append(.dict(DictBox()))                   // EMPTY_DICT
             case 0x64:                                                  // DICT
                 let box = DictBox()
-                try Self.pairs(try popToMark(), into: box)
+                try add(try popToMark(), to: box)
                 stack.append(.dict(box))
             case 0x61:                                                  // APPEND
                 let item = try pop()
                 guard case .list(let box) = stack.last else { throw fail("malformed pickle (APPEND to a non-list)") }
-                box.items.append(item)
+                try add([item], to: box)
             case 0x65:                                                  // APPENDS
                 let items = try popToMark()
                 guard case .list(let box) = stack.last else { throw fail("malformed pickle (APPENDS to a non-list)") }
-                box.items += items
+                try add(items, to: box)
             case 0x73:                                                  // SETITEM
                 let value = try pop(), key = try pop()
                 guard case .dict(let box) = stack.last else { throw fail("malformed pickle (SETITEM on a non-dict)") }
-                box.items.append((key, value))
+                try add([key, value], to: box)
             case 0x75:                                                  // SETITEMS
                 let items = try popToMark()
                 guard case .dict(let box) = stack.last else { throw fail("malformed pickle (SETITEMS on a non-dict)") }
-                try Self.pairs(items, into: box)
+                try add(items, to: box)
             case 0x71: memo[try uint(1)] = stack.last                   // BINPUT
             case 0x72: memo[try uint(4)] = stack.last                   // LONG_BINPUT
             case 0x94: memo[memo.count] = stack.last                    // MEMOIZE
@@ -215,14 +236,44 @@ struct Unpickler {
         }
     }
 
-    private static func pairs(_ items: [Value], into box: DictBox) throws {
-        guard items.count % 2 == 0 else { throw WorkbenchError("malformed pickle (odd SETITEMS)") }
+    /// The depth of a container holding `items` (at least `depth`), marking the lists and dicts among them
+    /// as stored; throws past `maxDepth`.
+    private func depth(holding items: [Value], atLeast depth: Int = 1) throws -> Int {
+        var depth = depth
+        for item in items {
+            switch item {
+            case .list(let box as Container), .dict(let box as Container): box.isStored = true
+            default: break
+            }
+            depth = max(depth, item.depth + 1)
+        }
+        guard depth <= Self.maxDepth else {
+            throw fail("malformed pickle (containers nested more than \(Self.maxDepth) deep; a state dict is a flat dict of tensors)")
+        }
+        return depth
+    }
+
+    private func tuple(_ items: [Value]) throws -> Value {
+        .tuple(items, depth: try depth(holding: items))
+    }
+
+    private func add(_ items: [Value], to box: ListBox) throws {
+        guard !box.isStored else { throw fail("malformed pickle (a list changed after it was stored in another container)") }
+        box.depth = try depth(holding: items, atLeast: box.depth)
+        box.items += items
+    }
+
+    /// Adds `items`, alternating keys and values, to `box`.
+    private func add(_ items: [Value], to box: DictBox) throws {
+        guard items.count % 2 == 0 else { throw fail("malformed pickle (a key without a value)") }
+        guard !box.isStored else { throw fail("malformed pickle (a dict changed after it was stored in another container)") }
+        box.depth = try depth(holding: items, atLeast: box.depth)
         for i in stride(from: 0, to: items.count, by: 2) { box.items.append((items[i], items[i + 1])) }
     }
 
     /// `('storage', torch.FloatStorage, '0', 'cpu', 3904)` → a storage reference.
     private func persistentLoad(_ pid: Value) throws -> Value {
-        guard case .tuple(let parts) = pid, parts.count >= 5, case .string("storage") = parts[0],
+        guard case .tuple(let parts, _) = pid, parts.count >= 5, case .string("storage") = parts[0],
               case .global(let type) = parts[1], case .string(let key) = parts[2], case .int(let count) = parts[4] else {
             throw fail("unsupported persistent id in the pickle (expected a torch storage)")
         }
@@ -231,7 +282,7 @@ struct Unpickler {
     }
 
     private func reduce(_ callable: Value, _ args: Value) throws -> Value {
-        guard case .global(let name) = callable, case .tuple(let a) = args else {
+        guard case .global(let name) = callable, case .tuple(let a, _) = args else {
             throw fail("malformed pickle (REDUCE of a non-global)")
         }
         switch name {
@@ -252,7 +303,7 @@ struct Unpickler {
     }
 
     private static func ints(_ value: Value) -> [Int]? {
-        guard case .tuple(let items) = value else { return nil }
+        guard case .tuple(let items, _) = value else { return nil }
         var out: [Int] = []
         for item in items {
             guard case .int(let n) = item else { return nil }

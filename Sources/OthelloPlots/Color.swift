@@ -49,8 +49,6 @@ public struct RGB: Hashable, Sendable, CustomStringConvertible {
     public static let white = RGB(255, 255, 255)
     /// Body text and axes.
     public static let ink = RGB(hex: 0x222222)
-    /// Light grid lines and frames.
-    public static let gridGrey = RGB(hex: 0xB0B0B0)
     /// The colour of a square with no value (`nil`) in a board heatmap.
     public static let emptyCell = RGB(hex: 0xFFFFFF)
     /// The felt of an Othello board, for plain positions.

@@ -211,6 +211,9 @@ public struct LinePlot: Figure {
             high += log ? 0.5 : max(0.5, abs(high) * 0.1)
         }
         let pad = (high - low) * (name == "x" ? 0.03 : 0.05)
+        guard (high - low + 2 * pad).isFinite else {
+            throw WorkbenchError("line plot: the \(name) values run from \(low) to \(high), too far apart to draw; check the data for overflowing values")
+        }
         return (low - pad)...(high + pad)
     }
 }

@@ -67,13 +67,7 @@ public enum PNG {
 
     /// Reads a PNG file into an 8-bit RGBA bitmap.
     public static func read(from url: URL) throws -> Bitmap {
-        let data: Data
-        do {
-            data = try Data(contentsOf: url)
-        } catch {
-            throw WorkbenchError("\(url.path): cannot read the file (\(error.localizedDescription)); check the path")
-        }
-        return try decode(data, name: url.path)
+        try decode(readFile(url), name: url.path)
     }
 
     /// libpng's error text, kept in the image's fixed-size `message` buffer.

@@ -35,14 +35,28 @@ extension GameDataset {
         }
     }
 
-    /// Writes the games as `.npy` or `.txt` (by extension), atomically.
+    /// Writes the games as `.npy` or `.txt` (by extension), atomically, streaming (no copy of the whole dataset).
     public func write(to url: URL) throws {
-        switch try GameFileFormat(url: url, forWriting: true) {
-        case .npy:
-            try NPYArray(shape: [count, Self.maxLength], values: squares).write(to: url)
-        default:
-            let lines = games.map { game in game.map { SquareNotation.othelloGPT.label($0) }.joined(separator: " ") }
-            try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: url)
+        let format = try GameFileFormat(url: url, forWriting: true)
+        try AtomicFile.write(to: url) { handle in
+            switch format {
+            case .npy:
+                try handle.write(contentsOf: NPYArray.header(dtype: Int8.npyDType, shape: [count, Self.maxLength]))
+                try squares.withUnsafeBytes { bytes in
+                    let piece = 1 << 26
+                    for start in stride(from: 0, to: bytes.count, by: piece) {
+                        try handle.write(contentsOf: Data(UnsafeRawBufferPointer(rebasing: bytes[start..<min(start + piece, bytes.count)])))
+                    }
+                }
+            default:
+                let chunk = 10_000
+                for first in stride(from: 0, to: count, by: chunk) {
+                    let lines = (first..<min(first + chunk, count)).map { game in
+                        self[game].map { SquareNotation.othelloGPT.label($0) }.joined(separator: " ") + "\n"
+                    }
+                    try handle.write(contentsOf: Data(lines.joined().utf8))
+                }
+            }
         }
     }
 
@@ -58,7 +72,7 @@ extension GameDataset {
     }
 
     private static func readText(_ url: URL) throws -> GameDataset {
-        let text = try fileText(url)
+        let text = try readTextFile(url)
         var games: [[Int]] = []
         for (lineIndex, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let labels = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "," })
@@ -74,22 +88,4 @@ extension GameDataset {
         }
         return try GameDataset(games: games, source: url.path)
     }
-}
-
-/// The contents of `url`, with a one-line error naming the file when it is missing or unreadable.
-func fileData(_ url: URL) throws -> Data {
-    guard FileManager.default.fileExists(atPath: url.path) else {
-        throw WorkbenchError("\(url.path): no such file")
-    }
-    do { return try Data(contentsOf: url) } catch {
-        throw WorkbenchError("\(url.path): cannot read the file (\(error.localizedDescription))")
-    }
-}
-
-/// The contents of `url` as UTF-8 text.
-func fileText(_ url: URL) throws -> String {
-    guard let text = String(data: try fileData(url), encoding: .utf8) else {
-        throw WorkbenchError("\(url.path): not UTF-8 text")
-    }
-    return text
 }

@@ -29,7 +29,7 @@ public enum PGNFile {
     /// Reads every game of a PGN file; throws naming the file, line, game (from 0) and move (from 1)
     /// for an unknown square or a malformed tag.
     public static func read(from url: URL) throws -> [Game] {
-        try parse(fileText(url), file: url.path)
+        try parse(readTextFile(url), file: url.path)
     }
 
     /// Parses PGN text; `file` names it in error messages.

@@ -40,7 +40,7 @@ public struct WTHORFile: Sendable {
     /// Reads and checks the file's structure (size, move bytes); legality is checked by `GameDataset`
     /// or `GameReplay`.
     public static func read(from url: URL) throws -> WTHORFile {
-        try parse([UInt8](fileData(url)), file: url.path)
+        try parse([UInt8](readFile(url)), file: url.path)
     }
 
     /// Parses the bytes of a `.wtb` file; `file` names it in error messages.

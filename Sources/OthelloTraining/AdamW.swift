@@ -1,4 +1,5 @@
 import Foundation
+import WorkbenchSupport
 
 /// AdamW with PyTorch's semantics (`torch.optim.AdamW`, decoupled weight decay), over one flat
 /// parameter buffer split into tensors that do or do not get weight decay.
@@ -25,6 +26,17 @@ public struct AdamW {
             self.eps = eps
             self.weightDecay = weightDecay
         }
+
+        /// Throws unless 0 ≤ β < 1, eps > 0 and weight decay ≥ 0 (all finite).
+        public func validate() throws {
+            guard (0..<1).contains(beta1), (0..<1).contains(beta2) else {
+                throw WorkbenchError("AdamW: the betas must lie in [0, 1), got \(beta1) and \(beta2)")
+            }
+            guard eps > 0, eps.isFinite else { throw WorkbenchError("AdamW: eps must be a small positive number, got \(eps)") }
+            guard weightDecay >= 0, weightDecay.isFinite else {
+                throw WorkbenchError("training: --weight-decay must be zero or positive, got \(weightDecay)")
+            }
+        }
     }
 
     public let settings: Settings
@@ -36,6 +48,7 @@ public struct AdamW {
     /// The number of steps taken so far.
     public internal(set) var step: Int = 0
 
+    /// An optimiser for `parameterCount` parameters with zero moments; `decayed` are the ranges that get weight decay.
     public init(parameterCount: Int, decayed: [Range<Int>], settings: Settings) {
         self.settings = settings
         self.decayed = decayed

@@ -69,7 +69,10 @@ public struct Checkpoint {
               let elapsed = file.metadata["elapsed_seconds"].flatMap(Double.init) else {
             throw fail("the step or elapsed time in its metadata is missing or unreadable")
         }
-        do { try options.config.validate() } catch let error as WorkbenchError { throw fail(error.description) }
+        do { try options.validate() } catch let error as WorkbenchError { throw fail(error.description) }
+        guard step <= options.totalSteps, elapsed.isFinite, elapsed >= 0 else {
+            throw fail("step \(step) or elapsed time \(elapsed) s does not fit a run of \(options.totalSteps) steps")
+        }
         let parameters = ModelParameters(config: options.config)
         var firstMoment = [Float](repeating: 0, count: parameters.count)
         var secondMoment = firstMoment

@@ -39,7 +39,7 @@ final class ShardWorkspace: @unchecked Sendable {
         targets = tokens
         let rows = maxGames * positions
         let (C, M, V, T) = (config.dModel, config.dMLP, config.dVocab, positions)
-        scratchCount = rows * (V + 6 * C + 2 * M) + T * T + 3 * C * C
+        scratchCount = Self.scratchCount(config: config, maxGames: maxGames, positions: positions)
         scratch = .allocate(capacity: scratchCount)
         scratch.initialize(repeating: 0, count: scratchCount)
         var next = scratch
@@ -52,6 +52,19 @@ final class ShardWorkspace: @unchecked Sendable {
     }
 
     deinit { scratch.deallocate() }
+
+    /// Floats of gradient scratch for `maxGames` games of `positions`.
+    private static func scratchCount(config: ModelConfig, maxGames: Int, positions T: Int) -> Int {
+        let (C, M, V) = (config.dModel, config.dMLP, config.dVocab)
+        return maxGames * T * (V + 6 * C + 2 * M) + T * T + 3 * C * C
+    }
+
+    /// The bytes a workspace for `maxGames` games of `positions` holds: activations, gradients, scratch, tokens.
+    static func byteCount(config: ModelConfig, maxGames: Int, positions: Int) -> Int {
+        let floats = ActivationArena.floatCount(config: config, maxBatch: maxGames, maxPositions: positions, mode: .training)
+            + ParameterLayout(config: config).count + scratchCount(config: config, maxGames: maxGames, positions: positions)
+        return floats * MemoryLayout<Float>.size + 2 * maxGames * positions * MemoryLayout<Int32>.size
+    }
 
     /// Runs the model forward on the shard's `games` games and back-propagates the cross-entropy of
     /// the next move, each counted position weighted by `lossWeight` (1 / counted positions of the

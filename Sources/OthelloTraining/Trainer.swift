@@ -53,7 +53,14 @@ public final class Trainer {
         self.threads = max(1, threads)
         let shardGames = max(1, min(gamesPerShard, batchSize))
         self.gamesPerShard = shardGames
-        shards = (0..<(batchSize + shardGames - 1) / shardGames).map { _ in
+        let shardCount = (batchSize + shardGames - 1) / shardGames
+        let bytes = Double(shardCount) * Double(ShardWorkspace.byteCount(config: config, maxGames: shardGames, positions: Self.positions))
+        let memory = Double(ProcessInfo.processInfo.physicalMemory)
+        guard bytes <= 0.75 * memory else {
+            throw WorkbenchError(String(format: "training: a batch of %d games needs about %.1f GB of working memory, more than this machine's %.1f GB allows; lower --batch",
+                                        batchSize, bytes / 1e9, memory / 1e9))
+        }
+        shards = (0..<shardCount).map { _ in
             ShardWorkspace(config: config, maxGames: shardGames, positions: Self.positions)
         }
         gradients = ModelParameters(layout: parameters.layout)
@@ -65,8 +72,11 @@ public final class Trainer {
 
     deinit { packedAttention.deallocate() }
 
+    /// The largest batch (its working memory must also fit the machine: see `init`).
+    public static let maxBatchSize = 65_536
+
     /// Throws if `config` cannot be trained here: LNPre only, a context of at least 59 positions,
-    /// the 61-token Othello vocabulary, and heads dividing d_model.
+    /// the 61-token Othello vocabulary, heads dividing d_model, and a batch of 1...`maxBatchSize` games.
     public static func validate(config: ModelConfig, batchSize: Int) throws {
         try config.validate()
         guard config.normalizationType == .LNPre else {
@@ -78,7 +88,9 @@ public final class Trainer {
         guard config.dVocab == Vocabulary.size else {
             throw WorkbenchError("training: d_vocab must be \(Vocabulary.size) (pass + 60 squares), got \(config.dVocab)")
         }
-        guard batchSize >= 1 else { throw WorkbenchError("training: the batch size must be at least 1, got \(batchSize)") }
+        guard (1...maxBatchSize).contains(batchSize) else {
+            throw WorkbenchError("training: the batch size must be between 1 and \(maxBatchSize), got \(batchSize)")
+        }
     }
 
     /// One training step on `games` (a batch of exactly `batchSize` games, `games.count × 60` tokens):
@@ -200,12 +212,6 @@ func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
     openblas_set_num_threads(1)
     defer { openblas_set_num_threads(saved) }
     return try body()
-}
-
-/// A pointer shared by the chunks of `Parallel.forEach`, each touching only its own part of the memory.
-struct SharedPointer<Element>: @unchecked Sendable {
-    let base: UnsafeMutablePointer<Element>
-    init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
 }
 
 /// One result (or error) per chunk of a `Parallel.forEach`.

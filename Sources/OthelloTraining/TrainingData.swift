@@ -67,6 +67,7 @@ public struct EvaluationSet: Sendable {
     /// The number of positions with a legal move (the denominator of the accuracy).
     public let predictions: Int
 
+    /// The games of `dataset` with the legal moves at every position (replayed; `source` names them in errors).
     public init(_ dataset: GameDataset, source: String = "evaluation games") throws {
         let T = GameDataset.maxLength - 1
         games = TokenBatch(dataset)
@@ -114,6 +115,8 @@ public final class TrainingGames {
     private let trainingIndices: [Int]
     private var epochOrder: (epoch: Int, order: [Int])?
 
+    /// The games of `source`: for a file, read and split into training and `evaluationGames` held-out games
+    /// (at most a tenth of the file); for synthetic games, `evaluationGames` held-out random games.
     public init(source: Source, seed: UInt64, evaluationGames: Int) throws {
         self.source = source
         self.seed = seed

@@ -33,11 +33,22 @@ public struct TrainingOptions: Codable, Equatable {
         guard games >= batchSize else {
             throw WorkbenchError("training: --games \(games) is less than one batch of \(batchSize); train on at least one batch")
         }
+        guard games <= Self.maxGames else {
+            throw WorkbenchError("training: --games \(games) is more than this workbench counts (\(Self.maxGames)); train on fewer games")
+        }
         guard learningRate > 0, learningRate.isFinite else {
             throw WorkbenchError("training: the learning rate must be a positive number, got \(learningRate)")
         }
-        guard maxGradNorm > 0 else { throw WorkbenchError("training: the gradient clipping norm must be positive, got \(maxGradNorm)") }
-        guard evaluationGames >= 1 else { throw WorkbenchError("training: evaluate on at least 1 held-out game, got \(evaluationGames)") }
+        guard (0...1).contains(finalLearningRateFraction) else {
+            throw WorkbenchError("training: --final-lr-fraction must be between 0 and 1, got \(finalLearningRateFraction)")
+        }
+        try optimizer.validate()
+        guard maxGradNorm > 0, maxGradNorm.isFinite else {
+            throw WorkbenchError("training: the gradient clipping norm must be a positive number, got \(maxGradNorm)")
+        }
+        guard (1...Self.maxEvaluationGames).contains(evaluationGames) else {
+            throw WorkbenchError("training: --eval-games \(evaluationGames) is out of range; use 1...\(Self.maxEvaluationGames)")
+        }
         let steps = (games + batchSize - 1) / batchSize
         let warmup = warmupSteps ?? max(1, min(1000, steps / 50))
         guard warmup >= 1, warmup <= steps else {
@@ -57,4 +68,19 @@ public struct TrainingOptions: Codable, Equatable {
 
     /// The number of steps of the run.
     public var totalSteps: Int { schedule.totalSteps }
+
+    /// The largest games budget (so that games and steps never overflow).
+    public static let maxGames = 1_000_000_000_000
+    /// The most held-out games (each evaluation runs the model on all of them).
+    public static let maxEvaluationGames = 100_000
+
+    /// Checks options read from a file (a checkpoint) as `init` checks its arguments.
+    public func validate() throws {
+        let remade = try TrainingOptions(config: config, games: games, batchSize: batchSize, learningRate: schedule.peak, seed: seed,
+                                         warmupSteps: schedule.warmupSteps, finalLearningRateFraction: 0, optimizer: optimizer,
+                                         maxGradNorm: maxGradNorm, source: source, evaluationGames: evaluationGames)
+        guard schedule.totalSteps == remade.totalSteps, schedule.floor >= 0, schedule.floor <= schedule.peak else {
+            throw WorkbenchError("training: the learning-rate schedule \(schedule) does not fit \(games) games in batches of \(batchSize)")
+        }
+    }
 }

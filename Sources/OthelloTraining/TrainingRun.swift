@@ -170,14 +170,11 @@ public struct TrainingLog {
         }
     }
 
+    /// Appends `entry`, rewriting the (small) log atomically, so an interrupted run never leaves half a line.
     func append(_ entry: TrainingRun.LogEntry) throws {
-        let handle: FileHandle
-        do { handle = try FileHandle(forWritingTo: url) } catch {
-            throw WorkbenchError("\(url.path): cannot append to the training log (\(error.localizedDescription))")
-        }
-        defer { try? handle.close() }
-        try handle.seekToEnd()
-        try handle.write(contentsOf: Data(try Self.line(entry).utf8))
+        var log = try readFile(url)
+        log.append(Data(try Self.line(entry).utf8))
+        try AtomicFile.write(log, to: url)
     }
 
     static func line(_ entry: TrainingRun.LogEntry) throws -> String {
@@ -188,10 +185,7 @@ public struct TrainingLog {
 
     /// The entries of a log file; throws naming the line that is not a log entry.
     public static func read(_ url: URL) throws -> [TrainingRun.LogEntry] {
-        let text: String
-        do { text = try String(contentsOf: url, encoding: .utf8) } catch {
-            throw WorkbenchError("\(url.path): cannot read the training log (\(error.localizedDescription))")
-        }
+        let text = try readTextFile(url)
         let decoder = JSONDecoder()
         return try text.split(separator: "\n").enumerated().map { index, line in
             guard let entry = try? decoder.decode(TrainingRun.LogEntry.self, from: Data(line.utf8)) else {

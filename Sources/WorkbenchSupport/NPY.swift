@@ -10,11 +10,15 @@ import Foundation
 public struct NPYArray: Equatable {
     /// The NumPy dtype string, little-endian: `|i1`, `|u1`, `|b1`, `<i4`, `<i8`, `<f2`, `<f4`, `<f8`.
     public var dtype: String
+    /// The dimensions, outermost first (C order).
     public var shape: [Int]
+    /// The raw little-endian elements, `count` × the dtype's size bytes.
     public var data: Data
 
+    /// The number of elements (the product of `shape`).
     public var count: Int { shape.reduce(1, *) }
 
+    /// An array of raw `data` (which must hold `count` elements of `dtype`).
     public init(dtype: String, shape: [Int], data: Data) {
         self.dtype = dtype
         self.shape = shape
@@ -39,14 +43,12 @@ public struct NPYArray: Equatable {
 
     // MARK: Reading
 
+    /// Reads and parses the file at `url`; throws a `WorkbenchError` naming it for a missing, damaged or unsupported file.
     public static func read(from url: URL) throws -> NPYArray {
-        let data: Data
-        do { data = try Data(contentsOf: url, options: .alwaysMapped) } catch {
-            throw WorkbenchError("\(url.path): cannot read the file (\(error.localizedDescription))")
-        }
-        return try parse(data, file: url.path)
+        try parse(readFile(url, mapped: true), file: url.path)
     }
 
+    /// Parses the bytes of a `.npy` file (format 1–3, C order, a supported dtype); `file` names it in errors.
     public static func parse(_ data: Data, file: String = "array") throws -> NPYArray {
         let bytes = [UInt8](data.prefix(12))
         guard bytes.count >= 10, bytes[0] == 0x93, Array(bytes[1...5]) == Array("NUMPY".utf8) else {
@@ -93,7 +95,9 @@ public struct NPYArray: Equatable {
             shape.append(n)
         }
         let payloadStart = start + headerStart + headerLength
-        let expected = shape.reduce(1, *) * size
+        guard let expected = checkedSize(of: shape, elementSize: size) else {
+            throw WorkbenchError("\(file): the .npy header's shape \(shape) of \(dtype) is too large for any file; the header is damaged")
+        }
         guard data.count - headerStart - headerLength >= expected else {
             throw WorkbenchError("\(file): truncated .npy data: shape \(shape) of \(dtype) needs \(expected) bytes, the file has \(data.count - headerStart - headerLength)")
         }
@@ -128,6 +132,16 @@ public struct NPYArray: Equatable {
 
     /// The file contents (format version 1, header padded to a multiple of 64 bytes).
     public func encoded() -> Data {
+        var out = Self.header(dtype: dtype, shape: shape)
+        out.append(data)
+        return out
+    }
+
+    /// The bytes before the data in a version-1 file of `dtype` and `shape`: for writers that stream
+    /// the data themselves.
+    ///
+    ///     try handle.write(contentsOf: NPYArray.header(dtype: "<f4", shape: [games, 59, 512]))
+    public static func header(dtype: String, shape: [Int]) -> Data {
         let shapeText = shape.count == 1 ? "(\(shape[0]),)" : "(" + shape.map(String.init).joined(separator: ", ") + ")"
         var header = "{'descr': '\(dtype)', 'fortran_order': False, 'shape': \(shapeText), }"
         let unpadded = 10 + header.utf8.count + 1
@@ -136,7 +150,6 @@ public struct NPYArray: Equatable {
         let length = UInt16(header.utf8.count)
         out.append(contentsOf: [UInt8(length & 0xff), UInt8(length >> 8)])
         out.append(contentsOf: Array(header.utf8))
-        out.append(data)
         return out
     }
 

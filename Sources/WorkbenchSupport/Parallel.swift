@@ -9,7 +9,9 @@ public enum Parallel {
     /// The number of cores (`ProcessInfo.activeProcessorCount`).
     public static var coreCount: Int { ProcessInfo.processInfo.activeProcessorCount }
 
+    /// Runs `body` for every chunk `0..<chunks` and returns when all are done.
     public static func forEach(chunks: Int, threads: Int = Parallel.coreCount, _ body: @escaping @Sendable (Int) -> Void) {
+        guard chunks > 0 else { return }
         let workers = max(1, min(threads, chunks))
         if workers == 1 {
             for chunk in 0..<chunks { body(chunk) }
@@ -23,6 +25,23 @@ public enum Parallel {
                 body(chunk)
             }
         }
+    }
+}
+
+/// A pointer handed to the chunks of `Parallel.forEach`, each of which reads or writes only its own part
+/// of the memory (so sharing it is safe, which the compiler cannot see).
+///
+///     let out = SharedPointer(buffer.baseAddress!)
+///     Parallel.forEach(chunks: 8) { chunk in out[chunk] = work(chunk) }
+public struct SharedPointer<Element>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<Element>
+
+    public init(_ base: UnsafeMutablePointer<Element>) { self.base = base }
+    public init(_ base: UnsafePointer<Element>) { self.base = UnsafeMutablePointer(mutating: base) }
+
+    public subscript(index: Int) -> Element {
+        get { base[index] }
+        nonmutating set { base[index] = newValue }
     }
 }
 

@@ -18,6 +18,7 @@ public final class ProgressBar: @unchecked Sendable {
     private let start = Date()
     private var lastDraw = Date.distantPast
 
+    /// A bar for `total` units named `label`; drawn only if `enabled` (by default, when standard error is a terminal).
     public init(total: Int, label: String, enabled: Bool = isatty(STDERR_FILENO) == 1) {
         self.total = max(total, 0)
         self.label = label

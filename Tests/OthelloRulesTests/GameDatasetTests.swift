@@ -106,12 +106,9 @@ final class GameDatasetTests: XCTestCase {
     }
 
     func testMissingFile() {
-        XCTAssertThrowsError(try GameDataset.read(from: folder.appendingPathComponent("none.npy"))) { error in
-            XCTAssertTrue("\(error)".contains("none.npy: cannot read the file"), "\(error)")
-        }
-        for name in ["none.pgn", "none.wtb", "none.txt"] {
+        for name in ["none.npy", "none.pgn", "none.wtb", "none.txt"] {
             XCTAssertThrowsError(try GameDataset.read(from: folder.appendingPathComponent(name))) { error in
-                XCTAssertEqual("\(error)", "\(self.folder.appendingPathComponent(name).path): no such file")
+                XCTAssertEqual("\(error)", "\(self.folder.appendingPathComponent(name).path): no such file; check the path")
             }
         }
     }

@@ -120,7 +120,7 @@ final class TrainingRunTests: XCTestCase {
         var steps = 0
         XCTAssertEqual(try run.run(outputs: out, shouldStop: { steps += 1; return steps > 2 }), .stopped(step: 2))
         let saved = try Data(contentsOf: out.checkpoint)
-        var checkpoint = try Checkpoint.read(from: out.checkpoint)
+        let checkpoint = try Checkpoint.read(from: out.checkpoint)
         checkpoint.parameters.base[0] = .nan   // W_E[0, 0]: poisons every game's first position
         checkpoint.parameters.base[checkpoint.parameters.layout.W_E + 16 * 1] = .infinity
         let broken = try TrainingRun(resuming: checkpoint, threads: 1)

@@ -1,1 +1,0 @@
-// OthelloTraining: see the module's other files.
