@@ -73,6 +73,9 @@ struct TrainRunCommand: ParsableCommand {
 
     @Option(help: "Where to write the trained weights (safetensors).") var out: String
     @Option(help: "Continue the run saved in this checkpoint.") var resume: String?
+    @Option(name: .customLong("init-from"), help: ArgumentHelp(
+        "Start from this model's weights instead of a fresh initialisation, with a fresh optimiser and schedule: 'shipped' for the shipped model, or a weight file. The architecture comes from the model.",
+        valueName: "model")) var initFrom: String?
     @Option(help: "The checkpoint file (default: --out with .ckpt.safetensors).") var checkpoint: String?
     @Option(name: .customLong("checkpoint-every"), help: "Seconds between checkpoints.") var checkpointEvery: Double = 300
     @Option(name: .customLong("eval-every"), help: "Steps between evaluations and log lines.") var evalEvery: Int = 100
@@ -87,12 +90,17 @@ struct TrainRunCommand: ParsableCommand {
         let outURL = URL(fileURLWithPath: out)
         let checkpointURL = URL(fileURLWithPath: checkpoint ?? Self.checkpointPath(forModel: out))
         let trainingRun: TrainingRun
+        if resume != nil, initFrom != nil {
+            throw WorkbenchError("train: --resume continues a run with its own weights; --init-from starts a new one from a model's weights; use one of them")
+        }
         if let resume {
             let saved = try Checkpoint.read(from: URL(fileURLWithPath: resume))
             try checkResumeFlags(against: saved.options, file: resume)
             trainingRun = try TrainingRun(resuming: saved, threads: threads)
         } else {
-            trainingRun = try TrainingRun(options: try freshOptions(), threads: threads)
+            let initial = try initFrom.map { try HookedTransformer.load(path: $0 == "shipped" ? nil : $0) }
+            trainingRun = try TrainingRun(options: try freshOptions(architecture: initial?.config),
+                                          initialWeights: initial?.parameters, threads: threads)
         }
         let options = trainingRun.options
         let remaining = (options.totalSteps - trainingRun.step) * options.batchSize
@@ -138,8 +146,19 @@ struct TrainRunCommand: ParsableCommand {
         return stem.path + ".ckpt.safetensors"
     }
 
-    func freshOptions() throws -> TrainingOptions {
-        let config = try ModelConfig(nLayers: layers ?? 8, dModel: dModel ?? 128, nHeads: heads ?? 4, dMLP: dMLP ?? 512)
+    /// The options of a new run; `architecture` (the --init-from model's) replaces the size flags, which
+    /// must then agree with it.
+    func freshOptions(architecture: ModelConfig? = nil) throws -> TrainingOptions {
+        var config = try ModelConfig(nLayers: layers ?? 8, dModel: dModel ?? 128, nHeads: heads ?? 4, dMLP: dMLP ?? 512)
+        if let architecture {
+            let given: [(String, Int?, Int)] = [("--layers", layers, architecture.nLayers), ("--d-model", dModel, architecture.dModel),
+                                                 ("--heads", heads, architecture.nHeads), ("--d-mlp", dMLP, architecture.dMLP)]
+            let conflicts = given.compactMap { flag, value, actual in value.map { $0 == actual ? nil : "\(flag) \($0) (the model has \(actual))" } ?? nil }
+            guard conflicts.isEmpty else {
+                throw WorkbenchError("train: --init-from \(initFrom ?? "") sets the architecture, but \(conflicts.joined(separator: ", ")); drop those flags")
+            }
+            config = architecture
+        }
         return try TrainingOptions(
             config: config, games: games ?? 2_000_000, batchSize: batch ?? 128, learningRate: lr ?? 1e-3, seed: seed ?? 1,
             warmupSteps: warmupSteps, finalLearningRateFraction: finalLRFraction ?? 0.1,

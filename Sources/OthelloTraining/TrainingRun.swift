@@ -65,10 +65,20 @@ public final class TrainingRun {
         }
     }
 
-    /// A fresh run: TransformerLens-initialised weights from `options.seed`.
-    public convenience init(options: TrainingOptions, threads: Int) throws {
-        let parameters = ModelParameters(config: options.config)
-        parameters.initializeForTraining(seed: options.seed)
+    /// A fresh run: TransformerLens-initialised weights from `options.seed`, or a copy of `initialWeights`
+    /// (a model of the same configuration, e.g. the shipped model to fine-tune) with a fresh optimiser.
+    public convenience init(options: TrainingOptions, initialWeights: ModelParameters? = nil, threads: Int) throws {
+        let parameters: ModelParameters
+        if let initialWeights {
+            let (a, b) = (initialWeights.config, options.config)
+            guard a == b else {
+                throw WorkbenchError("train: the initial weights are of a model with \(a.nLayers) layers, d_model \(a.dModel), \(a.nHeads) heads, d_mlp \(a.dMLP), \(a.nCtx) positions, \(a.normalizationType); the run's is \(b.nLayers), \(b.dModel), \(b.nHeads), \(b.dMLP), \(b.nCtx), \(b.normalizationType)")
+            }
+            parameters = initialWeights.copy()
+        } else {
+            parameters = ModelParameters(config: options.config)
+            parameters.initializeForTraining(seed: options.seed)
+        }
         try self.init(options: options, parameters: parameters, step: 0, elapsed: 0, threads: threads)
     }
 

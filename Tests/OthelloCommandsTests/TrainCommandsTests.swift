@@ -47,4 +47,26 @@ final class TrainCommandsTests: CommandTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("a.safetensors")))
     }
+
+    /// --init-from starts a new run from a model's weights (fresh optimiser): step 0 is the model itself.
+    func testInitFromStartsFromTheModelsWeights() throws {
+        let small = ["--batch", "8", "--eval-games", "8", "--threads", "2"]
+        try run(["train", "--layers", "1", "--d-model", "16", "--heads", "2", "--d-mlp", "32"] + small
+                + ["--games", "16", "--out", path("base.safetensors")])
+        let base = try HookedTransformer.load(from: URL(fileURLWithPath: path("base.safetensors")))
+        try run(["train", "--init-from", path("base.safetensors")] + small
+                + ["--games", "16", "--lr", "1e-2", "--seed", "9", "--out", path("tuned.safetensors")])
+        let tuned = try HookedTransformer.load(from: URL(fileURLWithPath: path("tuned.safetensors")))
+        XCTAssertEqual(tuned.config, base.config, "the architecture comes from the model")
+        // Two AdamW steps of lr 1e-2 move each weight by at most about 2e-2 from where it started.
+        let distance = zip(Array(tuned.parameters.buffer), Array(base.parameters.buffer)).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertGreaterThan(distance, 0)
+        XCTAssertLessThan(distance, 0.03)
+
+        XCTAssertEqual(try errorMessage(["train", "--init-from", path("base.safetensors"), "--d-model", "32", "--out", path("x.safetensors")]),
+                       "train: --init-from \(path("base.safetensors")) sets the architecture, but --d-model 32 (the model has 16); drop those flags")
+        XCTAssertNotNil(try errorMessage(["train", "--init-from", path("base.safetensors"), "--resume", path("base.ckpt.safetensors"),
+                                          "--out", path("x.safetensors")]))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.safetensors")))
+    }
 }
