@@ -143,7 +143,7 @@ struct BenchForward: ParsableCommand {
     }
 
     /// The sgemm rate on one block's and the unembedding's products, shaped as the forward pass calls them
-    /// (`rows` = batch × positions): Q/K/V per head, W_O, W_in, W_out, W_U.
+    /// (`rows` = batch × positions): Q/K/V, W_O, W_in, W_out, W_U.
     private func sgemmRate(config: ModelConfig, rows: Int, seconds: Double) throws -> Double {
         let (C, H, D, M, V) = (config.dModel, config.nHeads, config.dHead, config.dMLP, config.dVocab)
         let a = UnsafeMutablePointer<Float>.allocate(capacity: rows * M); defer { a.deallocate() }
@@ -152,8 +152,9 @@ struct BenchForward: ParsableCommand {
         a.initialize(repeating: 0.01, count: rows * M)
         b.initialize(repeating: 0.01, count: C * M)
         c.initialize(repeating: 0, count: rows * M)
-        // (m, n, k, ldc, calls)
-        let shapes = [(rows, D, C, H * D, 3 * H), (rows, C, H * D, C, 1), (rows, M, C, M, 1), (rows, C, M, C, 1), (rows, V, C, V, 1)]
+        // (m, n, k, ldc, calls); Q/K/V as the forward pass computes them: per head for small batches, else packed.
+        let qkv = rows >= Kernels.packedHeadsFromRows ? (rows, H * D, C, H * D, 3) : (rows, D, C, H * D, 3 * H)
+        let shapes = [qkv, (rows, C, H * D, C, 1), (rows, M, C, M, 1), (rows, C, M, C, 1), (rows, V, C, V, 1)]
         let flops = shapes.reduce(0.0) { $0 + 2 * Double($1.0 * $1.1 * $1.2 * $1.4) }
         let (runs, elapsed) = try timed(seconds) {
             for (m, n, k, ldc, calls) in shapes {

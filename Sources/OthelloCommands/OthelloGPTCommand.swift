@@ -19,10 +19,10 @@ public struct OthelloGPTCommand: ParsableCommand {
     public init() {}
 
     /// Entry point used by the executable: picks OpenBLAS's kernels for this CPU (see
-    /// `Matmul.selectCPUKernels`), then runs the command, turning a WorkbenchError into a one-line
+    /// `Matmul.configureOpenBLAS`), then runs the command, turning a WorkbenchError into a one-line
     /// message and exit code 1.
     public static func mainWithErrors(_ arguments: [String]? = nil) {
-        Matmul.selectCPUKernels()
+        Matmul.configureOpenBLAS()
         do {
             var command = try parseAsRoot(arguments)
             try command.run()

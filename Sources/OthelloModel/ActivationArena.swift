@@ -3,28 +3,31 @@ import WorkbenchSupport
 
 /// Pointers to the activations of one transformer block for a batch, each in its TransformerLens layout.
 /// `B·T = rows`, `C = d_model`, `H·D = C`, `M = d_mlp`.
+///
+/// They point into an `ActivationArena`, except where a forward pass was told to write an activation
+/// elsewhere (`ForwardOptions.outputs`, how a run with cache fills its tensors without copying).
 public struct LayerActivations {
     /// `[B, T, C]` the block's input (`blocks.L.hook_resid_pre`).
-    public let residPre: UnsafeMutablePointer<Float>
+    public internal(set) var residPre: UnsafeMutablePointer<Float>
     /// `[B, T, 1]` and `[B, T, C]`: `blocks.L.ln1.hook_scale`, `blocks.L.ln1.hook_normalized`.
-    public let ln1Scale, ln1Normalized: UnsafeMutablePointer<Float>
+    public internal(set) var ln1Scale, ln1Normalized: UnsafeMutablePointer<Float>
     /// `[B, T, H, D]` each: `blocks.L.attn.hook_q/k/v`.
-    public let q, k, v: UnsafeMutablePointer<Float>
+    public internal(set) var q, k, v: UnsafeMutablePointer<Float>
     /// `[B, H, T, T]` each: `blocks.L.attn.hook_attn_scores` (-inf above the diagonal), `hook_pattern`.
-    public let attnScores, pattern: UnsafeMutablePointer<Float>
+    public internal(set) var attnScores, pattern: UnsafeMutablePointer<Float>
     /// `[B, T, H, D]`: `blocks.L.attn.hook_z`.
-    public let z: UnsafeMutablePointer<Float>
+    public internal(set) var z: UnsafeMutablePointer<Float>
     /// `[B, T, C]` each: `blocks.L.hook_attn_out`, `blocks.L.hook_resid_mid`.
-    public let attnOut, residMid: UnsafeMutablePointer<Float>
+    public internal(set) var attnOut, residMid: UnsafeMutablePointer<Float>
     /// `[B, T, 1]` and `[B, T, C]`: `blocks.L.ln2.hook_scale`, `blocks.L.ln2.hook_normalized`.
-    public let ln2Scale, ln2Normalized: UnsafeMutablePointer<Float>
+    public internal(set) var ln2Scale, ln2Normalized: UnsafeMutablePointer<Float>
     /// `[B, T, M]` each: `blocks.L.mlp.hook_pre`, `blocks.L.mlp.hook_post`.
-    public let mlpPre, mlpPost: UnsafeMutablePointer<Float>
+    public internal(set) var mlpPre, mlpPost: UnsafeMutablePointer<Float>
     /// `[B, T, C]` each: `blocks.L.hook_mlp_out`, `blocks.L.hook_resid_post`.
-    public let mlpOut, residPost: UnsafeMutablePointer<Float>
+    public internal(set) var mlpOut, residPost: UnsafeMutablePointer<Float>
     /// `[B, T, C]` each: the layer norms' outputs `normalized · w + b`, which attention and the MLP read.
     /// The same memory as `ln1Normalized` / `ln2Normalized` for `LNPre` (no learned weights); not a hook point.
-    public let ln1Out, ln2Out: UnsafeMutablePointer<Float>
+    public internal(set) var ln1Out, ln2Out: UnsafeMutablePointer<Float>
 
     /// Floats per block for `rows` token positions of `batch` games of `positions` tokens.
     static func floatCount(config: ModelConfig, batch B: Int, positions T: Int) -> Int {
@@ -52,6 +55,53 @@ public struct LayerActivations {
         ln1Out = config.hasLayerNormWeights ? take(rows * C) : ln1Normalized
         ln2Out = config.hasLayerNormWeights ? take(rows * C) : ln2Normalized
         assert(next - base == Self.floatCount(config: config, batch: B, positions: T))
+    }
+
+    /// The buffer of a per-layer hook kind (`.result` lives in the arena, not here).
+    func pointer(for kind: HookPoint.Kind) -> UnsafeMutablePointer<Float> {
+        switch kind {
+        case .residPre: return residPre
+        case .ln1Scale: return ln1Scale
+        case .ln1Normalized: return ln1Normalized
+        case .q: return q
+        case .k: return k
+        case .v: return v
+        case .attnScores: return attnScores
+        case .pattern: return pattern
+        case .z: return z
+        case .attnOut: return attnOut
+        case .residMid: return residMid
+        case .ln2Scale: return ln2Scale
+        case .ln2Normalized: return ln2Normalized
+        case .mlpPre: return mlpPre
+        case .mlpPost: return mlpPost
+        case .mlpOut: return mlpOut
+        case .residPost: return residPost
+        default: preconditionFailure("LayerActivations: \(kind) is not an activation of a block's buffers")
+        }
+    }
+
+    /// The same buffers, except that block `layer`'s hook points found in `outputs` are written there.
+    /// For `LNPre` the layer norms' outputs stay the normalized streams, wherever those are.
+    func redirected(layer: Int, to outputs: [HookPoint: UnsafeMutablePointer<Float>], hasLayerNormWeights: Bool) -> LayerActivations {
+        guard !outputs.isEmpty else { return self }
+        var a = self
+        func place(_ kind: HookPoint.Kind, _ buffer: inout UnsafeMutablePointer<Float>) {
+            if let pointer = outputs[HookPoint(kind, layer: layer)] { buffer = pointer }
+        }
+        place(.residPre, &a.residPre)
+        place(.ln1Scale, &a.ln1Scale); place(.ln1Normalized, &a.ln1Normalized)
+        place(.q, &a.q); place(.k, &a.k); place(.v, &a.v)
+        place(.attnScores, &a.attnScores); place(.pattern, &a.pattern); place(.z, &a.z)
+        place(.attnOut, &a.attnOut); place(.residMid, &a.residMid)
+        place(.ln2Scale, &a.ln2Scale); place(.ln2Normalized, &a.ln2Normalized)
+        place(.mlpPre, &a.mlpPre); place(.mlpPost, &a.mlpPost)
+        place(.mlpOut, &a.mlpOut); place(.residPost, &a.residPost)
+        if !hasLayerNormWeights {
+            a.ln1Out = a.ln1Normalized
+            a.ln2Out = a.ln2Normalized
+        }
+        return a
     }
 }
 
@@ -171,32 +221,15 @@ public final class ActivationArena {
 
     /// The buffer of `point` in the current pass (for inference, valid only while that block is current).
     public func pointer(for point: HookPoint) -> UnsafeMutablePointer<Float> {
-        let a = point.layer.map { layer($0) }
         switch point.kind {
         case .embed: return embed
         case .posEmbed: return posEmbed
-        case .residPre: return a!.residPre
-        case .ln1Scale: return a!.ln1Scale
-        case .ln1Normalized: return a!.ln1Normalized
-        case .q: return a!.q
-        case .k: return a!.k
-        case .v: return a!.v
-        case .attnScores: return a!.attnScores
-        case .pattern: return a!.pattern
-        case .z: return a!.z
         case .result: return result
-        case .attnOut: return a!.attnOut
-        case .residMid: return a!.residMid
-        case .ln2Scale: return a!.ln2Scale
-        case .ln2Normalized: return a!.ln2Normalized
-        case .mlpPre: return a!.mlpPre
-        case .mlpPost: return a!.mlpPost
-        case .mlpOut: return a!.mlpOut
-        case .residPost: return a!.residPost
         case .lnFinalScale: return lnFinalScale
         case .lnFinalNormalized: return lnFinalNormalized
         case .unembedIn: return lnFinalOut
         case .unembedOut: return logits
+        default: return layer(point.layer!).pointer(for: point.kind)
         }
     }
 

@@ -90,20 +90,45 @@ public struct ActivationCache {
         (try? HookPoint(name: name)).flatMap { self[$0] }
     }
 
-    /// Copies the batch activation `act` (games `firstGame…`) into the cached tensor of its point.
-    mutating func store(_ act: Activation) {
-        guard let i = index[act.point] else { return }
-        let perGame = act.count / act.shape[0]
-        tensors[i].values.withUnsafeMutableBufferPointer {
-            ($0.baseAddress! + act.firstGame * perGame).update(from: act.pointer, count: act.count)
+    /// Calls `body` with the storage of every cached activation and, as `.unembedOut`, of the logits — valid only
+    /// during the call — so that a forward pass writes the activations straight into the cache, with no copy.
+    mutating func withStorage<R>(_ body: ([HookPoint: UnsafeMutablePointer<Float>]) throws -> R) rethrows -> R {
+        // Move the arrays out, so that each is uniquely referenced and pinning it does not copy it.
+        let logitsIsCached = index[HookPoint(.unembedOut)] != nil
+        var arrays = [[Float]]()
+        for i in tensors.indices {
+            arrays.append(tensors[i].values)
+            tensors[i].values = []
+        }
+        if logits != nil && !logitsIsCached {
+            arrays.append(logits!.values)
+            logits!.values = []
+        }
+        defer {
+            for i in tensors.indices { tensors[i].values = arrays[i] }
+            if logits != nil {
+                // The logits are the cached `unembed.hook_out` when that was asked for (shared, not copied).
+                logits!.values = logitsIsCached ? tensors[index[HookPoint(.unembedOut)]!].values : arrays[tensors.count]
+            }
+        }
+        var pointers = [UnsafeMutablePointer<Float>]()
+        return try Self.withPointers(to: &arrays, collecting: &pointers) { pointers in
+            var storage = [HookPoint: UnsafeMutablePointer<Float>]()
+            for (i, point) in points.enumerated() { storage[point] = pointers[i] }
+            if pointers.count > points.count { storage[HookPoint(.unembedOut)] = pointers[points.count] }
+            return try body(storage)
         }
     }
 
-    mutating func storeLogits(_ pointer: UnsafePointer<Float>, firstGame: Int, games: Int) {
-        guard logits != nil else { return }
-        let perGame = logits!.count / self.games
-        logits!.values.withUnsafeMutableBufferPointer {
-            ($0.baseAddress! + firstGame * perGame).update(from: pointer, count: games * perGame)
+    /// Pins every array of `arrays` (nested `withUnsafeMutableBufferPointer` calls, last array outermost) and
+    /// calls `body` with their base addresses in order.
+    private static func withPointers<R>(to arrays: inout [[Float]], collecting pointers: inout [UnsafeMutablePointer<Float>],
+                                        _ body: ([UnsafeMutablePointer<Float>]) throws -> R) rethrows -> R {
+        guard var last = arrays.popLast() else { return try body(pointers.reversed()) }
+        defer { arrays.append(last) }
+        return try last.withUnsafeMutableBufferPointer { buffer in
+            pointers.append(buffer.baseAddress!)
+            return try withPointers(to: &arrays, collecting: &pointers, body)
         }
     }
 }

@@ -65,22 +65,30 @@ extension HookedTransformer {
             }
             return arena
         } ?? ActivationArena(config: config, maxBatch: batchSize, maxPositions: positions, mode: .inference)
+        guard games > 0 else { return cache }
         let progress = options.progressLabel.map { ProgressBar(total: games, label: $0) }
-        let forwardOptions = ForwardOptions(stopAtLayer: stop, computeResult: computeResult, computeLogits: logits)
 
-        var start = 0
-        while start < games {
-            let count = min(batchSize, games - start)
-            let batchTokens = Array(tokens[(start * positions)..<((start + count) * positions)])
-            let firstGame = start
-            try forward(tokens: batchTokens, batch: count, positions: positions, into: arena, options: forwardOptions) { live in
-                let act = Activation(point: live.point, shape: live.shape, pointer: live.pointer, firstGame: firstGame)
-                for hook in hooksByPoint[act.point] ?? [] { try hook.body(act) }
-                cache.store(act)
+        // The pass writes the cached activations straight into the cache's tensors, batch after batch, and calls
+        // back only where a hook is.
+        try cache.withStorage { storage in
+            var start = 0
+            while start < games {
+                let count = min(batchSize, games - start)
+                let batchTokens = Array(tokens[(start * positions)..<((start + count) * positions)])
+                var forwardOptions = ForwardOptions(stopAtLayer: stop, computeResult: computeResult, computeLogits: logits,
+                                                    visitedPoints: Set(hooksByPoint.keys))
+                for (point, base) in storage {
+                    let perGame = point.shape(batch: 1, positions: positions, config: config).reduce(1, *)
+                    forwardOptions.outputs[point] = base + start * perGame
+                }
+                let firstGame = start
+                try forward(tokens: batchTokens, batch: count, positions: positions, into: arena, options: forwardOptions) { live in
+                    let act = Activation(point: live.point, shape: live.shape, pointer: live.pointer, firstGame: firstGame)
+                    for hook in hooksByPoint[act.point] ?? [] { try hook.body(act) }
+                }
+                start += count
+                progress?.advance(by: count)
             }
-            if logits { cache.storeLogits(arena.logits, firstGame: start, games: count) }
-            start += count
-            progress?.advance(by: count)
         }
         progress?.finish()
         return cache

@@ -146,34 +146,49 @@ public enum Matmul {
                     Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
     }
 
-    /// Makes OpenBLAS use the matrix kernels of this CPU.
+    /// Sets up OpenBLAS for this workbench before it loads: the CPU's own kernels, and worker threads that
+    /// go to sleep soon after a product instead of spinning.
     ///
-    /// OpenBLAS picks its kernels from the CPU model when it loads; inside some virtual machines it does not
-    /// recognise the processor and falls back to its generic `Prescott` kernels, 4–5× slower. When that happened
-    /// and the CPU has AVX-512 or AVX2, this re-runs the current program with `OPENBLAS_CORETYPE` set
-    /// (`SkylakeX` or `Haswell`) — OpenBLAS reads it only at load time. Does nothing when the variable is
-    /// already set, or inside a test runner (an `.xctest` executable, which must not start over). The
-    /// `othello-gpt` executable calls it first thing, before parsing its arguments.
-    public static func selectCPUKernels() {
-        guard ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] == nil,
-              !(CommandLine.arguments.first ?? "").hasSuffix(".xctest"),
-              let symbol = dlsym(dlopen(nil, RTLD_NOW), "openblas_get_corename") else { return }
+    /// - Kernels: OpenBLAS picks them from the CPU model when it loads; inside some virtual machines it does not
+    ///   recognise the processor and falls back to its generic `Prescott` kernels, 4–5× slower. Then, when the
+    ///   CPU has AVX-512 or AVX2, `OPENBLAS_CORETYPE` is set (`SkylakeX` or `Haswell`).
+    /// - Spinning: after a product OpenBLAS' threads busy-wait for new work for 2²⁸ cycles (about 0.1 s) by
+    ///   default. The forward pass alternates products with its own threaded kernels (layer norms, GELU,
+    ///   attention), which then compete with the spinning threads for the cores: with 2 cores, a pass ran
+    ///   20–40% slower. `OPENBLAS_THREAD_TIMEOUT=16` (2¹⁶ cycles, tens of microseconds) ends that.
+    ///
+    /// OpenBLAS reads both variables only at load time, so when one must be set this re-runs the current program
+    /// with it. Variables the user set are kept as they are. Does nothing inside a test runner (an `.xctest`
+    /// executable, which must not start over). The `othello-gpt` executable calls it first thing.
+    public static func configureOpenBLAS() {
+        let environment = ProcessInfo.processInfo.environment
+        guard !(CommandLine.arguments.first ?? "").hasSuffix(".xctest") else { return }
+        var restart = false
+        if environment["OPENBLAS_THREAD_TIMEOUT"] == nil {
+            setenv("OPENBLAS_THREAD_TIMEOUT", "16", 1)
+            restart = true
+        }
+        if environment["OPENBLAS_CORETYPE"] == nil, let core = betterCore() {
+            setenv("OPENBLAS_CORETYPE", core, 1)
+            restart = true
+        }
+        guard restart else { return }
+        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
+        execv("/proc/self/exe", arguments)   // returns only on failure: then carry on as loaded
+    }
+
+    /// `SkylakeX` or `Haswell` when OpenBLAS fell back to its generic `Prescott` kernels on a CPU with AVX-512 or
+    /// AVX2; nil when it recognised the CPU.
+    private static func betterCore() -> String? {
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "openblas_get_corename") else { return nil }
         typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
         guard let name = unsafeBitCast(symbol, to: CoreName.self)().map({ String(cString: $0) }), name == "Prescott",
               let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
-              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return }
+              let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
         let flags = Set(flagsLine.split(separator: " ").map(String.init))
-        let core: String
-        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) {
-            core = "SkylakeX"
-        } else if flags.isSuperset(of: ["avx2", "fma"]) {
-            core = "Haswell"
-        } else {
-            return
-        }
-        setenv("OPENBLAS_CORETYPE", core, 1)
-        let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
-        execv("/proc/self/exe", arguments)   // returns only on failure: then carry on with the generic kernels
+        if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) { return "SkylakeX" }
+        if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
+        return nil
     }
 
     /// Sets the number of OpenBLAS threads (for benchmarks and `--threads`); OpenBLAS caps it at what it supports.

@@ -135,13 +135,14 @@ func layerNormPreBackward(
 }
 
 /// Backward of the exact GELU, `gelu(x) = x Φ(x)` (PyTorch `F.gelu`, TransformerLens `act_fn="gelu"`):
-/// `dinp = dout · (Φ(x) + x φ(x))`. Φ uses the forward's `Kernels.erfFast`, φ `Kernels.expFast`, so the loop vectorises.
-func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>, count: Int) {
-    let inverseSqrt2: Float = 0.707_106_781_186_547_5
+/// `dinp = dout · (Φ(x) + x φ(x))`. `out` is the forward's output `x Φ(x)`, from which `Φ(x) = out / x` comes back
+/// without a second error function (and `Φ(0) = 1/2`); φ uses `Kernels.expFast`, so the loop vectorises.
+func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>, inp: UnsafePointer<Float>,
+                  out: UnsafePointer<Float>, count: Int) {
     let inverseSqrt2Pi: Float = 0.398_942_280_401_432_7
     for i in 0..<count {
         let x = inp[i]
-        let cdf = 0.5 * (1 + Kernels.erfFast(x * inverseSqrt2))
+        let cdf = x == 0 ? 0.5 : out[i] / x
         let pdf = inverseSqrt2Pi * Kernels.expFast(-0.5 * x * x)
         dinp[i] = dout[i] * (cdf + x * pdf)
     }

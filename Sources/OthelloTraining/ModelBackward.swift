@@ -102,7 +102,7 @@ final class ShardWorkspace: @unchecked Sendable {
             // dresidual is d resid_post. MLP: resid_post = resid_mid + W_out·gelu(W_in·LN(resid_mid) + b_in) + b_out.
             linearBackward(dinp: dmlpPost, dweight: dp.W_out, dbias: dp.b_out, dout: dresidual,
                            inp: act.mlpPost, weight: p.W_out, rows: rows, inDim: M, outDim: C)
-            geluBackward(dinp: dmlpPre, dout: dmlpPost, inp: act.mlpPre, count: rows * M)
+            geluBackward(dinp: dmlpPre, dout: dmlpPost, inp: act.mlpPre, out: act.mlpPost, count: rows * M)
             linearBackward(dinp: dnormalized, dweight: dp.W_in, dbias: dp.b_in, dout: dmlpPre,
                            inp: act.ln2Normalized, weight: p.W_in, rows: rows, inDim: C, outDim: M)
             layerNormPreBackward(dinp: dresidual, dout: dnormalized, normalized: act.ln2Normalized, scale: act.ln2Scale,

@@ -72,14 +72,17 @@ final class LayerBackwardTests: XCTestCase {
 
     func testGeluBackward() {
         let count = 64
-        let x = Buffer(gaussian(count, seed: 1, std: 2)), y = Buffer(zeros: count)
+        var values = gaussian(count, seed: 1, std: 2)
+        values[0] = 0   // Φ(0) = 1/2 cannot come from out / x
+        let x = Buffer(values), y = Buffer(zeros: count)
         let r = gaussian(count, seed: 2)
         func loss() -> Double {
             Kernels.geluForward(out: y.pointer, input: x.pointer, count: count)
             return weightedSum(y.pointer, r)
         }
+        _ = loss()
         let dx = Buffer(zeros: count)
-        geluBackward(dinp: dx.pointer, dout: r, inp: x.pointer, count: count)
+        geluBackward(dinp: dx.pointer, dout: r, inp: x.pointer, out: y.pointer, count: count)
         checkGradient("x", values: x.pointer, count: count, analytic: dx.array, samples: count, h: 1e-2, tolerance: 2e-3, loss: loss)
     }
 
