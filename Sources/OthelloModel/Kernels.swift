@@ -69,9 +69,10 @@ public enum Kernels {
         }
     }
 
-    /// `Σ x[i]` over `count` floats, with eight running sums so the loop vectorises.
-    @inline(__always)
-    static func rowSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+    /// `Σ x[i]` over `count` floats, with eight running sums so the loop vectorises (a float sum in one
+    /// accumulator cannot be reordered, so the compiler leaves it scalar).
+    @inlinable @inline(__always)
+    public static func rowSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
         let raw = UnsafeRawPointer(x)
         var partial = SIMD8<Float>(repeating: 0)
         var i = 0
@@ -82,6 +83,35 @@ public enum Kernels {
         var total = partial.sum()
         while i < count { total += x[i]; i += 1 }
         return total
+    }
+
+    /// `Σ x[i] · y[i]` over `count` floats, vectorised like `rowSum`.
+    @inlinable @inline(__always)
+    public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ count: Int) -> Float {
+        let (rawX, rawY) = (UnsafeRawPointer(x), UnsafeRawPointer(y))
+        var partial = SIMD8<Float>(repeating: 0)
+        var i = 0
+        while i + 8 <= count {
+            partial += rawX.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+                * rawY.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            i += 8
+        }
+        var total = partial.sum()
+        while i < count { total += x[i] * y[i]; i += 1 }
+        return total
+    }
+
+    /// `max x[i]` over `count` floats (`-inf` for none), with four running maxima to shorten the dependency chain.
+    @inlinable @inline(__always)
+    public static func rowMax(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+        var (m0, m1, m2, m3) = (-Float.infinity, -Float.infinity, -Float.infinity, -Float.infinity)
+        var i = 0
+        while i + 4 <= count {
+            m0 = max(m0, x[i]); m1 = max(m1, x[i + 1]); m2 = max(m2, x[i + 2]); m3 = max(m3, x[i + 3])
+            i += 4
+        }
+        while i < count { m0 = max(m0, x[i]); i += 1 }
+        return max(max(m0, m1), max(m2, m3))
     }
 
     /// `Σ (x[i] - mean)²` over `count` floats, vectorised like `rowSum`.
@@ -136,9 +166,8 @@ public enum Kernels {
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         rows: Int, inDim: Int, outDim: Int
     ) {
-        fillRows(out, bias: bias, rows: rows, dim: outDim, stride: outDim)
-        Matmul.gemm(m: rows, n: outDim, k: inDim, a: input, lda: inDim, b: weight, ldb: outDim,
-                    c: out, ldc: outDim, beta: bias == nil ? 0 : 1)
+        Matmul.gemm(m: rows, n: outDim, k: inDim, a: input, lda: inDim, b: weight, ldb: outDim, c: out, ldc: outDim)
+        addBias(out, bias: bias, rows: rows, dim: outDim)
     }
 
     /// The per-head projections of attention: `out[r, h, :] = input[r, :] · W[h] + b[h]` for `W` `[H, C, D]`
@@ -149,11 +178,10 @@ public enum Kernels {
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         rows: Int, dModel C: Int, nHeads H: Int, dHead D: Int
     ) {
-        fillRows(out, bias: bias, rows: rows, dim: H * D, stride: H * D)
         for h in 0..<H {
-            Matmul.gemm(m: rows, n: D, k: C, a: input, lda: C, b: weight + h * C * D, ldb: D,
-                        c: out + h * D, ldc: H * D, beta: 1)
+            Matmul.gemm(m: rows, n: D, k: C, a: input, lda: C, b: weight + h * C * D, ldb: D, c: out + h * D, ldc: H * D)
         }
+        addBias(out, bias: bias, rows: rows, dim: H * D)
     }
 
     /// From this many rows on, the forward pass computes q, k and v with the heads packed into one product
@@ -170,11 +198,14 @@ public enum Kernels {
         }
     }
 
-    /// Sets every row of `out` (`rows` rows of `dim` floats, `stride` apart) to `bias`, or zero.
+    /// Adds `bias` to every row of `out` (`rows` rows of `dim` floats); nothing when there is no bias.
     @inline(__always)
-    static func fillRows(_ out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, rows: Int, dim: Int, stride: Int) {
+    static func addBias(_ out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, rows: Int, dim: Int) {
         guard let bias else { return }
-        for r in 0..<rows { (out + r * stride).update(from: bias, count: dim) }
+        for r in 0..<rows {
+            let row = out + r * dim
+            for i in 0..<dim { row[i] += bias[i] }
+        }
     }
 
     // MARK: Attention
@@ -202,40 +233,19 @@ public enum Kernels {
     }
 
     /// `pattern = softmax(scores)` over the last axis of `[rows, T]`; a row of only `-inf` gives zeros
-    /// (TransformerLens replaces the NaN of such rows by 0). `hook_pattern`. Eight columns at a time (`SIMD8`):
-    /// the maximum, the exponentials (0 for `-inf`) with their sum, then the scaling.
+    /// (TransformerLens replaces the NaN of such rows by 0). `hook_pattern`.
     public static func softmaxForward(pattern: UnsafeMutablePointer<Float>, scores: UnsafePointer<Float>, rows: Int, dim T: Int) {
-        let vectorEnd = T & ~7
         for r in 0..<rows {
-            let s = UnsafeRawPointer(scores + r * T)
-            let p = UnsafeMutableRawPointer(pattern + r * T)
-            var maxima = SIMD8<Float>(repeating: -.infinity)
-            for j in stride(from: 0, to: vectorEnd, by: 8) {
-                maxima = pointwiseMax(maxima, s.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self))
-            }
-            var maximum = maxima.max()
-            for j in vectorEnd..<T { maximum = Swift.max(maximum, s.load(fromByteOffset: j * 4, as: Float.self)) }
+            let s = scores + r * T
+            let p = pattern + r * T
+            let maximum = rowMax(s, T)
             guard maximum > -.infinity else {
-                (pattern + r * T).update(repeating: 0, count: T)
+                p.update(repeating: 0, count: T)
                 continue
             }
-            var sums = SIMD8<Float>(repeating: 0)
-            for j in stride(from: 0, to: vectorEnd, by: 8) {
-                let x = s.loadUnaligned(fromByteOffset: j * 4, as: SIMD8<Float>.self)
-                let e = expFast(x - maximum).replacing(with: 0, where: x .== -.infinity)
-                p.storeBytes(of: e, toByteOffset: j * 4, as: SIMD8<Float>.self)
-                sums += e
-            }
-            var sum = sums.sum()
-            for j in vectorEnd..<T {
-                let x = s.load(fromByteOffset: j * 4, as: Float.self)
-                let e = x == -.infinity ? 0 : expFast(x - maximum)
-                p.storeBytes(of: e, toByteOffset: j * 4, as: Float.self)
-                sum += e
-            }
-            let inverse = 1 / sum
-            let out = pattern + r * T
-            for j in 0..<T { out[j] *= inverse }
+            for j in 0..<T { p[j] = s[j] == -.infinity ? 0 : expFast(s[j] - maximum) }   // vectorises
+            let inverse = 1 / rowSum(p, T)
+            for j in 0..<T { p[j] *= inverse }
         }
     }
 
@@ -311,25 +321,6 @@ public enum Kernels {
         p = p * r + 5.000_000_12e-1
         let e = p * r * r + r + 1
         let twoToN = Float(bitPattern: (shifted.bitPattern &- 0x4B40_0000 &+ 127) &<< 23)
-        return e * twoToN
-    }
-
-    /// `expFast` on eight values at once (the same operations lane by lane).
-    @inlinable @inline(__always)
-    public static func expFast(_ value: SIMD8<Float>) -> SIMD8<Float> {
-        let x = value.clamped(lowerBound: SIMD8(repeating: -87.3), upperBound: SIMD8(repeating: 88.7))
-        let shifted = x * 1.442_695_04 + 12_582_912
-        let n = shifted - 12_582_912
-        let r = x - n * 0.693_359_375 + n * 2.121_944_4e-4
-        var p = SIMD8<Float>(repeating: 1.987_569_15e-4)
-        p = p * r + 1.398_199_95e-3
-        p = p * r + 8.333_451_9e-3
-        p = p * r + 4.166_579_59e-2
-        p = p * r + 1.666_666_55e-1
-        p = p * r + 5.000_000_12e-1
-        let e = p * r * r + r + 1
-        let bits = unsafeBitCast(shifted, to: SIMD8<UInt32>.self)
-        let twoToN = unsafeBitCast((bits &- 0x4B40_0000 &+ 127) &<< 23, to: SIMD8<Float>.self)
         return e * twoToN
     }
 

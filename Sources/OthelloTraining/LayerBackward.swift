@@ -122,13 +122,7 @@ func layerNormPreBackward(
     let inverseWidth = 1 / Float(width)
     for row in 0..<rows {
         let dy = dout + row * width, y = normalized + row * width, dx = dinp + row * width
-        var meanD: Float = 0, meanDY: Float = 0
-        for i in 0..<width {
-            meanD += dy[i]
-            meanDY += dy[i] * y[i]
-        }
-        meanD *= inverseWidth
-        meanDY *= inverseWidth
+        let meanD = Kernels.rowSum(dy, width) * inverseWidth, meanDY = Kernels.dot(dy, y, width) * inverseWidth
         let inverseScale = 1 / scale[row]
         for i in 0..<width { dx[i] += (dy[i] - meanD - y[i] * meanDY) * inverseScale }
     }
@@ -142,7 +136,8 @@ func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
     let inverseSqrt2Pi: Float = 0.398_942_280_401_432_7
     for i in 0..<count {
         let x = inp[i]
-        let cdf = x == 0 ? 0.5 : out[i] / x
+        let ratio = out[i] / x   // computed unconditionally (NaN at 0, then replaced) so that the loop vectorises
+        let cdf = x == 0 ? 0.5 : ratio
         let pdf = inverseSqrt2Pi * Kernels.expFast(-0.5 * x * x)
         dinp[i] = dout[i] * (cdf + x * pdf)
     }
@@ -175,8 +170,7 @@ func attentionBackward(
         // softmax backward, then the 1/sqrt(d_head) of the scores; only s ≤ t is non-zero
         for row in 0..<positions {
             let pr = p + row * positions, dr = dp + row * positions
-            var dot: Float = 0
-            for s in 0..<(row + 1) { dot += pr[s] * dr[s] }
+            let dot = Kernels.dot(pr, dr, row + 1)
             for s in 0..<(row + 1) { dr[s] = pr[s] * (dr[s] - dot) * scale }
             for s in (row + 1)..<positions { dr[s] = 0 }
         }
