@@ -18,11 +18,12 @@ public struct OthelloGPTCommand: ParsableCommand {
 
     public init() {}
 
-    /// Entry point used by the executable: picks OpenBLAS's kernels for this CPU (see
-    /// `Matmul.configureOpenBLAS`), then runs the command, turning a WorkbenchError into a one-line
+    /// Entry point used by the executable: sets up OpenBLAS (`Matmul.configureOpenBLAS`) and the allocator
+    /// (`Allocator.keepFreedMemory`), then runs the command, turning a WorkbenchError into a one-line
     /// message and exit code 1.
     public static func mainWithErrors(_ arguments: [String]? = nil) {
         Matmul.configureOpenBLAS()
+        Allocator.keepFreedMemory()
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
