@@ -3,7 +3,9 @@
 
     python3 scripts/bench_transformer_lens.py --weights W.safetensors --batch 64 --threads 2 --seconds 9 --rounds 3
 
-Prints one JSON object: tokens/s caching every resid_post, and caching every hook.
+Prints one JSON object: tokens/s caching every resid_post, and caching every hook; and the GFLOP/s of
+PyTorch's own matrix products (torch.matmul, MKL in the PyPI wheels) on the model's shapes, the ceiling of
+TransformerLens as OpenBLAS's sgemm is the workbench's.
 """
 import argparse
 import json
@@ -23,6 +25,20 @@ def measure(run, tokens, seconds):
         elapsed = time.perf_counter() - start
         if elapsed >= seconds:
             return tokens * count / elapsed
+
+
+def matmul_gflops(cfg, rows, seconds):
+    """GFLOP/s of torch.matmul on one block's products and the unembedding, as a forward pass calls them."""
+    C, M, V = cfg.d_model, cfg.d_mlp, cfg.d_vocab
+    shapes = [(rows, C, C, 3), (rows, C, C, 1), (rows, C, M, 1), (rows, M, C, 1), (rows, C, V, 1)]  # (m, k, n, calls)
+    pairs = [(torch.full((m, k), 0.01), torch.full((k, n), 0.01), calls) for m, k, n, calls in shapes]
+    flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] * calls for a, b, calls in pairs)
+    def run():
+        for a, b, calls in pairs:
+            for _ in range(calls):
+                torch.matmul(a, b)
+    run()
+    return measure(run, flops, seconds) / 1e9
 
 
 def main():
@@ -48,15 +64,17 @@ def main():
     n = args.batch * cfg.n_ctx
     resid_run = lambda: model.run_with_cache(tokens, names_filter=lambda name: name.endswith("hook_resid_post"))
     every_run = lambda: model.run_with_cache(tokens)
-    resid = every = 0.0
+    resid = every = gemm = 0.0
     with torch.inference_mode():
         resid_run()  # warm-up
-        # Rounds alternate the two measurements; each figure is the best of its rounds (as in the Swift bench).
+        # Rounds alternate the measurements; each figure is the best of its rounds (as in the Swift bench).
         for _ in range(args.rounds):
             resid = max(resid, measure(resid_run, n, args.seconds / args.rounds))
+            gemm = max(gemm, matmul_gflops(cfg, n, args.seconds / args.rounds))
             every = max(every, measure(every_run, n, args.seconds / args.rounds))
-    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "resid_post_tokens_per_s": resid, "all_hooks_tokens_per_s": every}))
+    blas = "MKL" if torch.backends.mkl.is_available() else "PyTorch BLAS"
+    print(json.dumps({"torch": torch.__version__, "threads": torch.get_num_threads(), "blas": blas,
+                      "resid_post_tokens_per_s": resid, "all_hooks_tokens_per_s": every, "matmul_gflops": gemm}))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,8 @@ struct BenchForward: ParsableCommand {
         blocks.L.hook_resid_post, then caching every hook. Beside it, in the same run: the OpenBLAS sgemm \
         rate on the model's own matrix shapes, the GFLOP/s the forward achieves, and — when python3 with \
         torch and transformer_lens is importable — TransformerLens' run_with_cache on the same weights and \
-        thread count (scripts/bench_transformer_lens.py). Build with `swift build -c release` first.
+        thread count (scripts/bench_transformer_lens.py), with the GFLOP/s of PyTorch's own matrix products on \
+        the same shapes (its ceiling, as sgemm is the workbench's). Build with `swift build -c release` first.
 
         Example: othello-gpt bench forward --batch 64 --threads 2
         """
@@ -100,6 +101,11 @@ struct BenchForward: ParsableCommand {
         if let reference, let tl = reference["resid_post_tokens_per_s"] as? Double, let tlAll = reference["all_hooks_tokens_per_s"] as? Double {
             print(String(format: "  TransformerLens, cache resid_post  %8.0f tokens/s  %6.1f GFLOP/s  → %.2f× faster here", tl, tl * flopsPerToken / 1e9, residPost / tl))
             print(String(format: "  TransformerLens, cache every hook  %8.0f tokens/s  → %.2f× faster here", tlAll, allHooks / tlAll))
+            if let gemm = reference["matmul_gflops"] as? Double {
+                let blas = reference["blas"] as? String ?? "its BLAS"
+                print(String(format: "  PyTorch matmul, same shapes       %8.1f GFLOP/s", gemm)
+                      + " (\(blas); TransformerLens reaches " + String(format: "%.0f%% of it)", 100 * tl * flopsPerToken / 1e9 / gemm))
+            }
         } else if let reference, let why = reference["skipped"] as? String {
             print("  TransformerLens: skipped (\(why))")
         }
