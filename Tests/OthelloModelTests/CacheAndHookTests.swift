@@ -30,6 +30,21 @@ final class CacheAndHookTests: XCTestCase {
         XCTAssertEqual(Set(cache.names), Set(HookPoint.all(config: model.config, includeResult: true).map(\.name)))
     }
 
+    /// A cache is written in place by the pass, which fuses the attention kernels where no hook looks; a hook that
+    /// only reads the scores or pattern takes the step-by-step path. Both must give the same activations.
+    func testHooksOnAttentionDoNotChangeTheCache() throws {
+        let model = try HookedTransformer.load(from: Fixtures.url("tl_lnpre.pth"))
+        let plain = try model.runWithCache(tokens: Fixtures.tokens(), games: 2, positions: 59, filter: .all)
+        var seen = 0
+        let readers = try [Hook(.actName("attn_scores", 0)) { _ in seen += 1 }, Hook(.actName("pattern", 1)) { _ in seen += 1 }]
+        let hooked = try model.runWithCache(tokens: Fixtures.tokens(), games: 2, positions: 59, filter: .all, hooks: readers)
+        XCTAssertEqual(seen, 2)
+        for name in plain.names {
+            XCTAssertEqual(plain[name]!.maxAbsDifference(hooked[name]!), 0, name)
+        }
+        XCTAssertEqual(plain.logits, hooked.logits)
+    }
+
     func testCacheHoldsOnlyWhatWasAskedAndStopsAtLayer() throws {
         let model = try HookedTransformer.load(from: Fixtures.url("tl_lnpre.pth"))
         let reference = try Fixtures.tensors("tl_lnpre_activations.safetensors")
