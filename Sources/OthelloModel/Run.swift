@@ -70,13 +70,14 @@ extension HookedTransformer {
 
         // The pass writes the cached activations straight into the cache's tensors, batch after batch, and calls
         // back only where a hook is.
+        let hookedPoints = Set(hooksByPoint.keys)
         try cache.withStorage { storage in
             var start = 0
             while start < games {
                 let count = min(batchSize, games - start)
                 let batchTokens = Array(tokens[(start * positions)..<((start + count) * positions)])
                 var forwardOptions = ForwardOptions(stopAtLayer: stop, computeResult: computeResult, computeLogits: logits,
-                                                    visitedPoints: Set(hooksByPoint.keys))
+                                                    visitedPoints: hookedPoints)
                 for (point, base) in storage {
                     let perGame = point.shape(batch: 1, positions: positions, config: config).reduce(1, *)
                     forwardOptions.outputs[point] = base + start * perGame
