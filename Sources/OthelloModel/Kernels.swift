@@ -69,36 +69,36 @@ public enum Kernels {
         }
     }
 
-    /// `Σ x[i]` over `count` floats, with eight running sums so the loop vectorises (a float sum in one
-    /// accumulator cannot be reordered, so the compiler leaves it scalar).
+    /// `Σ term(i)` for `i` in `0..<count`, eight terms at a time (`lanes(i)` gives terms `i…i+7`) with eight running
+    /// sums, so that the loop vectorises — a float sum in one accumulator cannot be reordered, so the compiler
+    /// leaves it scalar. The one loop behind `rowSum`, `dot` and `rowSquaredDeviations`.
     @inlinable @inline(__always)
-    public static func rowSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
-        let raw = UnsafeRawPointer(x)
+    static func vectorSum(_ count: Int, lanes: (Int) -> SIMD8<Float>, term: (Int) -> Float) -> Float {
         var partial = SIMD8<Float>(repeating: 0)
         var i = 0
         while i + 8 <= count {
-            partial += raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
+            partial += lanes(i)
             i += 8
         }
         var total = partial.sum()
-        while i < count { total += x[i]; i += 1 }
+        while i < count { total += term(i); i += 1 }
         return total
     }
 
-    /// `Σ x[i] · y[i]` over `count` floats, vectorised like `rowSum`.
+    /// `Σ x[i]` over `count` floats (vectorised: `vectorSum`).
+    @inlinable @inline(__always)
+    public static func rowSum(_ x: UnsafePointer<Float>, _ count: Int) -> Float {
+        let raw = UnsafeRawPointer(x)
+        return vectorSum(count, lanes: { raw.loadUnaligned(fromByteOffset: $0 * 4, as: SIMD8<Float>.self) }, term: { x[$0] })
+    }
+
+    /// `Σ x[i] · y[i]` over `count` floats (vectorised: `vectorSum`).
     @inlinable @inline(__always)
     public static func dot(_ x: UnsafePointer<Float>, _ y: UnsafePointer<Float>, _ count: Int) -> Float {
         let (rawX, rawY) = (UnsafeRawPointer(x), UnsafeRawPointer(y))
-        var partial = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i + 8 <= count {
-            partial += rawX.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-                * rawY.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self)
-            i += 8
-        }
-        var total = partial.sum()
-        while i < count { total += x[i] * y[i]; i += 1 }
-        return total
+        return vectorSum(count, lanes: {
+            rawX.loadUnaligned(fromByteOffset: $0 * 4, as: SIMD8<Float>.self) * rawY.loadUnaligned(fromByteOffset: $0 * 4, as: SIMD8<Float>.self)
+        }, term: { x[$0] * y[$0] })
     }
 
     /// `max x[i]` over `count` floats (`-inf` for none), with four running maxima to shorten the dependency chain.
@@ -114,20 +114,14 @@ public enum Kernels {
         return max(max(m0, m1), max(m2, m3))
     }
 
-    /// `Σ (x[i] - mean)²` over `count` floats, vectorised like `rowSum`.
+    /// `Σ (x[i] - mean)²` over `count` floats (vectorised: `vectorSum`).
     @inline(__always)
     static func rowSquaredDeviations(_ x: UnsafePointer<Float>, _ count: Int, from mean: Float) -> Float {
         let raw = UnsafeRawPointer(x)
-        var partial = SIMD8<Float>(repeating: 0)
-        var i = 0
-        while i + 8 <= count {
-            let centred = raw.loadUnaligned(fromByteOffset: i * 4, as: SIMD8<Float>.self) - mean
-            partial += centred * centred
-            i += 8
-        }
-        var total = partial.sum()
-        while i < count { total += (x[i] - mean) * (x[i] - mean); i += 1 }
-        return total
+        return vectorSum(count, lanes: {
+            let centred = raw.loadUnaligned(fromByteOffset: $0 * 4, as: SIMD8<Float>.self) - mean
+            return centred * centred
+        }, term: { (x[$0] - mean) * (x[$0] - mean) })
     }
 
     /// The second half of a layer norm: `normalized = (x - mean(x)) / scale` (TransformerLens `ln*.hook_normalized`,
