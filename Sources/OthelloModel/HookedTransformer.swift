@@ -202,7 +202,11 @@ public struct HookedTransformer {
             } else {
                 // Game by game: one game's scores and pattern (H·T·T floats) stay in cache from one step to the next.
                 parallel(B) { b, n in
-                    for g in b..<(b + n) { scores(g, 1); pattern(g, 1); values(g, 1) }
+                    for g in b..<(b + n) {
+                        scores(g, 1)
+                        Kernels.causalSoftmaxForward(pattern: a.pattern + g * heads, scores: a.attnScores + g * heads, heads: H, positions: T)
+                        values(g, 1)
+                    }
                 }
             }
             try hook(.z, layer, in: a)

@@ -150,7 +150,7 @@ func geluBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
 /// For each head, writes `dv = patternᵀ dz`, `dq = dscores k`, `dk = dscoresᵀ q`, where `dpattern = dz vᵀ`
 /// and `dscores = pattern ⊙ (dpattern − rowsum(pattern ⊙ dpattern)) / sqrt(d_head)`; masked entries have
 /// pattern 0, so they get no gradient. `dq`, `dk`, `dv` have row stride `gradientStride` (3·H·D when
-/// they sit side by side for `attentionProjectionsBackward`). `scratch` holds positions² floats.
+/// they sit side by side for `attentionProjectionsBackward`). `scratch` holds positions · (positions + headDim) floats.
 func attentionBackward(
     dq: UnsafeMutablePointer<Float>, dk: UnsafeMutablePointer<Float>, dv: UnsafeMutablePointer<Float>, gradientStride: Int,
     dz: UnsafePointer<Float>, q: UnsafePointer<Float>, k: UnsafePointer<Float>, v: UnsafePointer<Float>,
@@ -162,9 +162,10 @@ func attentionBackward(
     for head in 0..<heads {
         let offset = head * headDim
         let p = pattern + head * positions * positions
-        let dp = scratch
-        // dpattern[t, s] = dz[t] · v[s]
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, t, t, dh, 1, dz + offset, ld, v + offset, ld, 0, dp, t)
+        let dp = scratch, valuesT = scratch + positions * positions
+        // dpattern[t, s] = dz[t] · v[s], from vᵀ (faster than reading v transposed: see `Kernels.attentionScoresForward`)
+        Kernels.transpose(valuesT, v + offset, rows: positions, columns: headDim, stride: heads * headDim)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, t, dh, 1, dz + offset, ld, valuesT, t, 0, dp, t)
         // dv[s] = Σ_t pattern[t, s] dz[t]
         cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, t, dh, t, 1, p, t, dz + offset, ld, 0, dv + offset, ldGradient)
         // softmax backward, then the 1/sqrt(d_head) of the scores; only s ≤ t is non-zero

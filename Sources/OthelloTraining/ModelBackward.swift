@@ -25,7 +25,7 @@ final class ShardWorkspace: @unchecked Sendable {
     private let dz: UnsafeMutablePointer<Float>          // [rows, H·D]
     private let dqkv: UnsafeMutablePointer<Float>        // [rows, 3·H·D]: dq, dk, dv side by side
     private let dmlpPost, dmlpPre: UnsafeMutablePointer<Float> // [rows, M]
-    private let dpattern: UnsafeMutablePointer<Float>    // [T, T]
+    private let dpattern: UnsafeMutablePointer<Float>    // [T, T], then [D, T] (attentionBackward's scratch)
     private let dpacked: UnsafeMutablePointer<Float>     // [C, 3·H·D]: the packed projections' gradient
     private let scratch: UnsafeMutablePointer<Float>
     private let scratchCount: Int
@@ -48,7 +48,7 @@ final class ShardWorkspace: @unchecked Sendable {
         dresidual = take(rows * C); dnormalized = take(rows * C)
         dz = take(rows * C); dqkv = take(3 * rows * C)
         dmlpPost = take(rows * M); dmlpPre = take(rows * M)
-        dpattern = take(T * T); dpacked = take(3 * C * C)
+        dpattern = take(T * (T + config.dHead)); dpacked = take(3 * C * C)
     }
 
     deinit { scratch.deallocate() }
@@ -56,7 +56,7 @@ final class ShardWorkspace: @unchecked Sendable {
     /// Floats of gradient scratch for `maxGames` games of `positions`.
     private static func scratchCount(config: ModelConfig, maxGames: Int, positions T: Int) -> Int {
         let (C, M, V) = (config.dModel, config.dMLP, config.dVocab)
-        return maxGames * T * (V + 6 * C + 2 * M) + T * T + 3 * C * C
+        return maxGames * T * (V + 6 * C + 2 * M) + T * (T + config.dHead) + 3 * C * C
     }
 
     /// The bytes a workspace for `maxGames` games of `positions` holds: activations, gradients, scratch, tokens.

@@ -80,18 +80,22 @@ final class GemmReplay: @unchecked Sendable {
             calls.append(Call(transB: true, m: R, n: inDim, k: outDim, count: count))
             calls.append(Call(transA: true, m: inDim, n: outDim, k: R, count: count))
         }
-        // W_Q, W_K, W_V: forward per head, backward all three at once (packed [C, 3C]).
-        calls.append(Call(m: R, n: D, k: C, count: 3 * H * L))
+        // W_Q, W_K, W_V: forward each with its heads packed (per head for few rows), backward all three at once ([C, 3C]).
+        if R >= Kernels.packedHeadsFromRows {
+            calls.append(Call(m: R, n: H * D, k: C, count: 3 * L))
+        } else {
+            calls.append(Call(m: R, n: D, k: C, count: 3 * H * L))
+        }
         calls.append(Call(transB: true, m: R, n: C, k: 3 * H * D, count: L))
         calls.append(Call(transA: true, m: C, n: 3 * H * D, k: R, count: L))
         linear(C, C, L)              // W_O as [H·D, C]
         linear(C, M, L)              // W_in
         linear(M, C, L)              // W_out
         linear(C, V, 1)              // W_U
-        // Attention per game and head: forward scores and z, backward dpattern, dv, dq, dk.
-        calls.append(Call(transB: true, m: T, n: T, k: D, count: heads * L))
+        // Attention per game and head: forward scores (from kᵀ) and z, backward dpattern (from vᵀ), dv, dq, dk.
+        calls.append(Call(m: T, n: T, k: D, count: heads * L))
         calls.append(Call(m: T, n: D, k: T, count: heads * L))
-        calls.append(Call(transB: true, m: T, n: T, k: D, count: heads * L))
+        calls.append(Call(m: T, n: T, k: D, count: heads * L))
         calls.append(Call(transA: true, m: T, n: D, k: T, count: 2 * heads * L))
         calls.append(Call(m: T, n: D, k: T, count: heads * L))
         self.calls = calls

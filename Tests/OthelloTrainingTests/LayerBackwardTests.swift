@@ -98,7 +98,7 @@ final class LayerBackwardTests: XCTestCase {
             return weightedSum(z.pointer, r)
         }
         _ = loss()
-        let dq = Buffer(zeros: q.count), dk = Buffer(zeros: k.count), dv = Buffer(zeros: v.count), scratch = Buffer(zeros: T * T)
+        let dq = Buffer(zeros: q.count), dk = Buffer(zeros: k.count), dv = Buffer(zeros: v.count), scratch = Buffer(zeros: T * (T + D))
         attentionBackward(dq: dq.pointer, dk: dk.pointer, dv: dv.pointer, gradientStride: H * D, dz: r, q: q.pointer, k: k.pointer, v: v.pointer,
                           pattern: pattern.pointer, scratch: scratch.pointer, positions: T, heads: H, headDim: D)
         checkGradient("q", values: q.pointer, count: q.count, analytic: dq.array, samples: 30, tolerance: 5e-3, loss: loss)
