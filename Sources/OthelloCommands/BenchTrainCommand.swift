@@ -17,8 +17,8 @@ struct BenchTrain: ParsableCommand {
         step replayed alone (the same FLOPs with nothing else: the ceiling), and the same training step \
         in PyTorch/TransformerLens (scripts/bench_train_torch.py) with the same number of threads, when \
         python3 can import torch. Figures are medians over --steps rounds; GFLOP/s count the matrix \
-        products of a step (2·m·n·k per sgemm). Build in release first:
-          swift build -c release && .build/release/othello-gpt bench train
+        products of a step (2·m·n·k per sgemm). Build in release first (`make build`: for this CPU):
+          make build && .build/release/othello-gpt bench train
         """
     )
 
