@@ -160,7 +160,7 @@ public enum Kernels {
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
         rows: Int, inDim: Int, outDim: Int
     ) {
-        let beta = fillWithBias(out, bias: bias, rows: rows, dim: outDim, stride: outDim)
+        let beta = fillWithBias(out, bias: bias, rows: rows, dim: outDim)
         Matmul.gemm(m: rows, n: outDim, k: inDim, a: input, lda: inDim, b: weight, ldb: outDim, c: out, ldc: outDim, beta: beta)
     }
 
@@ -172,7 +172,7 @@ public enum Kernels {
         weight: UnsafePointer<Float>, bias: UnsafePointer<Float>,
         rows: Int, dModel C: Int, nHeads H: Int, dHead D: Int
     ) {
-        let beta = fillWithBias(out, bias: bias, rows: rows, dim: H * D, stride: H * D)
+        let beta = fillWithBias(out, bias: bias, rows: rows, dim: H * D)
         for h in 0..<H {
             Matmul.gemm(m: rows, n: D, k: C, a: input, lda: C, b: weight + h * C * D, ldb: D, c: out + h * D, ldc: H * D, beta: beta)
         }
@@ -192,13 +192,13 @@ public enum Kernels {
         }
     }
 
-    /// Copies `bias` into every row of `out` (`rows` rows of `dim` floats, `stride` apart) and returns 1, the `beta`
+    /// Copies `bias` into every row of `out` (`rows` rows of `dim` floats) and returns 1, the `beta`
     /// with which the product is then added to it; with no bias, writes nothing and returns 0. Starting the
     /// product from the bias spares OpenBLAS's zeroing of the output and a second pass adding the bias.
     @inline(__always)
-    static func fillWithBias(_ out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, rows: Int, dim: Int, stride: Int) -> Float {
+    static func fillWithBias(_ out: UnsafeMutablePointer<Float>, bias: UnsafePointer<Float>?, rows: Int, dim: Int) -> Float {
         guard let bias else { return 0 }
-        for r in 0..<rows { (out + r * stride).update(from: bias, count: dim) }
+        for r in 0..<rows { (out + r * dim).update(from: bias, count: dim) }
         return 1
     }
 

@@ -25,7 +25,7 @@ final class ShardWorkspace: @unchecked Sendable {
     private let dz: UnsafeMutablePointer<Float>          // [rows, H·D]
     private let dqkv: UnsafeMutablePointer<Float>        // [rows, 3·H·D]: dq, dk, dv side by side
     private let dmlpPost, dmlpPre: UnsafeMutablePointer<Float> // [rows, M]
-    private let dpattern: UnsafeMutablePointer<Float>    // [T, T], then [D, T] (attentionBackward's scratch)
+    private let attentionScratch: UnsafeMutablePointer<Float> // [T, T] dpattern and [D, T] vᵀ (attentionBackward's scratch)
     private let dpacked: UnsafeMutablePointer<Float>     // [C, 3·H·D]: the packed projections' gradient
     private let scratch: UnsafeMutablePointer<Float>
     private let scratchCount: Int
@@ -48,7 +48,7 @@ final class ShardWorkspace: @unchecked Sendable {
         dresidual = take(rows * C); dnormalized = take(rows * C)
         dz = take(rows * C); dqkv = take(3 * rows * C)
         dmlpPost = take(rows * M); dmlpPre = take(rows * M)
-        dpattern = take(T * (T + config.dHead)); dpacked = take(3 * C * C)
+        attentionScratch = take(T * (T + config.dHead)); dpacked = take(3 * C * C)
     }
 
     deinit { scratch.deallocate() }
@@ -115,7 +115,7 @@ final class ShardWorkspace: @unchecked Sendable {
                 let offset = game * T * C
                 attentionBackward(dq: dqkv + 3 * offset, dk: dqkv + 3 * offset + C, dv: dqkv + 3 * offset + 2 * C, gradientStride: 3 * C,
                                   dz: dz + offset, q: act.q + offset, k: act.k + offset, v: act.v + offset,
-                                  pattern: act.pattern + game * H * T * T, scratch: dpattern,
+                                  pattern: act.pattern + game * H * T * T, scratch: attentionScratch,
                                   positions: T, heads: H, headDim: D)
             }
             // q, k, v = LN(resid_pre) · W[h] + b[h] for every head.
