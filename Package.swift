@@ -7,6 +7,7 @@
 //   → OthelloRules (bitboards, notation, tokens, games)
 //   → OthelloModel (tensors, OpenBLAS, the transformer, hooks, weight files)
 //   → OthelloTraining (backward pass, AdamW, the trainer)
+//   → OthelloProbes (board-state targets, linear and MLP probes, probe files, directions, the sweep)
 //   OthelloPlots (PNG canvas, colour maps, figures) uses Support and Rules only.
 //   OthelloCommands (the `othello-gpt` subcommands) sits on top of everything.
 import PackageDescription
@@ -18,6 +19,7 @@ let package = Package(
         .library(name: "OthelloRules", targets: ["OthelloRules"]),
         .library(name: "OthelloModel", targets: ["OthelloModel"]),
         .library(name: "OthelloTraining", targets: ["OthelloTraining"]),
+        .library(name: "OthelloProbes", targets: ["OthelloProbes"]),
         .library(name: "OthelloPlots", targets: ["OthelloPlots"]),
     ],
     dependencies: [
@@ -40,11 +42,12 @@ let package = Package(
             resources: [.copy("Resources")]
         ),
         .target(name: "OthelloTraining", dependencies: ["OthelloModel", "OthelloRules", "WorkbenchSupport", "COpenBLAS"]),
+        .target(name: "OthelloProbes", dependencies: ["OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloPlots", dependencies: ["WorkbenchSupport", "OthelloRules", "CPNG", "CFreeType"]),
         .target(
             name: "OthelloCommands",
             dependencies: [
-                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloPlots", "CBaselineOthello",
+                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloPlots", "CBaselineOthello",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -54,6 +57,7 @@ let package = Package(
         .testTarget(name: "OthelloRulesTests", dependencies: ["OthelloRules"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloModelTests", dependencies: ["OthelloModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloTrainingTests", dependencies: ["OthelloTraining"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OthelloProbesTests", dependencies: ["OthelloProbes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "OthelloRules", "CPNG"]),
         .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands"]),
     ]

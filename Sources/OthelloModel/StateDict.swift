@@ -13,6 +13,9 @@ public struct StateDict {
     /// Safetensors `__metadata__` (empty for torch files).
     public var metadata: [String: String]
 
+    /// The key under which a torch file holding one bare tensor (`torch.save(tensor)`) keeps it.
+    public static let singleTensorKey = "<tensor>"
+
     public init(source: String, tensors: [String: Tensor], metadata: [String: String] = [:]) {
         self.source = source
         self.tensors = tensors

@@ -5,7 +5,9 @@ import ZIPFoundation
 /// State dicts saved by `torch.save(model.state_dict(), path)`: a zip archive holding `<folder>/data.pkl`
 /// (a protocol-2 pickle, read by the restricted `Unpickler`) and one raw little-endian storage per
 /// tensor in `<folder>/data/<key>`. Tensors may be views (storage offset, strides); float32, float16 and
-/// bfloat16 are read as `Float`; other dtypes only for buffers that are ignored (`attn.mask`).
+/// bfloat16 are read as `Float`; other dtypes only for buffers that are ignored (`attn.mask`). A file that holds one
+/// tensor (`torch.save(tensor)`, as Nanda's published probe) reads as a state dict with the one key
+/// `StateDict.singleTensorKey`.
 enum TorchCheckpoint {
     static func read(from url: URL) throws -> StateDict {
         let path = url.path
@@ -20,12 +22,16 @@ enum TorchCheckpoint {
         let pickle = try extract(archive, pickleEntry, path: path)
         var unpickler = Unpickler(data: [UInt8](pickle), source: path)
         let root = try unpickler.load()
-        guard case .dict(let dict) = root else {
-            throw WorkbenchError("\(path): the pickle is not a state dict (a dict of tensors); save model.state_dict(), not the model")
+        let items: [(key: Unpickler.Value, value: Unpickler.Value)]
+        switch root {
+        case .dict(let dict): items = dict.items
+        case .tensor: items = [(.string(StateDict.singleTensorKey), root)]   // torch.save(tensor), e.g. Nanda's probe
+        default:
+            throw WorkbenchError("\(path): the pickle is neither a state dict (a dict of tensors) nor one tensor; save model.state_dict(), not the model")
         }
         var storages: [String: Data] = [:]
         var tensors: [String: Tensor] = [:]
-        for (keyValue, value) in dict.items {
+        for (keyValue, value) in items {
             guard case .string(let key) = keyValue else { throw WorkbenchError("\(path): a state-dict key is not a string") }
             guard case .tensor(let record) = value else {
                 throw WorkbenchError("\(path): key \(key) is not a tensor")

@@ -1,0 +1,186 @@
+import Foundation
+import OthelloModel
+import WorkbenchSupport
+
+/// A trained probe: per square a classifier of the activation at one hook into the classes of a basis, for
+/// one or more modes (see `ProbeMode`).
+///
+/// - `linear`: `logits = x · W + b`, `W` `[d_in, 64 · classes]` (Li et al.'s and Nanda's linear probe; Nanda's has no bias).
+/// - `mlp`: Li et al.'s two-layer probe, `logits = ReLU(x · W_hidden + b_hidden) · W_out + b_out`.
+///
+/// Logits are laid out square-major: square `s`, class `c` at `s · classes + c` (the layout of Nanda's
+/// `[d_model, 8, 8, options]` tensor and of Li et al.'s `proj` output).
+///
+///     let probe = try ProbeFile.load(from: URL(fileURLWithPath: "probe.safetensors"))
+///     let predictions = probe.predict(mode: 0, inputs: x, rows: n)    // n × 64 class indices
+public struct Probe {
+    public enum Kind: String, Codable, CaseIterable, Sendable {
+        case linear, mlp
+
+        public init(name: String) throws {
+            guard let kind = Kind(rawValue: name.lowercased()) else {
+                throw WorkbenchError("unknown probe kind \"\(name)\"; choose linear or mlp")
+            }
+            self = kind
+        }
+    }
+
+    public var kind: Kind
+    public var basis: ProbeBasis
+    /// The hook it reads (`ProbeHook.name`).
+    public var hook: String
+    public var modes: [ProbeMode]
+    /// The activation width it reads.
+    public var inputWidth: Int
+    /// The hidden width of an MLP probe (0 for linear).
+    public var hidden: Int
+    /// Per mode, every weight in one flat buffer laid out by `layout`.
+    public var parameters: [[Float]]
+    /// Free-form facts kept in the file: the training settings, the model it was trained on, its accuracy.
+    public var metadata: [String: String]
+
+    public var classes: Int { basis.classCount }
+    public var outputs: Int { 64 * classes }
+
+    /// Offsets of the tensors in each mode's parameter buffer.
+    public struct Layout: Equatable {
+        /// linear: W, b; mlp: W_hidden, b_hidden, W_out, b_out — (name, offset, count, is a weight matrix).
+        public let tensors: [(name: String, offset: Int, count: Int, isMatrix: Bool)]
+        public var count: Int { tensors.last.map { $0.offset + $0.count } ?? 0 }
+        public func offset(_ name: String) -> Int { tensors.first { $0.name == name }!.offset }
+
+        public static func == (a: Layout, b: Layout) -> Bool { a.tensors.map(\.name) == b.tensors.map(\.name) && a.count == b.count }
+    }
+
+    public var layout: Layout { Self.layout(kind: kind, inputWidth: inputWidth, hidden: hidden, outputs: outputs) }
+
+    static func layout(kind: Kind, inputWidth d: Int, hidden h: Int, outputs o: Int) -> Layout {
+        let shapes: [(String, Int, Bool)] = kind == .linear
+            ? [("W", d * o, true), ("b", o, false)]
+            : [("W_hidden", d * h, true), ("b_hidden", h, false), ("W_out", h * o, true), ("b_out", o, false)]
+        var offset = 0
+        var tensors: [(name: String, offset: Int, count: Int, isMatrix: Bool)] = []
+        for (name, count, isMatrix) in shapes {
+            tensors.append((name, offset, count, isMatrix))
+            offset += count
+        }
+        return Layout(tensors: tensors)
+    }
+
+    /// A probe with zero weights.
+    public init(kind: Kind, basis: ProbeBasis, hook: String, modes: [ProbeMode], inputWidth: Int, hidden: Int = 128,
+                metadata: [String: String] = [:]) {
+        self.kind = kind
+        self.basis = basis
+        self.hook = hook
+        self.modes = modes
+        self.inputWidth = inputWidth
+        self.hidden = kind == .mlp ? hidden : 0
+        self.metadata = metadata
+        let count = Self.layout(kind: kind, inputWidth: inputWidth, hidden: self.hidden, outputs: 64 * basis.classCount).count
+        parameters = Array(repeating: [Float](repeating: 0, count: count), count: modes.count)
+    }
+
+    /// Throws a one-line error unless the probe reads activations of `width` at `hook` (`source` names the probe file).
+    public func check(fits hook: ProbeHook, config: ModelConfig, source: String) throws {
+        let width = hook.width(config: config)
+        guard width == inputWidth else {
+            throw WorkbenchError("\(source): the probe reads \(inputWidth)-wide activations (\(kind.rawValue) [\(inputWidth), 64 × \(classes)]), but \(hook.name) of this model is \(width) wide (d_model \(config.dModel)); train a probe on this model or pass the model the probe was made for")
+        }
+    }
+
+    /// Logits of `rows` activations (`inputs`, `rows × inputWidth`) under mode `mode` into `logits`
+    /// (`rows × outputs`); `hiddenScratch` must hold `rows × hidden` floats for an MLP probe.
+    public func logits(mode: Int, inputs: UnsafePointer<Float>, rows: Int, into logits: UnsafeMutablePointer<Float>,
+                       hiddenScratch: UnsafeMutablePointer<Float>? = nil) {
+        parameters[mode].withUnsafeBufferPointer { p in
+            ProbeMath.forward(kind: kind, parameters: p.baseAddress!, layout: layout, inputs: inputs, rows: rows,
+                              inputWidth: inputWidth, hidden: hidden, outputs: outputs, logits: logits, hiddenOut: hiddenScratch)
+        }
+    }
+
+    /// The predicted class of every square for `rows` activations: `rows × 64` class indices.
+    public func predict(mode: Int, inputs: UnsafePointer<Float>, rows: Int) -> [UInt8] {
+        var predictions = [UInt8](repeating: 0, count: rows * 64)
+        let chunk = 2048
+        let logits = UnsafeMutablePointer<Float>.allocate(capacity: chunk * outputs)
+        let hiddenBuffer = UnsafeMutablePointer<Float>.allocate(capacity: chunk * max(1, hidden))
+        defer { logits.deallocate(); hiddenBuffer.deallocate() }
+        predictions.withUnsafeMutableBufferPointer { out in
+            for start in stride(from: 0, to: rows, by: chunk) {
+                let n = min(chunk, rows - start)
+                self.logits(mode: mode, inputs: inputs + start * inputWidth, rows: n, into: logits, hiddenScratch: hiddenBuffer)
+                ProbeMath.argmax(logits: logits, rows: n, classes: classes, into: out.baseAddress! + start * 64)
+            }
+        }
+        return predictions
+    }
+
+    /// A tensor of mode `mode` by name (`W`, `b`, `W_hidden`, …) as a flat array.
+    public func tensor(_ name: String, mode: Int) -> [Float] {
+        guard let entry = layout.tensors.first(where: { $0.name == name }) else { return [] }
+        return Array(parameters[mode][entry.offset..<(entry.offset + entry.count)])
+    }
+}
+
+/// The probes' numeric kernels over flat buffers: forward, loss and backward, argmax.
+enum ProbeMath {
+    /// `logits = x·W + b` (linear) or `ReLU(x·W_h + b_h)·W_o + b_o` (mlp); the MLP's hidden activations go to
+    /// `hiddenOut`.
+    static func forward(kind: Probe.Kind, parameters p: UnsafePointer<Float>, layout: Probe.Layout, inputs: UnsafePointer<Float>,
+                        rows n: Int, inputWidth d: Int, hidden h: Int, outputs o: Int,
+                        logits: UnsafeMutablePointer<Float>, hiddenOut: UnsafeMutablePointer<Float>?) {
+        switch kind {
+        case .linear:
+            affine(out: logits, input: inputs, weight: p + layout.offset("W"), bias: p + layout.offset("b"), rows: n, inDim: d, outDim: o)
+        case .mlp:
+            let hiddenValues = hiddenOut!
+            affine(out: hiddenValues, input: inputs, weight: p + layout.offset("W_hidden"), bias: p + layout.offset("b_hidden"),
+                   rows: n, inDim: d, outDim: h)
+            for i in 0..<(n * h) where hiddenValues[i] < 0 { hiddenValues[i] = 0 }
+            affine(out: logits, input: hiddenValues, weight: p + layout.offset("W_out"), bias: p + layout.offset("b_out"),
+                   rows: n, inDim: h, outDim: o)
+        }
+    }
+
+    /// `out[n, outDim] = input[n, inDim] · weight[inDim, outDim] + bias` (the product starts from the bias).
+    static func affine(out: UnsafeMutablePointer<Float>, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                       bias: UnsafePointer<Float>, rows n: Int, inDim: Int, outDim: Int) {
+        for r in 0..<n { (out + r * outDim).update(from: bias, count: outDim) }
+        Matmul.gemm(m: n, n: outDim, k: inDim, a: input, lda: inDim, b: weight, ldb: outDim, c: out, ldc: outDim, beta: 1)
+    }
+
+    /// Cross-entropy of every square's softmax against `labels` (`rows × 64`), averaged over rows and squares;
+    /// overwrites `logits` with the gradient of that mean. Returns the summed (not averaged) loss.
+    static func crossEntropyBackward(logits: UnsafeMutablePointer<Float>, labels: UnsafePointer<UInt8>, rows n: Int,
+                                     classes c: Int) -> Double {
+        let scale = 1 / Float(n * 64)
+        var loss = 0.0
+        for group in 0..<(n * 64) {
+            let z = logits + group * c
+            var maximum = z[0]
+            for k in 1..<c where z[k] > maximum { maximum = z[k] }
+            var sum: Float = 0
+            for k in 0..<c {
+                z[k] = expf(z[k] - maximum)
+                sum += z[k]
+            }
+            let label = Int(labels[group])
+            loss -= Double(logf(z[label] / sum))
+            let inverse = scale / sum
+            for k in 0..<c { z[k] *= inverse }
+            z[label] -= scale
+        }
+        return loss
+    }
+
+    /// The class with the highest logit for each of `rows × 64` squares.
+    static func argmax(logits: UnsafePointer<Float>, rows n: Int, classes c: Int, into out: UnsafeMutablePointer<UInt8>) {
+        for group in 0..<(n * 64) {
+            let z = logits + group * c
+            var best = 0
+            for k in 1..<c where z[k] > z[best] { best = k }
+            out[group] = UInt8(best)
+        }
+    }
+}

@@ -1,0 +1,138 @@
+import Foundation
+import OthelloModel
+import WorkbenchSupport
+
+/// Counts of a probe's (or a baseline's) predictions against the rules engine's labels: per-square accuracy
+/// overall, by square, by token position and by true class.
+///
+///     var score = ProbeScore(classes: 3, positions: 59)
+///     score.add(predictions: predicted, labels: truth, position: 12)   // one row: 64 predictions
+///     score.accuracy                                                   // correct / (rows × 64)
+public struct ProbeScore: Codable, Equatable, Sendable {
+    public private(set) var correct = 0
+    public private(set) var total = 0
+    /// Per square (64).
+    public private(set) var squareCorrect: [Int]
+    public private(set) var squareTotal: [Int]
+    /// Per token position.
+    public private(set) var positionCorrect: [Int]
+    public private(set) var positionTotal: [Int]
+    /// Per true class: how many squares of that class were predicted right (recall).
+    public private(set) var classCorrect: [Int]
+    public private(set) var classTotal: [Int]
+
+    public init(classes: Int, positions: Int) {
+        squareCorrect = Array(repeating: 0, count: 64)
+        squareTotal = Array(repeating: 0, count: 64)
+        positionCorrect = Array(repeating: 0, count: positions)
+        positionTotal = Array(repeating: 0, count: positions)
+        classCorrect = Array(repeating: 0, count: classes)
+        classTotal = Array(repeating: 0, count: classes)
+    }
+
+    /// Adds one row: 64 predicted and 64 true classes at token position `position`.
+    public mutating func add(predictions: UnsafePointer<UInt8>, labels: UnsafePointer<UInt8>, position: Int) {
+        var rowCorrect = 0
+        for square in 0..<64 {
+            let label = Int(labels[square])
+            let hit = predictions[square] == labels[square] ? 1 : 0
+            rowCorrect += hit
+            squareCorrect[square] += hit
+            squareTotal[square] += 1
+            classCorrect[label] += hit
+            classTotal[label] += 1
+        }
+        correct += rowCorrect
+        total += 64
+        positionCorrect[position] += rowCorrect
+        positionTotal[position] += 64
+    }
+
+    /// The share of squares predicted right (0 when nothing was scored).
+    public var accuracy: Double { total > 0 ? Double(correct) / Double(total) : 0 }
+    public var perSquare: [Double] { zip(squareCorrect, squareTotal).map { $1 > 0 ? Double($0) / Double($1) : .nan } }
+    /// NaN for positions with no rows.
+    public var perPosition: [Double] { zip(positionCorrect, positionTotal).map { $1 > 0 ? Double($0) / Double($1) : .nan } }
+    public var perClass: [Double] { zip(classCorrect, classTotal).map { $1 > 0 ? Double($0) / Double($1) : .nan } }
+}
+
+/// What `ProbeEvaluator.evaluate` finds: a score per mode of the probe (each on the positions of its mode) and,
+/// for several modes, the matched-mode score (each position scored by the mode of the player who moves next).
+public struct ProbeEvaluation {
+    public var modes: [ProbeMode]
+    public var perMode: [ProbeScore]
+    public var matched: ProbeScore?
+
+    /// The headline score: the matched-mode score of a multi-mode probe, else the single mode's.
+    public var headline: ProbeScore { matched ?? perMode[0] }
+}
+
+public enum ProbeEvaluator {
+    /// Scores `probe` on `data` (its activations at the probe's hook).
+    public static func evaluate(_ probe: Probe, on data: ProbeData, hook: ProbeHook, positions: Int) throws -> ProbeEvaluation {
+        guard let inputs = data.activations[hook] else { throw WorkbenchError("probe evaluation: no activations cached at \(hook.name)") }
+        guard inputs.width == probe.inputWidth else {
+            throw WorkbenchError("probe evaluation: \(hook.name) is \(inputs.width) wide, the probe reads \(probe.inputWidth)")
+        }
+        let labels = data.labels(probe.basis)
+        var perMode = Array(repeating: ProbeScore(classes: probe.classes, positions: positions), count: probe.modes.count)
+        var matched = probe.modes.count > 1 ? ProbeScore(classes: probe.classes, positions: positions) : nil
+        let matchedMode = data.positions.map { ProbeMode.matched($0, among: probe.modes) }
+        for (m, mode) in probe.modes.enumerated() {
+            let predictions = probe.predict(mode: m, inputs: inputs.pointer, rows: data.rows)
+            predictions.withUnsafeBufferPointer { predicted in
+                labels.withUnsafeBufferPointer { truth in
+                    for (row, position) in data.positions.enumerated() {
+                        let p = predicted.baseAddress! + row * 64, t = truth.baseAddress! + row * 64
+                        if mode.contains(position) { perMode[m].add(predictions: p, labels: t, position: position.position) }
+                        if matchedMode[row] == m { matched?.add(predictions: p, labels: t, position: position.position) }
+                    }
+                }
+            }
+        }
+        return ProbeEvaluation(modes: probe.modes, perMode: perMode, matched: matched)
+    }
+}
+
+/// The trivial control: for every square and token position, the class most frequent in the training rows.
+/// A probe that does not beat it has learned nothing about the game in hand.
+public struct TrivialBaseline {
+    public let basis: ProbeBasis
+    /// `positions × 64` classes.
+    public let table: [UInt8]
+    public let positions: Int
+
+    /// The most frequent class per (position, square) among `data`'s rows (ties to the lower class).
+    public init(basis: ProbeBasis, fittedOn data: ProbeData, positions: Int) {
+        let c = basis.classCount
+        var counts = [Int](repeating: 0, count: positions * 64 * c)
+        let labels = data.labels(basis)
+        for (row, position) in data.positions.enumerated() {
+            for square in 0..<64 { counts[(position.position * 64 + square) * c + Int(labels[row * 64 + square])] += 1 }
+        }
+        var table = [UInt8](repeating: 0, count: positions * 64)
+        for cell in 0..<(positions * 64) {
+            var best = 0
+            for k in 1..<c where counts[cell * c + k] > counts[cell * c + best] { best = k }
+            table[cell] = UInt8(best)
+        }
+        self.basis = basis
+        self.table = table
+        self.positions = positions
+    }
+
+    /// Its score on `data`.
+    public func score(on data: ProbeData) -> ProbeScore {
+        var score = ProbeScore(classes: basis.classCount, positions: positions)
+        let labels = data.labels(basis)
+        table.withUnsafeBufferPointer { table in
+            labels.withUnsafeBufferPointer { labels in
+                for (row, position) in data.positions.enumerated() where position.position < positions {
+                    score.add(predictions: table.baseAddress! + position.position * 64, labels: labels.baseAddress! + row * 64,
+                              position: position.position)
+                }
+            }
+        }
+        return score
+    }
+}
