@@ -23,6 +23,7 @@ Also small probe files in the published formats (d_model 8, random values):
   li_linear_probe.pth    an othello_world linear probe state dict (proj.weight [192, 8], proj.bias [192])
   li_mlp_probe.pth       an othello_world two-layer probe (proj.0 [16, 8], proj.2 [192, 16]); classes white/empty/black
   li_probe_logits.safetensors  each Li probe's logits [5, 64, 3] on 5 inputs (also stored) in their class order
+  not_a_probe.pth        torch.save of a list: neither a state dict nor one tensor (must be refused)
 """
 import os
 
@@ -166,6 +167,7 @@ def write_published_formats():
     mlp = torch.nn.Sequential(torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 192))
     torch.save({"proj." + k: v for k, v in linear.state_dict().items()}, os.path.join(folder, "li_linear_probe.pth"))
     torch.save({"proj." + k: v for k, v in mlp.state_dict().items()}, os.path.join(folder, "li_mlp_probe.pth"))
+    torch.save([1, 2, 3], os.path.join(folder, "not_a_probe.pth"))
     x = torch.randn(5, 8, generator=g)
     with torch.no_grad():
         save_file({"inputs": x, "linear": linear(x).view(5, 64, 3).contiguous(), "mlp": mlp(x).view(5, 64, 3).contiguous()},

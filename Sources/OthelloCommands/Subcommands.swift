@@ -9,6 +9,7 @@ let allSubcommands: [ParsableCommand.Type] = [
     EvalCommand.self,
     CacheCommand.self,
     TrainCommand.self,
+    ProbeCommand.self,
     BenchCommand.self,
     FigureCommand.self,
 ]

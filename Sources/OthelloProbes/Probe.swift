@@ -150,11 +150,12 @@ enum ProbeMath {
         Matmul.gemm(m: n, n: outDim, k: inDim, a: input, lda: inDim, b: weight, ldb: outDim, c: out, ldc: outDim, beta: 1)
     }
 
-    /// Cross-entropy of every square's softmax against `labels` (`rows × 64`), averaged over rows and squares;
-    /// overwrites `logits` with the gradient of that mean. Returns the summed (not averaged) loss.
+    /// Cross-entropy of every square's softmax against `labels` (`rows × 64`); overwrites `logits` with the
+    /// gradient of the mean over a batch of `batchRows` rows and their squares (these rows may be a shard of it).
+    /// Returns the summed (not averaged) loss.
     static func crossEntropyBackward(logits: UnsafeMutablePointer<Float>, labels: UnsafePointer<UInt8>, rows n: Int,
-                                     classes c: Int) -> Double {
-        let scale = 1 / Float(n * 64)
+                                     classes c: Int, batchRows: Int) -> Double {
+        let scale = 1 / Float(batchRows * 64)
         var loss = 0.0
         for group in 0..<(n * 64) {
             let z = logits + group * c

@@ -71,17 +71,24 @@ public struct ProbeHook: Hashable, CustomStringConvertible {
     }
 }
 
-/// A matrix of `rows × width` floats for cached activations: in memory when small, in an anonymous temporary
-/// file (mapped, removed from the folder at once) when large, so that the operating system can page it out and
-/// 100,000 games' activations do not have to fit in memory.
+/// A matrix of `rows × width` floats for cached activations: in memory while all such matrices together stay
+/// under `memoryBudget`, beyond it in an anonymous temporary file (mapped, and removed from its folder at once),
+/// so that the operating system can page it out and 100,000 games' activations need not fit in memory.
 public final class ActivationMatrix: @unchecked Sendable {
     public let rows: Int
     public let width: Int
     public let pointer: UnsafeMutablePointer<Float>
-    private let mappedBytes: Int
+    private let bytes: Int
+    private let isMapped: Bool
 
-    /// Matrices above this size (bytes) live in a mapped temporary file.
-    public static var inMemoryLimit = 1 << 30
+    /// Bytes of activations kept in memory at once (all matrices together); default 4 GiB, or the
+    /// `OTHELLO_GPT_ACTIVATION_MEMORY_MB` environment variable.
+    public static var memoryBudget: Int = {
+        let megabytes = ProcessInfo.processInfo.environment["OTHELLO_GPT_ACTIVATION_MEMORY_MB"].flatMap { Int($0) }
+        return (megabytes ?? 4096) << 20
+    }()
+    private static let lock = NSLock()
+    private static var inMemory = 0
 
     public init(rows: Int, width: Int) throws {
         self.rows = rows
@@ -89,9 +96,15 @@ public final class ActivationMatrix: @unchecked Sendable {
         guard let bytes = checkedSize(of: [rows, width], elementSize: 4) else {
             throw WorkbenchError("activations of \(rows) rows × \(width) are too large")
         }
-        if bytes <= Self.inMemoryLimit {
+        self.bytes = bytes
+        let fits: Bool = Self.lock.withLock {
+            guard Self.inMemory + bytes <= Self.memoryBudget else { return false }
+            Self.inMemory += bytes
+            return true
+        }
+        isMapped = !fits
+        if fits {
             pointer = .allocate(capacity: max(1, rows * width))
-            mappedBytes = 0
             return
         }
         let folder = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
@@ -105,11 +118,15 @@ public final class ActivationMatrix: @unchecked Sendable {
             throw WorkbenchError("cannot map \(bytes >> 20) MiB of activations in \(folder); set TMPDIR to a folder with room")
         }
         pointer = base.bindMemory(to: Float.self, capacity: rows * width)
-        mappedBytes = bytes
     }
 
     deinit {
-        if mappedBytes > 0 { munmap(pointer, mappedBytes) } else { pointer.deallocate() }
+        if isMapped {
+            munmap(pointer, bytes)
+        } else {
+            pointer.deallocate()
+            Self.lock.withLock { Self.inMemory -= bytes }
+        }
     }
 
     /// Row `row` (`width` floats).

@@ -49,7 +49,7 @@ public enum ProbeTrainer {
     /// A probe of `kind` for `basis` trained on `data`'s activations at `hook`, one per mode, each on its own rows.
     public static func train(kind: Probe.Kind, basis: ProbeBasis, hook: ProbeHook, modes: [ProbeMode] = [.all],
                              on data: ProbeData, settings: ProbeTrainingSettings = ProbeTrainingSettings(),
-                             progress: ProgressBar? = nil) throws -> Probe {
+                             threads: Int = Parallel.coreCount, progress: ProgressBar? = nil) throws -> Probe {
         try settings.validate()
         guard let inputs = data.activations[hook] else { throw WorkbenchError("probe training: no activations cached at \(hook.name)") }
         var probe = Probe(kind: kind, basis: basis, hook: hook.name, modes: modes, inputWidth: inputs.width, hidden: settings.hidden)
@@ -59,7 +59,7 @@ public enum ProbeTrainer {
         for (mode, which) in modes.enumerated() {
             let rows = data.rows(in: which)
             guard !rows.isEmpty else { throw WorkbenchError("probe training: no positions in mode \(which.rawValue)") }
-            try fit(&probe, mode: mode, inputs: inputs, rows: rows, labels: labels, settings: settings, progress: progress)
+            try fit(&probe, mode: mode, inputs: inputs, rows: rows, labels: labels, settings: settings, threads: threads, progress: progress)
         }
         return probe
     }
@@ -85,62 +85,105 @@ public enum ProbeTrainer {
         }
     }
 
+    /// Rows per shard: a step's batch is cut into shards of this many rows, each run forward and backward on one
+    /// thread with single-threaded OpenBLAS (these products are too small to split well), their gradients summed
+    /// in shard order — so a probe comes out the same on any number of threads.
+    public static let rowsPerShard = 256
+
     /// Trains mode `mode` of `probe` from its current weights on `rows` of `inputs`, with `labels`
-    /// (`inputs.rows × 64`, indexed by row). Returns the mean loss of every step.
+    /// (`inputs.rows × 64`, indexed by row), on up to `threads` threads. Returns the mean loss of every step.
     @discardableResult
     public static func fit(_ probe: inout Probe, mode: Int, inputs: ActivationMatrix, rows: [Int], labels: [UInt8],
-                           settings: ProbeTrainingSettings, progress: ProgressBar? = nil) throws -> [Double] {
+                           settings: ProbeTrainingSettings, threads: Int = Parallel.coreCount,
+                           progress: ProgressBar? = nil) throws -> [Double] {
         try settings.validate()
         guard inputs.width == probe.inputWidth else {
             throw WorkbenchError("probe training: activations are \(inputs.width) wide, the probe reads \(probe.inputWidth)")
         }
-        let layout = probe.layout
+        guard !rows.isEmpty else { return [] }
+        let layout = probe.layout, kind = probe.kind
         let (d, h, o, c) = (probe.inputWidth, probe.hidden, probe.outputs, probe.classes)
         let batch = min(settings.batchSize, rows.count)
+        let shardRows = min(rowsPerShard, batch)
+        let maxShards = (batch + shardRows - 1) / shardRows
         var optimizer = AdamW(parameterCount: layout.count,
                               decayed: layout.tensors.filter(\.isMatrix).map { $0.offset..<($0.offset + $0.count) },
                               settings: settings.adam)
-        // Every buffer once, outside the loop.
-        let x = UnsafeMutablePointer<Float>.allocate(capacity: batch * d)
-        let y = UnsafeMutablePointer<UInt8>.allocate(capacity: batch * 64)
-        let z = UnsafeMutablePointer<Float>.allocate(capacity: batch * o)
-        let hiddenValues = UnsafeMutablePointer<Float>.allocate(capacity: batch * max(h, 1))
-        let hiddenGradient = UnsafeMutablePointer<Float>.allocate(capacity: batch * max(h, 1))
+        // Every buffer once, outside the loop: per shard its rows, labels, logits, hidden values and gradients.
+        let workspaces = (0..<maxShards).map { _ in ShardWorkspace(rows: shardRows, inputWidth: d, hidden: h, outputs: o, parameters: layout.count) }
         let gradients = UnsafeMutablePointer<Float>.allocate(capacity: layout.count)
-        defer { x.deallocate(); y.deallocate(); z.deallocate(); hiddenValues.deallocate(); hiddenGradient.deallocate(); gradients.deallocate() }
+        defer { gradients.deallocate() }
         var order = rows
         var losses: [Double] = []
-        try labels.withUnsafeBufferPointer { labels in
+        try labels.withUnsafeBufferPointer { labelBuffer in
+            let labels = SharedPointer(labelBuffer.baseAddress!)
             try probe.parameters[mode].withUnsafeMutableBufferPointer { parameterBuffer in
-                let p = parameterBuffer.baseAddress!
-                for epoch in 0..<settings.epochs {
-                    if settings.shuffle {
-                        var random = SeededRandom(seed: settings.seed, stream: 1000 + UInt64(mode) * 1000 + UInt64(epoch))
-                        for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.next(below: i + 1)) }
-                    }
-                    for start in stride(from: 0, to: order.count, by: batch) {
-                        let n = min(batch, order.count - start)
-                        for i in 0..<n {
-                            let row = order[start + i]
-                            (x + i * d).update(from: inputs.row(row), count: d)
-                            (y + i * 64).update(from: labels.baseAddress! + row * 64, count: 64)
+                let p = SharedPointer(parameterBuffer.baseAddress!)
+                try withSingleThreadedBLAS {
+                    for epoch in 0..<settings.epochs {
+                        if settings.shuffle {
+                            var random = SeededRandom(seed: settings.seed, stream: 1000 + UInt64(mode) * 1000 + UInt64(epoch))
+                            for i in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(i, random.next(below: i + 1)) }
                         }
-                        ProbeMath.forward(kind: probe.kind, parameters: p, layout: layout, inputs: x, rows: n, inputWidth: d,
-                                          hidden: h, outputs: o, logits: z, hiddenOut: hiddenValues)
-                        let loss = ProbeMath.crossEntropyBackward(logits: z, labels: y, rows: n, classes: c) / Double(n * 64)
-                        guard loss.isFinite else {
-                            throw WorkbenchError("probe training diverged (loss \(loss)) at epoch \(epoch + 1); lower --lr")
+                        let epochOrder = order
+                        for start in stride(from: 0, to: epochOrder.count, by: batch) {
+                            let n = min(batch, epochOrder.count - start)
+                            let shards = (n + shardRows - 1) / shardRows
+                            Parallel.forEach(chunks: shards, threads: threads) { shard in
+                                let w = workspaces[shard]
+                                let first = start + shard * shardRows, count = min(shardRows, start + n - first)
+                                for i in 0..<count {
+                                    let row = epochOrder[first + i]
+                                    (w.x + i * d).update(from: inputs.row(row), count: d)
+                                    (w.y + i * 64).update(from: labels.base + row * 64, count: 64)
+                                }
+                                ProbeMath.forward(kind: kind, parameters: p.base, layout: layout, inputs: w.x, rows: count, inputWidth: d,
+                                                  hidden: h, outputs: o, logits: w.z, hiddenOut: w.hidden)
+                                w.loss = ProbeMath.crossEntropyBackward(logits: w.z, labels: w.y, rows: count, classes: c, batchRows: n)
+                                backward(kind: kind, parameters: p.base, layout: layout, inputs: w.x, hiddenValues: w.hidden,
+                                         hiddenGradient: w.hiddenGradient, outputGradient: w.z, rows: count, inputWidth: d, hidden: h,
+                                         outputs: o, gradients: w.gradients)
+                            }
+                            gradients.update(from: workspaces[0].gradients, count: layout.count)
+                            var loss = workspaces[0].loss
+                            for shard in 1..<max(1, shards) {
+                                let g = workspaces[shard].gradients
+                                for i in 0..<layout.count { gradients[i] += g[i] }
+                                loss += workspaces[shard].loss
+                            }
+                            loss /= Double(n * 64)
+                            guard loss.isFinite else {
+                                throw WorkbenchError("probe training diverged (loss \(loss)) at epoch \(epoch + 1); lower --lr")
+                            }
+                            losses.append(loss)
+                            optimizer.step(parameters: p.base, gradients: gradients, learningRate: settings.learningRate)
+                            progress?.advance(by: 1)
                         }
-                        losses.append(loss)
-                        backward(kind: probe.kind, parameters: p, layout: layout, inputs: x, hiddenValues: hiddenValues,
-                                 hiddenGradient: hiddenGradient, outputGradient: z, rows: n, inputWidth: d, hidden: h, outputs: o, gradients: gradients)
-                        optimizer.step(parameters: p, gradients: gradients, learningRate: settings.learningRate)
-                        progress?.advance(by: 1)
                     }
                 }
             }
         }
         return losses
+    }
+
+    /// One shard's buffers.
+    final class ShardWorkspace: @unchecked Sendable {
+        let x, z, hidden, hiddenGradient, gradients: UnsafeMutablePointer<Float>
+        let y: UnsafeMutablePointer<UInt8>
+        var loss = 0.0
+
+        init(rows: Int, inputWidth: Int, hidden h: Int, outputs: Int, parameters: Int) {
+            x = .allocate(capacity: rows * inputWidth)
+            y = .allocate(capacity: rows * 64)
+            z = .allocate(capacity: rows * outputs)
+            hidden = .allocate(capacity: rows * max(h, 1))
+            hiddenGradient = .allocate(capacity: rows * max(h, 1))
+            gradients = .allocate(capacity: parameters)
+        }
+
+        deinit {
+            x.deallocate(); y.deallocate(); z.deallocate(); hidden.deallocate(); hiddenGradient.deallocate(); gradients.deallocate()
+        }
     }
 
     /// Gradients of every weight from the gradient of the logits `dz` (`rows × outputs`); an MLP probe needs its

@@ -207,7 +207,7 @@ public final class Trainer {
 
 /// Runs `body` with OpenBLAS on one thread (the trainer parallelises over shards itself), then
 /// restores OpenBLAS's thread count.
-func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
+public func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
     let saved = openblas_get_num_threads()
     openblas_set_num_threads(1)
     defer { openblas_set_num_threads(saved) }
