@@ -8,6 +8,7 @@
 //   → OthelloModel (tensors, OpenBLAS, the transformer, hooks, weight files)
 //   → OthelloTraining (backward pass, AdamW, the trainer)
 //   → OthelloProbes (board-state targets, linear and MLP probes, probe files, directions, the sweep)
+//   → OthelloInterventions (edit the model's board through hooks, Li et al.'s metric, the minimal-edit sweep)
 //   OthelloPlots (PNG canvas, colour maps, figures) uses Support and Rules only.
 //   OthelloCommands (the `othello-gpt` subcommands) sits on top of everything.
 import PackageDescription
@@ -20,6 +21,7 @@ let package = Package(
         .library(name: "OthelloModel", targets: ["OthelloModel"]),
         .library(name: "OthelloTraining", targets: ["OthelloTraining"]),
         .library(name: "OthelloProbes", targets: ["OthelloProbes"]),
+        .library(name: "OthelloInterventions", targets: ["OthelloInterventions"]),
         .library(name: "OthelloPlots", targets: ["OthelloPlots"]),
     ],
     dependencies: [
@@ -43,11 +45,12 @@ let package = Package(
         ),
         .target(name: "OthelloTraining", dependencies: ["OthelloModel", "OthelloRules", "WorkbenchSupport", "COpenBLAS"]),
         .target(name: "OthelloProbes", dependencies: ["OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
+        .target(name: "OthelloInterventions", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloPlots", dependencies: ["WorkbenchSupport", "OthelloRules", "CPNG", "CFreeType"]),
         .target(
             name: "OthelloCommands",
             dependencies: [
-                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloPlots", "CBaselineOthello",
+                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloPlots", "CBaselineOthello",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -58,6 +61,7 @@ let package = Package(
         .testTarget(name: "OthelloModelTests", dependencies: ["OthelloModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloTrainingTests", dependencies: ["OthelloTraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloProbesTests", dependencies: ["OthelloProbes"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OthelloInterventionsTests", dependencies: ["OthelloInterventions"]),
         .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "OthelloRules", "CPNG"]),
         .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands"]),
     ]

@@ -185,3 +185,57 @@ enum ProbeMath {
         }
     }
 }
+
+extension Probe {
+    /// Buffers for `inputGradient` on up to `rows` rows (made once, reused across steps).
+    public final class GradientWorkspace {
+        let rows: Int
+        let logits, hidden, hiddenGradient: UnsafeMutablePointer<Float>
+
+        public init(probe: Probe, rows: Int) {
+            self.rows = rows
+            logits = .allocate(capacity: rows * probe.outputs)
+            hidden = .allocate(capacity: rows * max(1, probe.hidden))
+            hiddenGradient = .allocate(capacity: rows * max(1, probe.hidden))
+        }
+
+        deinit { logits.deallocate(); hidden.deallocate(); hiddenGradient.deallocate() }
+    }
+
+    /// The weighted cross-entropy of mode `mode` against `targets` (`rows × 64` classes) with per-square `weights`
+    /// (`rows × 64`), summed over squares and averaged over rows, and its gradient with respect to the inputs
+    /// (`rows × inputWidth`, written to `gradient`): what Li et al.'s gradient edit descends.
+    public func inputGradient(mode: Int, inputs: UnsafePointer<Float>, rows n: Int, targets: UnsafePointer<UInt8>,
+                              weights: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, workspace w: GradientWorkspace) -> Double {
+        precondition(n <= w.rows, "Probe.inputGradient: \(n) rows for a workspace of \(w.rows)")
+        let c = classes, o = outputs, d = inputWidth, h = hidden
+        logits(mode: mode, inputs: inputs, rows: n, into: w.logits, hiddenScratch: w.hidden)
+        var loss = 0.0
+        for group in 0..<(n * 64) {
+            let z = w.logits + group * c
+            var maximum = z[0]
+            for k in 1..<c where z[k] > maximum { maximum = z[k] }
+            var sum: Float = 0
+            for k in 0..<c { z[k] = expf(z[k] - maximum); sum += z[k] }
+            let label = Int(targets[group]), weight = weights[group]
+            loss -= Double(weight) * Double(logf(z[label] / sum))
+            let scale = weight / (sum * Float(n))
+            for k in 0..<c { z[k] *= scale }
+            z[label] -= weight / Float(n)
+        }
+        parameters[mode].withUnsafeBufferPointer { p in
+            let p = p.baseAddress!
+            switch kind {
+            case .linear:
+                Matmul.gemm(m: n, n: d, k: o, a: w.logits, lda: o, b: p + layout.offset("W"), ldb: o, transposeB: true, c: gradient, ldc: d)
+            case .mlp:
+                Matmul.gemm(m: n, n: h, k: o, a: w.logits, lda: o, b: p + layout.offset("W_out"), ldb: o, transposeB: true,
+                            c: w.hiddenGradient, ldc: h)
+                for i in 0..<(n * h) where w.hidden[i] <= 0 { w.hiddenGradient[i] = 0 }
+                Matmul.gemm(m: n, n: d, k: h, a: w.hiddenGradient, lda: h, b: p + layout.offset("W_hidden"), ldb: h, transposeB: true,
+                            c: gradient, ldc: d)
+            }
+        }
+        return loss / Double(n)
+    }
+}

@@ -257,7 +257,7 @@ public enum ProbeMode: String, CaseIterable, Codable, Sendable {
     }
 
     /// The mode matching a position among `modes`: the side-to-move mode when there is one, else `all`.
-    static func matched(_ position: ProbePosition, among modes: [ProbeMode]) -> Int? {
+    public static func matched(_ position: ProbePosition, among modes: [ProbeMode]) -> Int? {
         let own: ProbeMode? = position.next == .black ? .blackToMove : position.next == .white ? .whiteToMove : nil
         if let own, let index = modes.firstIndex(of: own) { return index }
         return modes.firstIndex(of: .all)

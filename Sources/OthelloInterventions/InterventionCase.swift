@@ -1,0 +1,154 @@
+import Foundation
+import OthelloRules
+import WorkbenchSupport
+
+/// One intervention: a game prefix and an occupied square whose disc the edit flips (mine ↔ theirs) in the
+/// model's board after the prefix's last move.
+///
+/// Case files are JSON Lines, one case a line: `{"moves": [19, 18, 17], "square": 37}` — `moves` the prefix as
+/// square indices 0…63 or Othello-GPT labels ("C3"), ending with the move after which the edit is made; `square`
+/// an index or a label. Other fields are ignored.
+public struct InterventionCase: Equatable, Sendable {
+    public var moves: [Int]
+    public var square: Int
+
+    public init(moves: [Int], square: Int) {
+        self.moves = moves
+        self.square = square
+    }
+
+    /// The token position of the edit: the prefix's last move.
+    public var position: Int { moves.count - 1 }
+}
+
+/// A case checked against the rules and made ready to score: the boards, the legal moves before and after the
+/// edit, and the positions an edit may touch.
+public struct PreparedCase: Sendable {
+    public let base: InterventionCase
+    /// The positions of the prefix (`steps[p]` is the board after move `p`).
+    public let steps: [GameStep]
+    /// Who moves next after the prefix: the player whose legal moves the model predicts.
+    public let player: Player
+    /// The legal moves of `player` on the real board, and on the board with the square's disc flipped.
+    public let legalBefore: UInt64
+    public let legalAfter: UInt64
+    /// The first position from which the square has its current disc (the move that placed or last flipped it).
+    public let editStart: Int
+
+    public var position: Int { base.position }
+    public var square: Int { base.square }
+
+    /// Checks the case: a legal prefix within `maxPositions`, a game that goes on, an occupied square.
+    public init(_ base: InterventionCase, maxPositions: Int, source: String) throws {
+        guard !base.moves.isEmpty else { throw WorkbenchError("\(source): the prefix has no moves") }
+        guard base.moves.count <= maxPositions else {
+            throw WorkbenchError("\(source): the prefix has \(base.moves.count) moves; the model reads at most \(maxPositions)")
+        }
+        guard (0..<64).contains(base.square) else { throw WorkbenchError("\(source): square \(base.square) is not a square (0…63)") }
+        let replay = try GameReplay(moves: base.moves, source: source)
+        let last = replay.steps.last!
+        guard let player = last.next else {
+            throw WorkbenchError("\(source): the game is over after the prefix; nobody moves, so there is nothing to predict")
+        }
+        let bit = UInt64(1) << UInt64(base.square)
+        guard last.board.empty & bit == 0 else {
+            throw WorkbenchError("\(source): square \(SquareNotation.othelloGPT.label(base.square)) is empty after the prefix; a mine/theirs flip needs a disc there")
+        }
+        var edited = last.board
+        edited.black ^= bit
+        edited.white ^= bit
+        self.base = base
+        steps = replay.steps
+        self.player = player
+        legalBefore = last.legalMoves
+        legalAfter = edited.legalMoves(player)
+        // A centre disc never played or flipped has had its colour since the start: every position.
+        editStart = replay.steps.lastIndex { $0.move == base.square || $0.flipped & bit != 0 } ?? 0
+    }
+
+    /// The board after move `position` with the square's disc flipped (for positions from `editStart` on).
+    public func editedBoard(at position: Int) -> Board {
+        var board = steps[position].board
+        let bit = UInt64(1) << UInt64(square)
+        board.black ^= bit
+        board.white ^= bit
+        return board
+    }
+}
+
+public enum InterventionCases {
+    /// Reads a JSON Lines case file; a malformed line is an error naming the file and the line.
+    public static func read(from url: URL) throws -> [InterventionCase] {
+        let text = try readTextFile(url)
+        var cases: [InterventionCase] = []
+        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let trimmed = line.trimmingCharacters(in: .whitespaces)
+            if trimmed.isEmpty { continue }
+            let place = "\(url.path), line \(index + 1)"
+            guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
+                throw WorkbenchError("\(place): not a JSON object; each line is {\"moves\": [...], \"square\": ...}")
+            }
+            guard let moveValues = object["moves"] as? [Any] else { throw WorkbenchError("\(place): no \"moves\" list") }
+            guard let squareValue = object["square"] else { throw WorkbenchError("\(place): no \"square\"") }
+            let moves = try moveValues.map { try square($0, place: place) }
+            cases.append(InterventionCase(moves: moves, square: try square(squareValue, place: place)))
+        }
+        guard !cases.isEmpty else { throw WorkbenchError("\(url.path): no cases in the file") }
+        return cases
+    }
+
+    private static func square(_ value: Any, place: String) throws -> Int {
+        if let label = value as? String {
+            guard let square = SquareNotation.othelloGPT.square(ifValid: label) else {
+                throw WorkbenchError("\(place): \"\(label)\" is not a square label (A0…H7, row letter and 0-based column)")
+            }
+            return square
+        }
+        guard let number = value as? NSNumber, let square = Int(exactly: number.doubleValue), (0..<64).contains(square) else {
+            throw WorkbenchError("\(place): \(value) is not a square (0…63 or a label such as C3)")
+        }
+        return square
+    }
+
+    /// Writes cases as JSON Lines (squares as indices, with labels beside them for people), atomically.
+    public static func write(_ cases: [InterventionCase], to url: URL) throws {
+        var text = ""
+        for c in cases {
+            text += "{\"moves\": [\(c.moves.map(String.init).joined(separator: ", "))], \"square\": \(c.square), \"label\": \"\(SquareNotation.othelloGPT.label(c.square))\"}\n"
+        }
+        try AtomicFile.write(Data(text.utf8), to: url)
+    }
+
+    /// `count` cases drawn with `seed` from `games`: a game, a position within the model's `maxPositions` after which
+    /// the game goes on, and an occupied square other than the last move whose flip changes the legal-move set of
+    /// the player to move (and leaves that player a legal move).
+    public static func generate(from games: GameDataset, count: Int, seed: UInt64, maxPositions: Int) throws -> [InterventionCase] {
+        guard count >= 1 else { throw WorkbenchError("--count must be at least 1") }
+        var random = SeededRandom(seed: seed, stream: 31)
+        var cases: [InterventionCase] = []
+        var attempts = 0
+        while cases.count < count {
+            attempts += 1
+            guard attempts <= 100 * count + 1000 else {
+                throw WorkbenchError("found only \(cases.count) of \(count) cases whose flip changes the legal moves in \(attempts) tries; give more or longer games")
+            }
+            let game = games[random.next(below: games.count)]
+            let positions = min(game.count, maxPositions)
+            guard positions >= 1 else { continue }
+            let prefix = Array(game.prefix(random.next(below: positions) + 1))
+            guard let steps = try? GameReplay(moves: prefix).steps, let last = steps.last, let player = last.next else { continue }
+            let occupied = Bitboard.squares(~last.board.empty).filter { $0 != last.move }
+            let useful = occupied.filter { square in
+                var board = last.board
+                let bit = UInt64(1) << UInt64(square)
+                board.black ^= bit
+                board.white ^= bit
+                let after = board.legalMoves(player)
+                return after != last.legalMoves && after != 0
+            }
+            guard !useful.isEmpty else { continue }
+            cases.append(InterventionCase(moves: prefix, square: useful[random.next(below: useful.count)]))
+        }
+        return cases
+    }
+}
