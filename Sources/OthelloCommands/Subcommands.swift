@@ -10,6 +10,7 @@ let allSubcommands: [ParsableCommand.Type] = [
     CacheCommand.self,
     TrainCommand.self,
     ProbeCommand.self,
+    InterveneCommand.self,
     BenchCommand.self,
     FigureCommand.self,
 ]

@@ -68,3 +68,45 @@ final class ProbeCommandsTests: CommandTestCase {
         XCTAssertTrue(try errorMessage(["probe", "eval", "--model", model, "--games", games, "--probe", model])!.contains("not a probe file"))
     }
 }
+
+/// The intervention commands end to end on a small random model.
+final class InterveneCommandsTests: CommandTestCase {
+    var model: String { path("model.safetensors") }
+
+    override func setUpWithError() throws {
+        try super.setUpWithError()
+        let transformer = HookedTransformer.random(config: try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32), seed: 4, std: 0.3)
+        try transformer.save(to: URL(fileURLWithPath: model))
+        try RandomGames.generate(count: 30, seed: 3).write(to: URL(fileURLWithPath: path("games.npy")))
+    }
+
+    func testCasesEvalAndSweep() throws {
+        try run(["intervene", "cases", "--games", path("games.npy"), "--count", "10", "--out", path("cases.jsonl")])
+        XCTAssertEqual(try String(contentsOfFile: path("cases.jsonl"), encoding: .utf8).split(separator: "\n").count, 10)
+        let common = ["--model", model, "--cases", path("cases.jsonl"), "--probe-games", "20"]
+        try run(["intervene", "eval"] + common + ["--hook", "blocks.1.hook_resid_mid", "--json"])
+        try run(["intervene", "eval"] + common + ["--layers", "0-1", "--method", "gradient", "--steps", "5"])
+        try run(["intervene", "sweep"] + common + ["--gradient-steps", "3", "--out", path("sweep")])
+        let files = Set(try FileManager.default.contentsOfDirectory(atPath: path("sweep")))
+        XCTAssertEqual(files, ["intervene-sweep.md", "intervene-sweep.json", "intervene-sweep.png"])
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("sweep/intervene-sweep.json")))) as! [String: Any]
+        // 6 hooks × 3 scales + 2 start layers × 2 scales + 2 from-edit + 2 + 2 gradient plans.
+        XCTAssertEqual((json["results"] as! [Any]).count, 18 + 4 + 2 + 4)
+    }
+
+    func testBadInputIsAOneLineError() throws {
+        try Data("{\"moves\": [37], \"square\": 37}\n{\"moves\": [37, 43], \"square\": 0}\n".utf8).write(to: URL(fileURLWithPath: path("bad.jsonl")))
+        let base = ["intervene", "eval", "--model", model, "--probe-games", "20"]
+        XCTAssertTrue(try errorMessage(base + ["--cases", path("bad.jsonl")])!.contains("case 1 (line 2)"))
+        try Data("{\"moves\": [37, 19], \"square\": 36}\n".utf8).write(to: URL(fileURLWithPath: path("illegal.jsonl")))
+        XCTAssertTrue(try errorMessage(base + ["--cases", path("illegal.jsonl")])!.contains("illegal"))
+        try Data("{\"moves\": [37, 43], \"square\": 36}\nnot json\n".utf8).write(to: URL(fileURLWithPath: path("broken.jsonl")))
+        XCTAssertTrue(try errorMessage(base + ["--cases", path("broken.jsonl")])!.contains("line 2: not a JSON object"))
+        XCTAssertTrue(try errorMessage(base + ["--count", "5", "--layers", "0-3"])!.contains("--layers 0-3"))
+        XCTAssertTrue(try errorMessage(base + ["--count", "5", "--method", "magic"])!.contains("choose direction or gradient"))
+        let wide = Probe(kind: .linear, basis: .relative, hook: "blocks.0.hook_resid_post", modes: [.all], inputWidth: 512)
+        try ProbeFile.save(wide, to: URL(fileURLWithPath: path("wide.safetensors")))
+        let message = try errorMessage(base + ["--count", "5", "--hook", "blocks.0.hook_resid_post", "--probe", path("wide.safetensors")])!
+        XCTAssertTrue(message.contains("512") && message.contains("16 wide"), message)
+    }
+}

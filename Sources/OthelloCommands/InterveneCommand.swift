@@ -1,0 +1,303 @@
+import ArgumentParser
+import Foundation
+import OthelloInterventions
+import OthelloModel
+import OthelloPlots
+import OthelloProbes
+import OthelloRules
+import WorkbenchSupport
+
+/// `othello-gpt intervene`: edit the board the model holds and score the edit.
+struct InterveneCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "intervene",
+        abstract: "Edit the model's board along probe directions or by gradient steps, and score the edits (Li et al.).",
+        discussion: """
+        A case is a game prefix and an occupied square; the edit flips that square between mine and theirs in the \
+        model's residual stream after the prefix's last move, and the rules engine flips the same disc on the board \
+        (nothing else changes) and lists the legal moves of the player to move on the edited board. Li et al.'s \
+        metric: the model's top-N moves (N = the number of those legal moves) against them, false positives plus \
+        false negatives, averaged over the cases, always beside the null edit (no edit, scored against the edited \
+        board). Li et al. report 0.12 after editing vs 2.68 for the null edit on their full-size model.
+
+        Probes: --probe FILE (repeatable, each at its recorded hook), --probe-dir DIR (the probes/ folder of \
+        `othello-gpt probe sweep`, files HOOK-linear-relative.safetensors), or by default linear mine/theirs probes \
+        trained on --probe-games fresh random games at the hooks needed.
+        """,
+        subcommands: [InterveneCasesCommand.self, InterveneEvalCommand.self, InterveneSweepCommand.self]
+    )
+}
+
+struct InterveneCasesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cases",
+        abstract: "Draw intervention cases from games: a prefix and a square whose flip changes the legal moves.",
+        discussion: """
+        Each case: a random game, a random position within the model's 59 at which the game goes on, and an \
+        occupied square other than the last move whose flip (mine ↔ theirs) changes the set of legal moves of the \
+        player to move and leaves that player a move. Written as JSON Lines: {"moves": [...], "square": 37, \
+        "label": "E5"} (squares 0…63; the label is for people).
+
+        Example:
+          othello-gpt intervene cases --games Games/synthetic-10k.npy --count 1000 --seed 1 --out cases.jsonl
+        """
+    )
+
+    @Option(help: ArgumentHelp("Games file (.npy, .txt, .wtb, .pgn); default: 5,000 fresh random games.", valueName: "file")) var games: String?
+    @Option(help: "Cases to draw.") var count: Int = 1000
+    @Option(help: "Seed.") var seed: UInt64 = 1
+    @Option(help: "Where to write the cases (JSON Lines).") var out: String
+
+    func run() throws {
+        let dataset = try games.map { try GameDataset.read(from: URL(fileURLWithPath: $0)) } ?? RandomGames.generate(count: 5000, seed: seed &+ 1000)
+        try checkWritable(out)
+        let cases = try InterventionCases.generate(from: dataset, count: count, seed: seed, maxPositions: 59)
+        try InterventionCases.write(cases, to: URL(fileURLWithPath: out))
+        print("wrote \(cases.count) cases to \(out)")
+    }
+}
+
+/// Options shared by `intervene eval` and `intervene sweep`.
+struct InterventionOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Case file (JSON Lines); default: --count cases drawn from fresh random games.", valueName: "file")) var cases: String?
+    @Option(help: "Cases to draw when no --cases file is given.") var count: Int = 1000
+    @Option(help: "Seed of drawn cases and probe games.") var seed: UInt64 = 1
+    @Option(help: ArgumentHelp("A probe file to edit with (repeatable; each used at its recorded hook).", valueName: "file")) var probe: [String] = []
+    @Option(name: .customLong("probe-dir"), help: ArgumentHelp("A folder of probes named HOOK-linear-relative.safetensors (probe sweep's probes/).", valueName: "dir")) var probeDir: String?
+    @Option(name: .customLong("probe-games"), help: "Random games to train probes on when none are given.") var probeGames: Int = 3000
+
+    func prepared(model: HookedTransformer) throws -> [PreparedCase] {
+        let raw: [InterventionCase]
+        let source: String
+        if let cases {
+            raw = try InterventionCases.read(from: URL(fileURLWithPath: cases))
+            source = cases
+        } else {
+            raw = try InterventionCases.generate(from: RandomGames.generate(count: max(1000, count), seed: seed &+ 1000), count: count, seed: seed, maxPositions: model.config.nCtx)
+            source = "drawn cases"
+        }
+        return try raw.enumerated().map { try PreparedCase($1, maxPositions: model.config.nCtx, source: "\(source), case \($0) (line \($0 + 1))") }
+    }
+
+    /// Probes by hook name for `hooks` plus every resid_post (for the readings): from files, a folder, or trained.
+    func probes(model: HookedTransformer, hooks: [String]) throws -> [String: Probe] {
+        var probes: [String: Probe] = [:]
+        for file in probe {
+            let loaded = try ProbeFile.load(from: URL(fileURLWithPath: file))
+            guard !loaded.hook.isEmpty else { throw WorkbenchError("\(file): the probe does not record its hook; re-save it with `othello-gpt probe convert --hook H`") }
+            probes[loaded.hook] = loaded
+        }
+        let readers = (0..<model.config.nLayers).map { "blocks.\($0).hook_resid_post" }
+        if let probeDir {
+            for name in hooks + readers where probes[name] == nil {
+                let url = URL(fileURLWithPath: probeDir).appendingPathComponent("\(name)-linear-relative.safetensors")
+                if FileManager.default.fileExists(atPath: url.path) { probes[name] = try ProbeFile.load(from: url) }
+            }
+        }
+        let missing = hooks.filter { probes[$0] == nil }
+        if !missing.isEmpty && (!probe.isEmpty || probeDir != nil) {
+            throw WorkbenchError("no probe for \(missing.joined(separator: ", ")); give one with --probe, or leave out --probe and --probe-dir to train them")
+        }
+        if probe.isEmpty && probeDir == nil {
+            let needed = Array(Set(hooks + readers)).sorted()
+            let games = RandomGames.generate(count: probeGames, seed: seed &+ 2000, fullLength: true)
+            probes = try EditProbes.train(model: model, hooks: needed, games: games)
+        }
+        return probes
+    }
+}
+
+/// A result as JSON.
+func resultJSON(_ result: InterventionResult) -> [String: Any] {
+    var object: [String: Any] = ["label": result.label, "method": result.method, "hooks": result.hooks, "positions": result.positions,
+                                 "cases": result.cases, "error": result.error, "null_error": result.nullError,
+                                 "exact": result.exact, "null_exact": result.nullExact, "reading_change": result.readingChange]
+    if let scale = result.scale { object["scale"] = scale }
+    return object
+}
+
+struct InterveneEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Score one edit on a case set: error, null error, exact share, later-layer probe readings.",
+        discussion: """
+        --method direction reflects the activation along the square's mine − theirs direction, x ← x − (scale + 1) \
+        (x·d̂)d̂ (Nanda; scale 1 = pure reflection); --method gradient takes Adam steps on the activation towards the \
+        probe reading the edited board (Li et al.; target square weight 1, others 0.2). --hook edits one hook; \
+        --layers A-B edits every blocks.L.hook_resid_post from A to B, one after another in the forward pass (Li et \
+        al.'s best: from layer 4 on). --positions from-edit edits every position from the move that set the square.
+
+        Example:
+          othello-gpt intervene eval --cases cases.jsonl --method direction --hook blocks.4.hook_resid_post --scale 2 --json
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var intervention: InterventionOptions
+    @Option(help: "direction or gradient.") var method: String = "direction"
+    @Option(help: "The hook edited.") var hook: String?
+    @Option(help: ArgumentHelp("Edit every blocks.L.hook_resid_post for L in FIRST-LAST.", valueName: "range")) var layers: String?
+    @Option(help: "Direction edits: the reflection's scale.") var scale: Float = 2
+    @Option(help: "Gradient edits: Adam's learning rate.") var lr: Float = 1e-3
+    @Option(help: "Gradient edits: Adam steps.") var steps: Int = 1000
+    @Option(help: "last or from-edit.") var positions: String = "last"
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let transformer = try model.load()
+        let L = transformer.config.nLayers
+        let hooks: [String]
+        switch (hook, layers) {
+        case (.some, .some): throw WorkbenchError("give --hook or --layers, not both")
+        case (let hook?, nil):
+            let point = try HookPoint(name: hook)
+            if let layer = point.layer, layer >= L { throw WorkbenchError("--hook \(hook): the model has layers 0…\(L - 1)") }
+            hooks = [hook]
+        case (nil, let range?):
+            let parts = range.split(separator: "-")
+            guard let first = parts.first.flatMap({ Int($0) }), let last = parts.last.flatMap({ Int($0) }), first >= 0, first <= last, last < L else {
+                throw WorkbenchError("--layers \(range): give FIRST-LAST within 0…\(L - 1), e.g. 4-\(L - 1)")
+            }
+            hooks = (first...last).map { "blocks.\($0).hook_resid_post" }
+        case (nil, nil): hooks = ["blocks.\(min(4, L - 1)).hook_resid_post"]
+        }
+        guard let where_ = EditPositions(rawValue: positions) else { throw WorkbenchError("--positions \(positions): choose last or from-edit") }
+        let editMethod: EditMethod
+        switch method {
+        case "direction": editMethod = .direction(scale: scale)
+        case "gradient":
+            guard steps >= 1, lr > 0 else { throw WorkbenchError("--steps must be at least 1 and --lr positive") }
+            editMethod = .gradient(learningRate: lr, steps: steps, otherWeight: 0.2)
+        default: throw WorkbenchError("--method \(method): choose direction or gradient")
+        }
+        let cases = try intervention.prepared(model: transformer)
+        let probes = try intervention.probes(model: transformer, hooks: hooks)
+        let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, batchSize: model.batchSize)
+        let result = try study.evaluate(EditPlan(method: editMethod, hooks: hooks, positions: where_))
+        if json { return try printJSON(resultJSON(result)) }
+        print("\(result.label), \(result.cases) cases:")
+        print(String(format: "  error %.3f (null edit %.3f: %+.1f%%); exact %.1f%% (null %.1f%%)", result.error, result.nullError,
+                     100 * (result.error / max(result.nullError, 1e-9) - 1), 100 * result.exact, 100 * result.nullExact))
+        for (hook, change) in result.readingChange.sorted(by: { (try? HookPoint(name: $0.key).layer ?? 0) ?? 0 < (try? HookPoint(name: $1.key).layer ?? 0) ?? 0 }) {
+            print(String(format: "  %@: probe's probability of the edited state %+.3f", hook, change))
+        }
+    }
+}
+
+struct InterveneSweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "The minimal-edit study: every single hook, every start layer, several scales, both methods.",
+        discussion: """
+        Scores, on one case set and beside the null edit: direction edits at every block's resid_pre, resid_mid \
+        and resid_post at each --scales; direction edits at every resid_post from layer Ls on (each Ls) at \
+        --multi-scales; single resid_post edits at every position from the edited move; and gradient edits (Li et \
+        al.: Adam, --gradient-steps steps at lr 1e-3) at single resid_posts and from each Ls on. The input of the \
+        last block, blocks.(L-1).hook_resid_pre, is "just before the final layer". Writes into --out: \
+        intervene-sweep.md (the table), intervene-sweep.json and intervene-sweep.png (error by layer per method and \
+        scale, the null edit drawn).
+
+        Example:
+          othello-gpt intervene sweep --count 1000 --out intervene-sweep
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var intervention: InterventionOptions
+    @Option(help: "Comma-separated scales of single-hook direction edits.") var scales: String = "1,2,4"
+    @Option(name: .customLong("multi-scales"), help: "Comma-separated scales of multi-layer direction edits.") var multiScales: String = "1,2"
+    @Option(name: .customLong("gradient-steps"), help: "Adam steps of gradient edits (0 skips them).") var gradientSteps: Int = 1000
+    @Option(help: "Output folder.") var out: String = "intervene-sweep"
+    @Flag(help: "Also print the JSON to standard output.") var json = false
+
+    func run() throws {
+        func floats(_ text: String, _ flag: String) throws -> [Float] {
+            let values = text.split(separator: ",").compactMap { Float($0) }
+            guard !values.isEmpty, values.count == text.split(separator: ",").count else { throw WorkbenchError("\(flag) \(text): give numbers separated by commas") }
+            return values
+        }
+        var options = InterventionSweep.Options()
+        options.scales = try floats(scales, "--scales")
+        options.multiLayerScales = try floats(multiScales, "--multi-scales")
+        guard gradientSteps >= 0 else { throw WorkbenchError("--gradient-steps must be 0 or more") }
+        options.includeGradient = gradientSteps > 0
+        options.gradient = .gradient(learningRate: 1e-3, steps: gradientSteps, otherWeight: 0.2)
+        let transformer = try model.load()
+        let folder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let cases = try intervention.prepared(model: transformer)
+        let probes = try intervention.probes(model: transformer, hooks: EditProbes.studyHooks(config: transformer.config))
+        let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, batchSize: model.batchSize)
+        let started = Date()
+        let results = try InterventionSweep.run(study: study, plans: InterventionSweep.plans(config: transformer.config, options: options)) { result in
+            if isatty(STDERR_FILENO) == 0 { FileHandle.standardError.write(Data(String(format: "%@: %.3f (null %.3f)\n", result.label, result.error, result.nullError).utf8)) }
+        }
+        let report = InterventionSweepReport(results: results, layers: transformer.config.nLayers, seconds: Date().timeIntervalSince(started))
+        let jsonText = try report.json()
+        try AtomicFile.write(Data(jsonText.utf8), to: folder.appendingPathComponent("intervene-sweep.json"))
+        try AtomicFile.write(Data(report.markdown().utf8), to: folder.appendingPathComponent("intervene-sweep.md"))
+        try report.figure().write(to: folder.appendingPathComponent("intervene-sweep.png"))
+        print(json ? jsonText : report.markdown())
+    }
+}
+
+/// The sweep's results as a table, JSON and a figure.
+struct InterventionSweepReport {
+    let results: [InterventionResult]
+    let layers: Int
+    let seconds: Double
+
+    var null: Double { results.first?.nullError ?? 0 }
+    var best: InterventionResult? { results.min { $0.error < $1.error } }
+    var bestSingle: InterventionResult? { results.filter { $0.hooks.count == 1 }.min { $0.error < $1.error } }
+
+    func markdown() -> String {
+        var lines = ["| edit | error | vs null | exact |", "|---|---|---|---|"]
+        for r in results {
+            lines.append(String(format: "| %@ | %.3f | %+.0f%% | %.1f%% |", r.label, r.error, 100 * (r.error / max(r.nullError, 1e-9) - 1), 100 * r.exact))
+        }
+        lines.append("")
+        lines.append(String(format: "Null edit: error %.3f, exact %.1f%%, on %d cases (%.0f s).", null, 100 * (results.first?.nullExact ?? 0), results.first?.cases ?? 0, seconds))
+        if let b = bestSingle { lines.append(String(format: "Best single-hook edit: %@, error %.3f (%.0f%% of the null edit's).", b.label, b.error, 100 * b.error / max(null, 1e-9))) }
+        if let b = best { lines.append(String(format: "Best edit: %@, error %.3f (%.0f%% of the null edit's).", b.label, b.error, 100 * b.error / max(null, 1e-9))) }
+        return lines.joined(separator: "\n")
+    }
+
+    func json() throws -> String {
+        var object: [String: Any] = ["results": results.map(resultJSON), "null_error": null, "seconds": seconds]
+        if let b = bestSingle { object["best_single_hook"] = resultJSON(b) }
+        if let b = best { object["best"] = resultJSON(b) }
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)
+    }
+
+    /// Error against the layer: one line per (method, kind of hook, scale), the null edit dashed.
+    func figure() -> LinePlot {
+        var groups: [(String, [(Double, Double)])] = []
+        func add(_ name: String, _ x: Double, _ y: Double) {
+            if let i = groups.firstIndex(where: { $0.0 == name }) { groups[i].1.append((x, y)) } else { groups.append((name, [(x, y)])) }
+        }
+        for r in results {
+            guard let point = try? HookPoint(name: r.hooks[0]), let layer = point.layer else { continue }
+            let kind = point.name.split(separator: "_").last.map(String.init) ?? ""
+            let offset = kind == "pre" ? -0.33 : kind == "mid" ? 0.0 : 0.33   // resid_pre L sits before resid_mid L and resid_post L
+            let how = r.scale.map { "×\($0.formatted())" } ?? "gradient"
+            let name: String
+            if r.hooks.count > 1 {
+                name = "\(how), every resid_post from the layer on"
+            } else if r.positions == EditPositions.fromEdit.rawValue {
+                name = "\(how), resid_post, from the edited move"
+            } else {
+                name = "\(how), resid_\(kind)"
+            }
+            add(name, Double(layer) + (r.hooks.count > 1 || kind == "post" ? 0.33 : offset), r.error)
+        }
+        let palette: [RGB] = [.init(31, 119, 180), .init(214, 39, 40), .init(44, 160, 44), .init(148, 103, 189), .init(255, 127, 14),
+                              .init(140, 86, 75), .init(227, 119, 194), .init(127, 127, 127), .init(188, 189, 34), .init(23, 190, 207)]
+        var series = groups.enumerated().map { i, group in
+            LineSeries(group.0, x: group.1.map(\.0), y: group.1.map(\.1), color: palette[i % palette.count], markers: true)
+        }
+        series.append(LineSeries("null edit", x: [-0.5, Double(layers) - 0.5], y: [null, null], color: .init(0, 0, 0), dashed: true))
+        return LinePlot(series: series, title: "Intervention error by edited layer (Li et al.'s top-N metric)",
+                        xLabel: "layer (resid_pre, resid_mid, resid_post of each block)", yLabel: "mean error (FP + FN)")
+    }
+}

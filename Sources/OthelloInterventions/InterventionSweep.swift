@@ -1,0 +1,93 @@
+import Foundation
+import OthelloModel
+import OthelloProbes
+import OthelloRules
+import WorkbenchSupport
+
+/// Probes for edits: linear probes of the board trained at the hooks an edit or a reading needs.
+public enum EditProbes {
+    /// The hooks of the minimal-edit study: every block's resid_pre, resid_mid and resid_post.
+    public static func studyHooks(config: ModelConfig) -> [String] {
+        (0..<config.nLayers).flatMap { l in ["pre", "mid", "post"].map { "blocks.\(l).hook_resid_\($0)" } }
+    }
+
+    /// Trains a probe of `basis` and `kind` at each of `hooks` on `games` (a `blocks.L.hook_resid_pre` shares the
+    /// probe of what it equals: the embeddings for L = 0, `blocks.(L-1).hook_resid_post` after).
+    public static func train(model: HookedTransformer, hooks: [String], games: GameDataset, kind: Probe.Kind = .linear,
+                             basis: ProbeBasis = .relative, settings: ProbeTrainingSettings = ProbeTrainingSettings(),
+                             log: (String) -> Void = { _ in }) throws -> [String: Probe] {
+        let config = model.config
+        func source(_ name: String) throws -> ProbeHook {
+            let point = try HookPoint(name: name)
+            if point.kind == .residPre, let layer = point.layer {
+                return layer == 0 ? try ProbeHook(name: "embed", config: config) : try ProbeHook(layer: layer - 1, config: config)
+            }
+            return try ProbeHook(name: name, config: config)
+        }
+        var sources: [ProbeHook] = []
+        for name in hooks where !sources.contains(try source(name)) { sources.append(try source(name)) }
+        let bar = ProgressBar(total: games.count, label: "probe activations")
+        let data = try ProbeData.collect(model: model, games: games, indices: Array(0..<games.count), hooks: sources, progress: bar)
+        bar.finish()
+        var trained: [ProbeHook: Probe] = [:]
+        let trainBar = ProgressBar(total: sources.count * ProbeTrainer.steps(rows: data.rows, settings: settings), label: "probes")
+        for hook in sources {
+            trained[hook] = try ProbeTrainer.train(kind: kind, basis: basis, hook: hook, on: data, settings: settings, progress: trainBar)
+            log("probe at \(hook.name) trained")
+        }
+        trainBar.finish()
+        var probes: [String: Probe] = [:]
+        for name in hooks {
+            var probe = trained[try source(name)]!
+            probe.hook = name
+            probes[name] = probe
+        }
+        return probes
+    }
+}
+
+/// The minimal-edit study: every single hook, every start layer of multi-layer edits, several scales, both
+/// methods and both position variants, each scored beside the null edit.
+public enum InterventionSweep {
+    public struct Options {
+        public var scales: [Float] = [1, 2, 4]
+        public var multiLayerScales: [Float] = [1, 2]
+        public var gradient = EditMethod.liDefaults
+        public var includeGradient = true
+        public init() {}
+    }
+
+    /// The plans, in the order of the report.
+    public static func plans(config: ModelConfig, options: Options) -> [EditPlan] {
+        let L = config.nLayers
+        let post = (0..<L).map { "blocks.\($0).hook_resid_post" }
+        var plans: [EditPlan] = []
+        for scale in options.scales {
+            for hook in EditProbes.studyHooks(config: config) { plans.append(EditPlan(method: .direction(scale: scale), hooks: [hook])) }
+        }
+        for scale in options.multiLayerScales {
+            for start in 0..<L { plans.append(EditPlan(method: .direction(scale: scale), hooks: Array(post[start...]))) }
+        }
+        let middle = options.scales.contains(2) ? Float(2) : options.scales[0]
+        for hook in post { plans.append(EditPlan(method: .direction(scale: middle), hooks: [hook], positions: .fromEdit)) }
+        if options.includeGradient {
+            for hook in post { plans.append(EditPlan(method: options.gradient, hooks: [hook])) }
+            for start in 0..<L { plans.append(EditPlan(method: options.gradient, hooks: Array(post[start...]))) }
+        }
+        return plans
+    }
+
+    /// Runs every plan; `log` gets one line per result.
+    public static func run(study: InterventionStudy, plans: [EditPlan], log: (InterventionResult) -> Void = { _ in }) throws -> [InterventionResult] {
+        let bar = ProgressBar(total: plans.count, label: "edits")
+        defer { bar.finish() }
+        var results: [InterventionResult] = []
+        for plan in plans {
+            let result = try study.evaluate(plan)
+            results.append(result)
+            log(result)
+            bar.advance(by: 1, status: String(format: "%@: %.2f", plan.label, result.error))
+        }
+        return results
+    }
+}
