@@ -24,7 +24,7 @@ struct InterveneCommand: ParsableCommand {
         `othello-gpt probe sweep`, files HOOK-linear-relative.safetensors), or by default linear mine/theirs probes \
         trained on --probe-games fresh random games at the hooks needed.
         """,
-        subcommands: [InterveneCasesCommand.self, InterveneEvalCommand.self, InterveneSweepCommand.self]
+        subcommands: [InterveneCasesCommand.self, InterveneEvalCommand.self, InterveneSweepCommand.self, InterveneShowCommand.self]
     )
 }
 
@@ -134,18 +134,40 @@ struct InterveneEvalCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var intervention: InterventionOptions
+    @OptionGroup var edit: EditOptions
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let transformer = try model.load()
+        let plan = try edit.plan(config: transformer.config)
+        let hooks = plan.hooks
+        let cases = try intervention.prepared(model: transformer)
+        let probes = try intervention.probes(model: transformer, hooks: hooks)
+        let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, batchSize: model.batchSize)
+        let result = try study.evaluate(plan)
+        if json { return try printJSON(resultJSON(result)) }
+        print("\(result.label), \(result.cases) cases:")
+        print(String(format: "  error %.3f (null edit %.3f: %+.1f%%); exact %.1f%% (null %.1f%%)", result.error, result.nullError,
+                     100 * (result.error / max(result.nullError, 1e-9) - 1), 100 * result.exact, 100 * result.nullExact))
+        for (hook, change) in result.readingChange.sorted(by: { (try? HookPoint(name: $0.key).layer ?? 0) ?? 0 < (try? HookPoint(name: $1.key).layer ?? 0) ?? 0 }) {
+            print(String(format: "  %@: probe's probability of the edited state %+.3f", hook, change))
+        }
+    }
+}
+
+/// Which edit: method, hooks, positions (shared by `intervene eval` and `intervene show`).
+struct EditOptions: ParsableArguments {
     @Option(help: "direction or gradient.") var method: String = "direction"
-    @Option(help: "The hook edited.") var hook: String?
+    @Option(help: "The hook edited (default blocks.4.hook_resid_post).") var hook: String?
     @Option(help: ArgumentHelp("Edit every blocks.L.hook_resid_post for L in FIRST-LAST.", valueName: "range")) var layers: String?
     @Option(help: "Direction edits: the reflection's scale.") var scale: Float = 2
     @Option(help: "Gradient edits: Adam's learning rate.") var lr: Float = 1e-3
     @Option(help: "Gradient edits: Adam steps.") var steps: Int = 1000
     @Option(help: "last or from-edit.") var positions: String = "last"
-    @Flag(help: "Print one JSON object.") var json = false
 
-    func run() throws {
-        let transformer = try model.load()
-        let L = transformer.config.nLayers
+    func plan(config: ModelConfig) throws -> EditPlan {
+        let L = config.nLayers
+
         let hooks: [String]
         switch (hook, layers) {
         case (.some, .some): throw WorkbenchError("give --hook or --layers, not both")
@@ -170,17 +192,7 @@ struct InterveneEvalCommand: ParsableCommand {
             editMethod = .gradient(learningRate: lr, steps: steps, otherWeight: 0.2)
         default: throw WorkbenchError("--method \(method): choose direction or gradient")
         }
-        let cases = try intervention.prepared(model: transformer)
-        let probes = try intervention.probes(model: transformer, hooks: hooks)
-        let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, batchSize: model.batchSize)
-        let result = try study.evaluate(EditPlan(method: editMethod, hooks: hooks, positions: where_))
-        if json { return try printJSON(resultJSON(result)) }
-        print("\(result.label), \(result.cases) cases:")
-        print(String(format: "  error %.3f (null edit %.3f: %+.1f%%); exact %.1f%% (null %.1f%%)", result.error, result.nullError,
-                     100 * (result.error / max(result.nullError, 1e-9) - 1), 100 * result.exact, 100 * result.nullExact))
-        for (hook, change) in result.readingChange.sorted(by: { (try? HookPoint(name: $0.key).layer ?? 0) ?? 0 < (try? HookPoint(name: $1.key).layer ?? 0) ?? 0 }) {
-            print(String(format: "  %@: probe's probability of the edited state %+.3f", hook, change))
-        }
+        return EditPlan(method: editMethod, hooks: hooks, positions: where_)
     }
 }
 
@@ -299,5 +311,124 @@ struct InterventionSweepReport {
         series.append(LineSeries("null edit", x: [-0.5, Double(layers) - 0.5], y: [null, null], color: .init(0, 0, 0), dashed: true))
         return LinePlot(series: series, title: "Intervention error by edited layer (Li et al.'s top-N metric)",
                         xLabel: "layer (resid_pre, resid_mid, resid_post of each block)", yLabel: "mean error (FP + FN)")
+    }
+}
+
+struct InterveneShowCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "What an edit changes downstream: components, logits, residual stream, later probes (one case or an average).",
+        discussion: """
+        For one case (--case I of --cases F, or --games G --game I --move M --square E5) or averaged over every \
+        case of the set: the change of every layer's attn_out, every head's hook_result and every MLP's output at \
+        the edited position, read through the unembedding on the moves whose legality the edit changed (direct \
+        logit attribution of the change: moves that became legal minus moves that stopped being legal); the norm \
+        of the residual stream's change per layer; and the later layers' probes' probability of the edited state \
+        before and after (does the edit compose through later layers, or only touch the logits?). Figures in \
+        --out: components.png (layer × component), readings.png, and for one case boards.png (the board before \
+        and after, the model's move probabilities as colours on one shared scale, the edited square and the \
+        edited board's legal moves marked).
+
+        Example:
+          othello-gpt intervene show --cases cases.jsonl --case 3 --hook blocks.4.hook_resid_post --scale 2
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var intervention: InterventionOptions
+    @OptionGroup var edit: EditOptions
+    @Option(help: "Which case of the set (from 0); default: the average over all.") var `case`: Int?
+    @Option(help: "With --games: the game (from 0).") var game: Int?
+    @Option(help: "With --games: the number of moves of the prefix.") var move: Int?
+    @Option(help: "With --games: the square to flip (label such as E5, or 0…63).") var square: String?
+    @Option(help: ArgumentHelp("A games file to take the case from (with --game, --move, --square).", valueName: "file")) var games: String?
+    @Option(help: "Output folder for the figures.") var out: String = "intervene-show"
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let transformer = try model.load()
+        let config = transformer.config
+        let plan = try edit.plan(config: config)
+        var cases: [PreparedCase]
+        if let games {
+            guard let game, let move, let square else { throw WorkbenchError("--games needs --game, --move and --square") }
+            let dataset = try GameDataset.read(from: URL(fileURLWithPath: games))
+            guard (0..<dataset.count).contains(game) else { throw WorkbenchError("--game \(game): \(games) has games 0…\(dataset.count - 1)") }
+            guard move >= 1 && move <= dataset[game].count else { throw WorkbenchError("--move \(move): game \(game) has \(dataset[game].count) moves") }
+            let target = try Int(square) ?? SquareNotation.othelloGPT.square(square)
+            cases = [try PreparedCase(InterventionCase(moves: Array(dataset[game].prefix(move)), square: target), maxPositions: config.nCtx,
+                                      source: "\(games), game \(game), move \(move)")]
+        } else {
+            cases = try intervention.prepared(model: transformer)
+            if let index = `case` {
+                guard cases.indices.contains(index) else { throw WorkbenchError("--case \(index): the set has cases 0…\(cases.count - 1)") }
+                cases = [cases[index]]
+            }
+        }
+        let folder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let probes = try intervention.probes(model: transformer, hooks: plan.hooks)
+        let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, batchSize: model.batchSize)
+        let effect = try study.effect(of: plan)
+        let result = try study.evaluate(plan)
+        try drawFigures(effect, study: study, plan: plan, in: folder)
+        let layers = (0..<config.nLayers).map { "blocks.\($0).hook_resid_post" }
+        if json {
+            let data = try JSONEncoder().encode(effect)
+            var object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+            object["result"] = resultJSON(result)
+            return try printJSON(object)
+        }
+        print("\(plan.label), \(cases.count == 1 ? "one case" : "mean over \(cases.count) cases"): error \(String(format: "%.2f", result.error)) (null \(String(format: "%.2f", result.nullError)))")
+        print("direct logit attribution of the change (moves made legal − moves made illegal), per layer:")
+        print("  layer   attn_out " + (0..<config.nHeads).map { RulesOutput.padded("H\($0)", 7) }.joined() + "   mlp_out   |Δresid|/|resid|")
+        for l in 0..<config.nLayers {
+            let heads = effect.heads[l].map { RulesOutput.padded(String(format: "%+.2f", $0), 7) }.joined()
+            print(String(format: "  %5d  %+8.2f ", l, effect.attention[l]) + heads + String(format: "  %+8.2f   %.3f", effect.mlp[l], effect.residualChange[l] / max(effect.residualNorm[l], 1e-9)))
+        }
+        let components = effect.attention.reduce(0, +) + effect.mlp.reduce(0, +)
+        print(String(format: "  total change of the final residual stream: %+.2f (the edit vector itself %+.2f, the components after it %+.2f)",
+                     effect.total, effect.total - components, components))
+        print("later layers' probes, probability of the edited state (before → after):")
+        for name in layers {
+            if let before = effect.readingBefore[name], let after = effect.readingAfter[name] {
+                print(String(format: "  %@: %.3f → %.3f", name, before, after))
+            }
+        }
+        print("figures in \(out)/")
+    }
+
+    func drawFigures(_ effect: EditEffect, study: InterventionStudy, plan: EditPlan, in folder: URL) throws {
+        let config = study.model.config
+        let columns = ["attn"] + (0..<config.nHeads).map { "H\($0)" } + ["mlp"]
+        let values: [[Double?]] = (0..<config.nLayers).map { l in [effect.attention[l]] + effect.heads[l] + [effect.mlp[l]] }
+        try MatrixHeatmap(values: values, rowLabels: (0..<config.nLayers).map { "L\($0)" }, columnLabels: columns,
+                          title: "Logit attribution of the edit's change (made legal − made illegal)", xLabel: "component", yLabel: "layer",
+                          scale: .diverging(label: "logit"), cellText: .values(decimals: 2))
+            .write(to: folder.appendingPathComponent("components.png"))
+        let layers = (0..<config.nLayers).filter { effect.readingBefore["blocks.\($0).hook_resid_post"] != nil }
+        if !layers.isEmpty {
+            let x = layers.map(Double.init)
+            try LinePlot(series: [LineSeries("before the edit", x: x, y: layers.map { effect.readingBefore["blocks.\($0).hook_resid_post"]! }, markers: true),
+                                  LineSeries("after the edit", x: x, y: layers.map { effect.readingAfter["blocks.\($0).hook_resid_post"]! }, markers: true)],
+                         title: "Probe's probability of the edited state, by layer", xLabel: "layer (resid_post)", yLabel: "probability",
+                         yLimits: 0...1)
+                .write(to: folder.appendingPathComponent("readings.png"))
+        }
+        guard study.cases.count == 1, let c = study.cases.first else { return }
+        func squares(_ probabilities: [Float]) -> [Double?] {
+            var out = [Double?](repeating: nil, count: 64)
+            for token in 1..<probabilities.count { out[Vocabulary.squareUnchecked(forToken: token)] = Double(probabilities[token]) }
+            return out
+        }
+        func discs(_ board: Board) -> [Disc?] { board.colours.map { $0 == .black ? .black : $0 == .white ? .white : nil } }
+        let before = try study.probabilities(plan: nil)[0], after = try study.probabilities(plan: plan)[0]
+        let marks = [BoardMark(c.square, .edited)] + Bitboard.squares(c.legalAfter).map { BoardMark($0, .legal) }
+        try BoardGrid(boards: [
+            BoardHeatmap(values: squares(before), discs: discs(c.steps[c.position].board), marks: marks, title: "before the edit"),
+            BoardHeatmap(values: squares(after), discs: discs(c.editedBoard(at: c.position)), marks: marks, title: "after: \(plan.label)"),
+        ], columns: 2, title: "Next-move probabilities, \(c.player) to move; dots: legal moves of the edited board",
+           scale: .probability, cellSize: 40, markLabels: [.legal: "legal after the edit", .edited: "edited square"])
+            .write(to: folder.appendingPathComponent("boards.png"))
     }
 }

@@ -88,8 +88,9 @@ public final class InterventionStudy {
     /// The probes by hook name: for the edits at that hook, and to read the later layers' board.
     public let probes: [String: Probe]
     public let batchSize: Int
+    /// The longest prefix, and the cases in order of prefix length (batches of similar length run shorter).
     let positions: Int
-    let tokens: [Int32]
+    let byPosition: [Int]
     private var null: (logits: [Float], readings: [String: [Float]])?
 
     public init(model: HookedTransformer, cases: [PreparedCase], probes: [String: Probe], batchSize: Int = 64) throws {
@@ -103,11 +104,7 @@ public final class InterventionStudy {
         self.probes = probes
         self.batchSize = max(1, batchSize)
         positions = cases.map { $0.position + 1 }.max()!
-        var tokens = [Int32](repeating: 0, count: cases.count * positions)
-        for (i, c) in cases.enumerated() {
-            for (p, square) in c.base.moves.enumerated() { tokens[i * positions + p] = Int32(Vocabulary.tokenUnchecked(forSquare: square)) }
-        }
-        self.tokens = tokens
+        byPosition = cases.indices.sorted { (cases[$0].position, $0) < (cases[$1].position, $1) }
     }
 
     /// The later resid_post hooks with a probe of the board, in forward order: where the readings are taken.
@@ -145,6 +142,19 @@ public final class InterventionStudy {
                                   readingChange: change)
     }
 
+    /// The model's next-move probabilities at each case's last position (softmax over the vocabulary), with the
+    /// edits of `plan` (none for nil).
+    public func probabilities(plan: EditPlan?) throws -> [[Float]] {
+        let logits = try run(plan: plan, progress: nil).logits, V = model.config.dVocab
+        return cases.indices.map { i in
+            let z = logits[(i * V)..<((i + 1) * V)]
+            let maximum = z.max()!
+            let e = z.map { expf($0 - maximum) }
+            let sum = e.reduce(0, +)
+            return e.map { $0 / sum }
+        }
+    }
+
     /// Li et al.'s error of one prediction: the top-N squares by logit (N = the number of legal moves; padding
     /// excluded), false positives plus false negatives against `legal`.
     public static func topNError(logits: [Float], legal: UInt64) -> Int {
@@ -162,32 +172,41 @@ public final class InterventionStudy {
     }
 
     /// The logits at each case's last position (`cases × d_vocab`) and the readers' probabilities of the edited
-    /// state, with `plan`'s edits (none for nil).
+    /// state, with `plan`'s edits (none for nil). Cases run in batches of similar prefix length (sorted by
+    /// position), each batch only as long as its longest prefix: causal attention makes the padding irrelevant.
     func run(plan: EditPlan?, progress: ProgressBar?) throws -> (logits: [Float], readings: [String: [Float]]) {
-        var hooks: [Hook] = []
-        if let plan {
-            for name in plan.hooks {
-                guard let probe = probes[name] else { throw WorkbenchError("no probe for \(name); give one (--probe or --probe-dir)") }
-                hooks.append(try editHook(name: name, probe: probe, method: plan.method, positions: plan.positions))
+        let V = model.config.dVocab
+        let recorder = Recorder()
+        for reader in readers { recorder.values[reader.name] = [Float](repeating: 0, count: cases.count) }
+        var last = [Float](repeating: 0, count: cases.count * V)
+        let arena = ActivationArena(config: model.config, maxBatch: min(batchSize, cases.count), maxPositions: positions, mode: .inference)
+        for start in stride(from: 0, to: byPosition.count, by: batchSize) {
+            let indices = Array(byPosition[start..<min(start + batchSize, byPosition.count)])
+            let batch = indices.map { cases[$0] }
+            let T = batch.map { $0.position + 1 }.max()!
+            var tokens = [Int32](repeating: 0, count: batch.count * T)
+            for (row, c) in batch.enumerated() {
+                for (p, square) in c.base.moves.enumerated() { tokens[row * T + p] = Int32(Vocabulary.tokenUnchecked(forSquare: square)) }
+            }
+            var hooks: [Hook] = []
+            if let plan {
+                for name in plan.hooks {
+                    guard let probe = probes[name] else { throw WorkbenchError("no probe for \(name); give one (--probe or --probe-dir)") }
+                    hooks.append(try editHook(name: name, probe: probe, method: plan.method, positions: plan.positions, cases: batch))
+                }
+            }
+            for reader in readers {
+                hooks.append(readHook(reader.name, point: reader.point, probe: reader.probe, cases: batch, indices: indices, recorder: recorder))
+            }
+            let logits = try model.runWithHooks(tokens: tokens, games: batch.count, positions: T, hooks: hooks,
+                                                options: .init(batchSize: batch.count, arena: arena))
+            for (row, c) in batch.enumerated() {
+                let from = (row * T + c.position) * V
+                for v in 0..<V { last[indices[row] * V + v] = logits.values[from + v] }
             }
         }
-        var readings: [String: [Float]] = [:]
-        let recorder = Recorder()
-        for reader in readers {
-            recorder.values[reader.name] = [Float](repeating: 0, count: cases.count)
-            hooks.append(readHook(reader.name, point: reader.point, probe: reader.probe, recorder: recorder))
-        }
-        let logits = try model.runWithHooks(tokens: tokens, games: cases.count, positions: positions, hooks: hooks,
-                                            options: .init(batchSize: batchSize))
         progress?.advance(by: 1)
-        readings = recorder.values
-        let V = model.config.dVocab
-        var last = [Float](repeating: 0, count: cases.count * V)
-        for (i, c) in cases.enumerated() {
-            let from = (i * positions + c.position) * V
-            for v in 0..<V { last[i * V + v] = logits.values[from + v] }
-        }
-        return (last, readings)
+        return (last, recorder.values)
     }
 
     final class Recorder { var values: [String: [Float]] = [:] }
@@ -209,19 +228,20 @@ public final class InterventionStudy {
         ProbeMode.matched(ProbePosition(game: 0, position: position, step: c.steps[position]), among: probe.modes) ?? 0
     }
 
-    func editHook(name: String, probe: Probe, method: EditMethod, positions: EditPositions) throws -> Hook {
+    /// The hook that edits `name` for a batch of `cases` (game `g` of the batch is `cases[g]`).
+    func editHook(name: String, probe: Probe, method: EditMethod, positions: EditPositions, cases: [PreparedCase]) throws -> Hook {
         let point = try HookPoint(name: name)
         guard probe.inputWidth == model.config.dModel, point.shape(batch: 1, positions: 1, config: model.config).count == 3 else {
             throw WorkbenchError("edits change d_model-wide activations (resid_pre, resid_mid, resid_post, attn_out, mlp_out); \(name) is not one")
         }
-        let cases = self.cases, d = model.config.dModel
+        let d = model.config.dModel
         switch method {
         case .direction(let scale):
             let directions = try ProbeDirections(probe: probe, mode: probe.modes.firstIndex(of: .all) ?? 0)
             guard probe.basis.isBoard else { throw WorkbenchError("a direction edit needs a probe of the board (colour or relative basis); the probe at \(name) reads \(probe.basis.rawValue)") }
             return Hook(point) { act in
                 for g in 0..<act.shape[0] {
-                    let c = cases[act.firstGame + g]
+                    let c = cases[g]
                     let u = directions.mineMinusTheirs[c.square]
                     for k in self.editPositions(c, positions) {
                         let x = act.row(game: g, position: k)
@@ -238,7 +258,7 @@ public final class InterventionStudy {
                 // Every edited row of the batch, optimised together (one product per step), one probe mode at a time.
                 var rowsByMode: [Int: [(game: Int, position: Int, c: PreparedCase)]] = [:]
                 for g in 0..<act.shape[0] {
-                    let c = cases[act.firstGame + g]
+                    let c = cases[g]
                     for k in self.editPositions(c, positions) { rowsByMode[self.mode(of: probe, c, position: k), default: []].append((g, k, c)) }
                 }
                 for (mode, rows) in rowsByMode {
@@ -284,14 +304,15 @@ public final class InterventionStudy {
         }
     }
 
-    /// Records, at each case's last position, the probe's probability of the square's edited state.
-    func readHook(_ name: String, point: HookPoint, probe: Probe, recorder: Recorder) -> Hook {
-        let cases = self.cases, d = model.config.dModel, c3 = probe.classes
+    /// Records, at each case's last position, the probe's probability of the square's edited state (game `g` of
+    /// the batch is `cases[g]`, case `indices[g]` of the study).
+    func readHook(_ name: String, point: HookPoint, probe: Probe, cases: [PreparedCase], indices: [Int], recorder: Recorder) -> Hook {
+        let c3 = probe.classes
         return Hook(point) { act in
             var logits = [Float](repeating: 0, count: probe.outputs)
             var hidden = [Float](repeating: 0, count: max(1, probe.hidden))
             for g in 0..<act.shape[0] {
-                let index = act.firstGame + g, c = cases[index]
+                let index = indices[g], c = cases[g]
                 let row = act.row(game: g, position: c.position)
                 let mode = self.mode(of: probe, c, position: c.position)
                 logits.withUnsafeMutableBufferPointer { l in
@@ -299,7 +320,6 @@ public final class InterventionStudy {
                         probe.logits(mode: mode, inputs: UnsafePointer(row.baseAddress!), rows: 1, into: l.baseAddress!, hiddenScratch: h.baseAddress!)
                     }
                 }
-                _ = d
                 let target = Int(self.editedLabels(c, position: c.position, basis: probe.basis)[c.square])
                 let z = logits[(c.square * c3)..<((c.square + 1) * c3)]
                 let maximum = z.max()!

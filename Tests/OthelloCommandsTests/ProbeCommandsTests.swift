@@ -92,6 +92,13 @@ final class InterveneCommandsTests: CommandTestCase {
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("sweep/intervene-sweep.json")))) as! [String: Any]
         // 6 hooks × 3 scales + 2 start layers × 2 scales + 2 from-edit + 2 + 2 gradient plans.
         XCTAssertEqual((json["results"] as! [Any]).count, 18 + 4 + 2 + 4)
+        try run(["intervene", "show"] + common + ["--case", "2", "--hook", "blocks.0.hook_resid_post", "--out", path("show"), "--json"])
+        XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: path("show"))), ["components.png", "readings.png", "boards.png"])
+        try run(["intervene", "show"] + common + ["--out", path("average")])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("average/boards.png")), "no single board for an average")
+        let game = try GameDataset.read(from: URL(fileURLWithPath: path("games.npy")))[0]
+        try run(["intervene", "show", "--model", model, "--probe-games", "20", "--games", path("games.npy"), "--game", "0", "--move", "10",
+                 "--square", SquareNotation.othelloGPT.label(game[0]), "--out", path("one")])
     }
 
     func testBadInputIsAOneLineError() throws {

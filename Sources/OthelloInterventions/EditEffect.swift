@@ -1,0 +1,107 @@
+import Foundation
+import OthelloModel
+import OthelloProbes
+import OthelloRules
+import WorkbenchSupport
+
+/// What an edit changes downstream, at the edited position: every component's output before and after, read
+/// through the unembedding on the moves whose legality the edit changed (direct logit attribution of the change),
+/// the size of the change of the residual stream per layer, and the later layers' probe readings.
+///
+/// The attribution of a change `Δ` (a `d_model` vector) is TransformerLens' `logit_attrs` of it: centred, divided
+/// by the edited run's `ln_final.hook_scale`, times `W_U`, averaged over the moves that became legal minus the
+/// average over the moves that stopped being legal. Positive: the component moves the logits towards the edited
+/// board's legal moves.
+public struct EditEffect: Codable, Sendable {
+    public var cases: Int
+    /// Per layer: the attribution of the change of `attn_out`, of each head's `hook_result` (`[layer][head]`), and of
+    /// `mlp_out`.
+    public var attention: [Double]
+    public var heads: [[Double]]
+    public var mlp: [Double]
+    /// Per layer: |Δ resid_post| at the edited position, and |resid_post| there before the edit (for scale).
+    public var residualChange: [Double]
+    public var residualNorm: [Double]
+    /// The same attribution of the total change of the final residual stream (the sum of everything downstream).
+    public var total: Double
+    /// Per resid_post hook with a probe: its mean probability of the square's edited state before and after.
+    public var readingBefore: [String: Double]
+    public var readingAfter: [String: Double]
+}
+
+extension InterventionStudy {
+    /// The effect of `plan` averaged over the cases `indices` (all by default).
+    public func effect(of plan: EditPlan, cases indices: [Int]? = nil) throws -> EditEffect {
+        let config = model.config
+        let (L, H, C, V) = (config.nLayers, config.nHeads, config.dModel, config.dVocab)
+        let indices = indices ?? Array(cases.indices)
+        guard !indices.isEmpty else { throw WorkbenchError("no cases to show") }
+        var effect = EditEffect(cases: indices.count, attention: Array(repeating: 0, count: L), heads: Array(repeating: Array(repeating: 0, count: H), count: L),
+                                mlp: Array(repeating: 0, count: L), residualChange: Array(repeating: 0, count: L),
+                                residualNorm: Array(repeating: 0, count: L), total: 0, readingBefore: [:], readingAfter: [:])
+        var names: [String] = ["ln_final.hook_scale"]
+        for l in 0..<L { names += ["blocks.\(l).hook_attn_out", "blocks.\(l).attn.hook_result", "blocks.\(l).hook_mlp_out", "blocks.\(l).hook_resid_post"] }
+        let W_U = model.parameters.base + model.parameters.layout.W_U
+        let readers = self.readers
+        for start in stride(from: 0, to: indices.count, by: batchSize) {
+            let chosen = Array(indices[start..<min(start + batchSize, indices.count)])
+            let batch = chosen.map { cases[$0] }
+            let T = batch.map { $0.position + 1 }.max()!
+            var tokens = [Int32](repeating: 0, count: batch.count * T)
+            for (row, c) in batch.enumerated() {
+                for (p, square) in c.base.moves.enumerated() { tokens[row * T + p] = Int32(Vocabulary.tokenUnchecked(forSquare: square)) }
+            }
+            let recorder = Recorder()
+            var editHooks: [Hook] = []
+            for name in plan.hooks {
+                guard let probe = probes[name] else { throw WorkbenchError("no probe for \(name)") }
+                editHooks.append(try editHook(name: name, probe: probe, method: plan.method, positions: plan.positions, cases: batch))
+            }
+            func readHooks(_ key: String) -> [Hook] {
+                readers.map { reader in
+                    recorder.values[key + reader.name] = [Float](repeating: 0, count: cases.count)
+                    return readHook(key + reader.name, point: reader.point, probe: reader.probe, cases: batch, indices: chosen, recorder: recorder)
+                }
+            }
+            let before = try model.runWithCache(tokens: tokens, games: batch.count, positions: T, names: names, hooks: readHooks("before "))
+            let after = try model.runWithCache(tokens: tokens, games: batch.count, positions: T, names: names, hooks: editHooks + readHooks("after "))
+            for (row, c) in batch.enumerated() {
+                let p = c.position
+                let gained = Bitboard.squares(c.legalAfter & ~c.legalBefore).map(Vocabulary.tokenUnchecked(forSquare:))
+                let lost = Bitboard.squares(c.legalBefore & ~c.legalAfter).map(Vocabulary.tokenUnchecked(forSquare:))
+                let scale = after["ln_final.hook_scale"]!.values[row * T + p]
+                /// The attribution of the difference of one `C`-vector at `offset` in two tensors.
+                func attribution(_ a: Tensor, _ b: Tensor, offset: Int) -> Double {
+                    var delta = (0..<C).map { b.values[offset + $0] - a.values[offset + $0] }
+                    let mean = delta.reduce(0, +) / Float(C)
+                    for i in 0..<C { delta[i] = (delta[i] - mean) / scale }
+                    func logit(_ token: Int) -> Double { Double((0..<C).reduce(Float(0)) { $0 + delta[$1] * W_U[$1 * V + token] }) }
+                    let up = gained.isEmpty ? 0 : gained.map(logit).reduce(0, +) / Double(gained.count)
+                    let down = lost.isEmpty ? 0 : lost.map(logit).reduce(0, +) / Double(lost.count)
+                    return up - down
+                }
+                let n = Double(indices.count)
+                for l in 0..<L {
+                    let at = (row * T + p) * C
+                    effect.attention[l] += attribution(before["blocks.\(l).hook_attn_out"]!, after["blocks.\(l).hook_attn_out"]!, offset: at) / n
+                    effect.mlp[l] += attribution(before["blocks.\(l).hook_mlp_out"]!, after["blocks.\(l).hook_mlp_out"]!, offset: at) / n
+                    for h in 0..<H {
+                        effect.heads[l][h] += attribution(before["blocks.\(l).attn.hook_result"]!, after["blocks.\(l).attn.hook_result"]!,
+                                                          offset: ((row * T + p) * H + h) * C) / n
+                    }
+                    let x = before["blocks.\(l).hook_resid_post"]!, y = after["blocks.\(l).hook_resid_post"]!
+                    effect.residualChange[l] += Double((0..<C).reduce(Float(0)) { $0 + pow(y.values[at + $1] - x.values[at + $1], 2) }.squareRoot()) / n
+                    effect.residualNorm[l] += Double((0..<C).reduce(Float(0)) { $0 + pow(x.values[at + $1], 2) }.squareRoot()) / n
+                }
+                effect.total += attribution(before["blocks.\(L - 1).hook_resid_post"]!, after["blocks.\(L - 1).hook_resid_post"]!, offset: (row * T + p) * C) / n
+            }
+            for reader in readers {
+                for (key, into) in [("before ", \EditEffect.readingBefore), ("after ", \EditEffect.readingAfter)] {
+                    let values = recorder.values[key + reader.name]!
+                    effect[keyPath: into][reader.name, default: 0] += chosen.map { Double(values[$0]) }.reduce(0, +) / Double(indices.count)
+                }
+            }
+        }
+        return effect
+    }
+}
