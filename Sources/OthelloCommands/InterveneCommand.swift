@@ -24,7 +24,8 @@ struct InterveneCommand: ParsableCommand {
         `othello-gpt probe sweep`, files HOOK-linear-relative.safetensors), or by default linear mine/theirs probes \
         trained on --probe-games fresh random games at the hooks needed.
         """,
-        subcommands: [InterveneCasesCommand.self, InterveneEvalCommand.self, InterveneSweepCommand.self, InterveneShowCommand.self]
+        subcommands: [InterveneCasesCommand.self, InterveneEvalCommand.self, InterveneSweepCommand.self, InterveneShowCommand.self, IntervenePatchCommand.self,
+                      InterveneSaliencyCommand.self, InterveneAttentionCommand.self, InterveneAttributionCommand.self]
     )
 }
 

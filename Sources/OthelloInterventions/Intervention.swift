@@ -142,6 +142,12 @@ public final class InterventionStudy {
                                   readingChange: change)
     }
 
+    /// The logits at each case's last position, with the edits of `plan` (none for nil): `[case][token]`.
+    public func logits(plan: EditPlan?) throws -> [[Float]] {
+        let logits = try run(plan: plan, progress: nil).logits, V = model.config.dVocab
+        return cases.indices.map { Array(logits[($0 * V)..<(($0 + 1) * V)]) }
+    }
+
     /// The model's next-move probabilities at each case's last position (softmax over the vocabulary), with the
     /// edits of `plan` (none for nil).
     public func probabilities(plan: EditPlan?) throws -> [[Float]] {

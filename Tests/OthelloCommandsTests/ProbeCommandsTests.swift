@@ -101,6 +101,20 @@ final class InterveneCommandsTests: CommandTestCase {
                  "--square", SquareNotation.othelloGPT.label(game[0]), "--out", path("one")])
     }
 
+    func testPatchSaliencyAttentionAttribution() throws {
+        let prefix = ["--model", model, "--games", path("games.npy"), "--game", "1", "--moves", "12"]
+        try run(["intervene", "patch"] + prefix + ["--hook", "z", "--corrupt-at", "11", "--out", path("patch.png"), "--json"])
+        try run(["intervene", "saliency"] + prefix + ["--probe-games", "20", "--hook", "blocks.1.hook_resid_post", "--out", path("saliency.png")])
+        try run(["intervene", "attention"] + prefix + ["--layer", "1", "--head", "0", "--out", path("attention.png")])
+        try run(["intervene", "attribution"] + prefix + ["--out", path("attribution")])
+        for file in ["patch.png", "saliency.png", "attention.png", "attribution/heads.png", "attribution/neurons.png"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: path(file)), file)
+        }
+        XCTAssertTrue(try errorMessage(["intervene", "attention"] + prefix + ["--layer", "2", "--head", "0", "--out", path("a.png")])!.contains("layers 0…1"))
+        XCTAssertTrue(try errorMessage(["intervene", "patch"] + prefix + ["--hook", "pattern", "--out", path("p.png")])!.contains("choose resid_pre"))
+        XCTAssertTrue(try errorMessage(["intervene", "patch", "--model", model, "--games", path("games.npy"), "--moves", "70", "--out", path("p.png")])!.contains("--moves 70"))
+    }
+
     func testBadInputIsAOneLineError() throws {
         try Data("{\"moves\": [37], \"square\": 37}\n{\"moves\": [37, 43], \"square\": 0}\n".utf8).write(to: URL(fileURLWithPath: path("bad.jsonl")))
         let base = ["intervene", "eval", "--model", model, "--probe-games", "20"]

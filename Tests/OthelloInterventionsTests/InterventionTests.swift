@@ -83,3 +83,51 @@ final class InterventionTests: XCTestCase {
         XCTAssertEqual(gradient.cases, 12)
     }
 }
+
+final class PatchingAndAttributionTests: XCTestCase {
+    let config = try! ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32)
+
+    func testPatchingRestoresExactlyWhereTheGamesDiffer() throws {
+        let model = HookedTransformer.random(config: config, seed: 3, std: 0.3)
+        let game = RandomGames.generate(count: 1, seed: 9, fullLength: true)[0]
+        let clean = Array(game.prefix(20))
+        let corrupted = try XCTUnwrap(ActivationPatching.corrupt(clean, at: 19))
+        XCTAssertEqual(Array(corrupted.prefix(19)), Array(clean.prefix(19)))
+        XCTAssertNotEqual(corrupted[19], clean[19])
+        let result = try ActivationPatching.run(model: model, clean: clean, corrupted: corrupted, kind: .residPre, token: 5, batchSize: 7)
+        XCTAssertEqual(result.rows, ["L0", "L1"])
+        // resid_pre of block 0 at the last position is all that differs: patching it makes the clean run.
+        XCTAssertEqual(result.normalised[0][19], 1, accuracy: 1e-4)
+        for p in 0..<19 { XCTAssertEqual(result.normalised[0][p], 0, accuracy: 1e-6, "earlier positions are the same in both runs") }
+        let heads = try ActivationPatching.run(model: model, clean: clean, corrupted: corrupted, kind: .z, token: 5)
+        XCTAssertEqual(heads.rows, ["L0H0", "L0H1", "L1H0", "L1H1"])
+        XCTAssertThrowsError(try ActivationPatching.run(model: model, clean: clean, corrupted: Array(corrupted.prefix(10)), kind: .residPre, token: 5))
+    }
+
+    func testAttributionRanksNeuronsAndPatternsAreCausal() throws {
+        let model = HookedTransformer.random(config: config, seed: 4, std: 0.3)
+        let moves = Array(RandomGames.generate(count: 1, seed: 2)[0].prefix(12))
+        let result = try DirectLogitAttribution.run(model: model, moves: moves, neurons: 3)
+        XCTAssertEqual(result.heads.count, 2)
+        XCTAssertEqual(result.neurons.count, 3)
+        XCTAssertGreaterThanOrEqual(abs(result.neurons[0].attribution), abs(result.neurons[2].attribution))
+        // A causal pattern: nothing above the diagonal, each row sums to 1.
+        let pattern = try DirectLogitAttribution.pattern(model: model, moves: moves, layer: 1, head: 0)
+        XCTAssertEqual(pattern.count, 12)
+        XCTAssertNil(pattern[0][1])
+        XCTAssertEqual(pattern[5].compactMap { $0 }.reduce(0, +), 1, accuracy: 1e-5)
+    }
+
+    func testSaliencyCoversTheOccupiedSquares() throws {
+        let model = HookedTransformer.random(config: config, seed: 3, std: 0.3)
+        let games = RandomGames.generate(count: 20, seed: 5, fullLength: true)
+        let hook = try ProbeHook(layer: 1, config: config)
+        let data = try ProbeData.collect(model: model, games: games, indices: Array(0..<20), hooks: [hook])
+        let probe = try ProbeTrainer.train(kind: .linear, basis: .relative, hook: hook, on: data)
+        let moves = Array(games[0].prefix(15))
+        let result = try LatentSaliency.run(model: model, moves: moves, probes: [hook.name: probe],
+                                            plan: EditPlan(method: .direction(scale: 1), hooks: [hook.name]))
+        let board = try GameReplay(moves: moves).steps.last!.board
+        XCTAssertEqual(result.drops.compactMap { $0 }.count, 64 - board.empty.nonzeroBitCount)
+    }
+}
