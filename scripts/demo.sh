@@ -24,4 +24,10 @@ step "Activation cache: the residual stream after every layer, as NumPy files" \
     $bin cache --games "$out/games.npy" --limit 200 --hooks 'blocks.*.hook_resid_post' --out "$out/cache"
 step "A figure: the position after 30 moves of the first championship game" \
     $bin figure board --games "$out/wthor-2025.npy" --game 0 --moves 30 --out "$out/board.png"
+step "Probes: is the board linear in black/white? (Li et al.) ..." \
+    $bin probe train --layer 4 --kind linear --basis colour --count 1500 --out "$out/colour-L4.safetensors"
+step "... or in mine/theirs, relative to the player who moves next? (Nanda)" \
+    $bin probe train --layer 4 --kind linear --basis relative --count 1500 --out "$out/relative-L4.safetensors"
+step "Interventions: flip a square along the probe's mine - theirs direction, score the legal moves (Li et al.)" \
+    $bin intervene eval --count 300 --probe "$out/relative-L4.safetensors" --hook blocks.4.hook_resid_post --scale 2
 printf '\nDone: outputs are in %s/\n' "$out"
