@@ -61,7 +61,7 @@ let package = Package(
         .testTarget(name: "OthelloModelTests", dependencies: ["OthelloModel"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloTrainingTests", dependencies: ["OthelloTraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloProbesTests", dependencies: ["OthelloProbes"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "OthelloInterventionsTests", dependencies: ["OthelloInterventions"]),
+        .testTarget(name: "OthelloInterventionsTests", dependencies: ["OthelloInterventions"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "OthelloRules", "CPNG"]),
         .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands"]),
     ]

@@ -292,6 +292,8 @@ struct InterventionSweepReport {
         for r in results {
             guard let point = try? HookPoint(name: r.hooks[0]), let layer = point.layer else { continue }
             let kind = point.name.split(separator: "_").last.map(String.init) ?? ""
+            // resid_pre L holds what resid_post L-1 holds: the table has it, the figure would draw it twice.
+            if kind == "pre" && r.hooks.count == 1 && layer > 0 { continue }
             let offset = kind == "pre" ? -0.33 : kind == "mid" ? 0.0 : 0.33   // resid_pre L sits before resid_mid L and resid_post L
             let how = r.scale.map { "×\($0.formatted())" } ?? "gradient"
             let name: String
@@ -305,7 +307,8 @@ struct InterventionSweepReport {
             add(name, Double(layer) + (r.hooks.count > 1 || kind == "post" ? 0.33 : offset), r.error)
         }
         let palette: [RGB] = [.init(31, 119, 180), .init(214, 39, 40), .init(44, 160, 44), .init(148, 103, 189), .init(255, 127, 14),
-                              .init(140, 86, 75), .init(227, 119, 194), .init(127, 127, 127), .init(188, 189, 34), .init(23, 190, 207)]
+                              .init(140, 86, 75), .init(227, 119, 194), .init(127, 127, 127), .init(188, 189, 34), .init(23, 190, 207),
+                              .init(0, 0, 128), .init(128, 0, 0), .init(0, 100, 0), .init(75, 0, 130)]
         var series = groups.enumerated().map { i, group in
             LineSeries(group.0, x: group.1.map(\.0), y: group.1.map(\.1), color: palette[i % palette.count], markers: true)
         }
