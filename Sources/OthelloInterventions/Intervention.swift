@@ -8,7 +8,8 @@ import WorkbenchSupport
 /// How an edit changes the activation at a hook.
 public enum EditMethod: Equatable, Sendable {
     /// Nanda's edit: reflect along the square's unit mine − theirs direction d̂ of a linear probe,
-    /// `x ← x − (scale + 1)(x·d̂)d̂` (scale 1: a pure reflection).
+    /// `x ← x − (scale + 1)(x·d̂)d̂` (scale 1: a pure reflection); for cases that make the square empty, along its
+    /// empty direction instead.
     case direction(scale: Float)
     /// Li et al.'s edit: Adam steps on the activation, descending the probe's cross-entropy towards the edited
     /// board (the target square weighted 1, every other square `otherWeight`).
@@ -248,7 +249,8 @@ public final class InterventionStudy {
             return Hook(point) { act in
                 for g in 0..<act.shape[0] {
                     let c = cases[g]
-                    let u = directions.mineMinusTheirs[c.square]
+                    // Flip: reflect along mine − theirs; make empty: along the empty direction.
+                    let u = c.base.edit == .flip ? directions.mineMinusTheirs[c.square] : directions.empty[c.square]
                     for k in self.editPositions(c, positions) {
                         let x = act.row(game: g, position: k)
                         var dot: Float = 0

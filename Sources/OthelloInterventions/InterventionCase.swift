@@ -2,19 +2,26 @@ import Foundation
 import OthelloRules
 import WorkbenchSupport
 
-/// One intervention: a game prefix and an occupied square whose disc the edit flips (mine ↔ theirs) in the
-/// model's board after the prefix's last move.
+/// What an edit does to the board: flip the square's disc (mine ↔ theirs), or take it off (make the square empty).
+public enum BoardEdit: String, CaseIterable, Sendable {
+    case flip, empty
+}
+
+/// One intervention: a game prefix and an occupied square whose disc the edit flips (mine ↔ theirs) — or removes,
+/// with `edit: .empty` — in the model's board after the prefix's last move.
 ///
 /// Case files are JSON Lines, one case a line: `{"moves": [19, 18, 17], "square": 37}` — `moves` the prefix as
 /// square indices 0…63 or Othello-GPT labels ("C3"), ending with the move after which the edit is made; `square`
-/// an index or a label. Other fields are ignored.
+/// an index or a label; optional `"edit": "flip"` (default) or `"empty"`. Other fields are ignored.
 public struct InterventionCase: Equatable, Sendable {
     public var moves: [Int]
     public var square: Int
+    public var edit: BoardEdit
 
-    public init(moves: [Int], square: Int) {
+    public init(moves: [Int], square: Int, edit: BoardEdit = .flip) {
         self.moves = moves
         self.square = square
+        self.edit = edit
     }
 
     /// The token position of the edit: the prefix's last move.
@@ -52,11 +59,9 @@ public struct PreparedCase: Sendable {
         }
         let bit = UInt64(1) << UInt64(base.square)
         guard last.board.empty & bit == 0 else {
-            throw WorkbenchError("\(source): square \(SquareNotation.othelloGPT.label(base.square)) is empty after the prefix; a mine/theirs flip needs a disc there")
+            throw WorkbenchError("\(source): square \(SquareNotation.othelloGPT.label(base.square)) is empty after the prefix; a mine/theirs flip (or making it empty) needs a disc there")
         }
-        var edited = last.board
-        edited.black ^= bit
-        edited.white ^= bit
+        let edited = Self.edit(last.board, square: base.square, base.edit)
         self.base = base
         steps = replay.steps
         self.player = player
@@ -66,12 +71,20 @@ public struct PreparedCase: Sendable {
         editStart = replay.steps.lastIndex { $0.move == base.square || $0.flipped & bit != 0 } ?? 0
     }
 
-    /// The board after move `position` with the square's disc flipped (for positions from `editStart` on).
-    public func editedBoard(at position: Int) -> Board {
-        var board = steps[position].board
+    /// The board after move `position` with the square's disc flipped or removed (for positions from `editStart` on).
+    public func editedBoard(at position: Int) -> Board { Self.edit(steps[position].board, square: square, base.edit) }
+
+    static func edit(_ board: Board, square: Int, _ edit: BoardEdit) -> Board {
+        var board = board
         let bit = UInt64(1) << UInt64(square)
-        board.black ^= bit
-        board.white ^= bit
+        switch edit {
+        case .flip:
+            board.black ^= bit
+            board.white ^= bit
+        case .empty:
+            board.black &= ~bit
+            board.white &= ~bit
+        }
         return board
     }
 }
@@ -91,7 +104,14 @@ public enum InterventionCases {
             guard let moveValues = object["moves"] as? [Any] else { throw WorkbenchError("\(place): no \"moves\" list") }
             guard let squareValue = object["square"] else { throw WorkbenchError("\(place): no \"square\"") }
             let moves = try moveValues.map { try square($0, place: place) }
-            cases.append(InterventionCase(moves: moves, square: try square(squareValue, place: place)))
+            var edit = BoardEdit.flip
+            if let name = object["edit"] {
+                guard let text = name as? String, let value = BoardEdit(rawValue: text) else {
+                    throw WorkbenchError("\(place): \"edit\" must be \"flip\" or \"empty\", got \(name)")
+                }
+                edit = value
+            }
+            cases.append(InterventionCase(moves: moves, square: try square(squareValue, place: place), edit: edit))
         }
         guard !cases.isEmpty else { throw WorkbenchError("\(url.path): no cases in the file") }
         return cases
@@ -114,15 +134,17 @@ public enum InterventionCases {
     public static func write(_ cases: [InterventionCase], to url: URL) throws {
         var text = ""
         for c in cases {
-            text += "{\"moves\": [\(c.moves.map(String.init).joined(separator: ", "))], \"square\": \(c.square), \"label\": \"\(SquareNotation.othelloGPT.label(c.square))\"}\n"
+            let edit = c.edit == .flip ? "" : ", \"edit\": \"\(c.edit.rawValue)\""
+            text += "{\"moves\": [\(c.moves.map(String.init).joined(separator: ", "))], \"square\": \(c.square), \"label\": \"\(SquareNotation.othelloGPT.label(c.square))\"\(edit)}\n"
         }
         try AtomicFile.write(Data(text.utf8), to: url)
     }
 
     /// `count` cases drawn with `seed` from `games`: a game, a position within the model's `maxPositions` after which
     /// the game goes on, and an occupied square other than the last move whose flip changes the legal-move set of
-    /// the player to move (and leaves that player a legal move).
-    public static func generate(from games: GameDataset, count: Int, seed: UInt64, maxPositions: Int) throws -> [InterventionCase] {
+    /// the player to move (and leaves that player a legal move); with `edit: .empty`, whose removal does.
+    public static func generate(from games: GameDataset, count: Int, seed: UInt64, maxPositions: Int,
+                                edit: BoardEdit = .flip) throws -> [InterventionCase] {
         guard count >= 1 else { throw WorkbenchError("--count must be at least 1") }
         var random = SeededRandom(seed: seed, stream: 31)
         var cases: [InterventionCase] = []
@@ -139,15 +161,11 @@ public enum InterventionCases {
             guard let steps = try? GameReplay(moves: prefix).steps, let last = steps.last, let player = last.next else { continue }
             let occupied = Bitboard.squares(~last.board.empty).filter { $0 != last.move }
             let useful = occupied.filter { square in
-                var board = last.board
-                let bit = UInt64(1) << UInt64(square)
-                board.black ^= bit
-                board.white ^= bit
-                let after = board.legalMoves(player)
+                let after = PreparedCase.edit(last.board, square: square, edit).legalMoves(player)
                 return after != last.legalMoves && after != 0
             }
             guard !useful.isEmpty else { continue }
-            cases.append(InterventionCase(moves: prefix, square: useful[random.next(below: useful.count)]))
+            cases.append(InterventionCase(moves: prefix, square: useful[random.next(below: useful.count)], edit: edit))
         }
         return cases
     }

@@ -50,6 +50,9 @@ final class InterventionTests: XCTestCase {
         }
         try InterventionCases.write(cases, to: url)
         XCTAssertEqual(try InterventionCases.read(from: url), cases)
+        let empties = try InterventionCases.generate(from: games, count: 5, seed: 3, maxPositions: 59, edit: .empty)
+        try InterventionCases.write(empties, to: url)
+        XCTAssertEqual(try InterventionCases.read(from: url), empties)
         try Data("{\"moves\": [\"E5\", 43], \"square\": \"E4\", \"note\": 1}\n{\"moves\": [37], \"square\": \"Z9\"}\n".utf8).write(to: url)
         do {
             _ = try InterventionCases.read(from: url)
@@ -77,6 +80,13 @@ final class InterventionTests: XCTestCase {
         XCTAssertEqual(nothing.readingChange[hooks[1].name]!, 0, accuracy: 1e-6)
         let reflect = try study.evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].name]))
         XCTAssertGreaterThan(reflect.readingChange[hooks[1].name]!, 0, "pushing along the direction raises the edited state's probability")
+        // Making squares empty: the board loses the disc, the reflection runs along the empty direction.
+        let emptyCases = try InterventionCases.generate(from: games, count: 8, seed: 2, maxPositions: 59, edit: .empty)
+            .map { try PreparedCase($0, maxPositions: 59, source: "case") }
+        XCTAssertTrue(emptyCases.allSatisfy { $0.editedBoard(at: $0.position).empty & (1 << UInt64($0.square)) != 0 })
+        let emptied = try InterventionStudy(model: model, cases: emptyCases, probes: probes, batchSize: 5)
+            .evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].name]))
+        XCTAssertGreaterThan(emptied.readingChange[hooks[1].name]!, 0, "the probe reads the square as emptier")
         let gradient = try study.evaluate(EditPlan(method: .gradient(learningRate: 0.05, steps: 50, otherWeight: 0.2),
                                                    hooks: hooks.map(\.name), positions: .fromEdit))
         XCTAssertGreaterThan(gradient.readingChange[hooks[1].name]!, 0.02)
