@@ -172,9 +172,7 @@ struct BenchForward: ParsableCommand {
 
     /// TransformerLens' figures from scripts/bench_transformer_lens.py, or ["skipped": why].
     private func transformerLens(model: HookedTransformer, threads: Int) throws -> [String: Any] {
-        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../scripts/bench_transformer_lens.py").standardized
-        let fallback = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("scripts/bench_transformer_lens.py")
-        guard let path = [script, fallback].first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+        guard let path = referenceScript("bench_transformer_lens.py").map(URL.init(fileURLWithPath:)) else {
             return ["skipped": "scripts/bench_transformer_lens.py not found; run from the repository root"]
         }
         let weights = FileManager.default.temporaryDirectory.appendingPathComponent("othello-gpt-bench-\(getpid()).safetensors")

@@ -43,9 +43,11 @@ struct BenchProbe: ParsableCommand {
         settings.epochs = epochs
 
         var clock = Date()
+        let cacheBar = ProgressBar(total: games, label: "cache")
         let train = try ProbeData.collect(model: transformer, games: dataset, indices: Array(0..<games), hooks: [hook],
-                                          batchSize: 128, progress: ProgressBar(total: games, label: "cache"))
+                                          batchSize: 128, progress: cacheBar)
         let cacheSeconds = Date().timeIntervalSince(clock)
+        cacheBar.finish()
         let test = try ProbeData.collect(model: transformer, games: dataset, indices: Array(games..<(games + testGames)), hooks: [hook], batchSize: 128)
         var results: [String: [String: Double]] = [:]
         for kind in Probe.Kind.allCases {
@@ -74,7 +76,8 @@ struct BenchProbe: ParsableCommand {
               + ((torch["cache_seconds"] as? Double).map { String(format: "   TransformerLens %7.2f s  → %.2f×", $0, $0 / cacheSeconds) } ?? ""))
         for kind in Probe.Kind.allCases {
             let ours = results[kind.rawValue]!
-            var line = String(format: "  training, %-6@          workbench %7.2f s (%.2f%%)", kind.rawValue, ours["seconds"]!, 100 * ours["accuracy"]!)
+            var line = "  training, " + kind.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
+                + String(format: "workbench %7.2f s (%.2f%%)", ours["seconds"]!, 100 * ours["accuracy"]!)
             if let theirs = torch[kind.rawValue] as? [String: Any], let s = theirs["seconds"] as? Double, let a = theirs["accuracy"] as? Double {
                 line += String(format: "   PyTorch %7.2f s (%.2f%%)  → %.2f×", s, 100 * a, s / ours["seconds"]!)
             }

@@ -46,11 +46,7 @@ extension InterventionStudy {
         for start in stride(from: 0, to: indices.count, by: batchSize) {
             let chosen = Array(indices[start..<min(start + batchSize, indices.count)])
             let batch = chosen.map { cases[$0] }
-            let T = batch.map { $0.position + 1 }.max()!
-            var tokens = [Int32](repeating: 0, count: batch.count * T)
-            for (row, c) in batch.enumerated() {
-                for (p, square) in c.base.moves.enumerated() { tokens[row * T + p] = Int32(Vocabulary.tokenUnchecked(forSquare: square)) }
-            }
+            let (tokens, T) = Self.tokens(of: batch)
             let recorder = Recorder()
             var editHooks: [Hook] = []
             for name in plan.hooks {

@@ -190,11 +190,7 @@ public final class InterventionStudy {
         for start in stride(from: 0, to: byPosition.count, by: batchSize) {
             let indices = Array(byPosition[start..<min(start + batchSize, byPosition.count)])
             let batch = indices.map { cases[$0] }
-            let T = batch.map { $0.position + 1 }.max()!
-            var tokens = [Int32](repeating: 0, count: batch.count * T)
-            for (row, c) in batch.enumerated() {
-                for (p, square) in c.base.moves.enumerated() { tokens[row * T + p] = Int32(Vocabulary.tokenUnchecked(forSquare: square)) }
-            }
+            let (tokens, T) = Self.tokens(of: batch)
             var hooks: [Hook] = []
             if let plan {
                 for name in plan.hooks {
@@ -217,6 +213,16 @@ public final class InterventionStudy {
     }
 
     final class Recorder { var values: [String: [Float]] = [:] }
+
+    /// The prefixes of `batch` as model tokens, padded with 0 to the longest: `batch.count × T`, and `T`.
+    static func tokens(of batch: [PreparedCase]) -> (tokens: [Int32], positions: Int) {
+        let T = batch.map { $0.position + 1 }.max()!
+        var tokens = [Int32](repeating: 0, count: batch.count * T)
+        for (row, c) in batch.enumerated() {
+            for (p, square) in c.base.moves.enumerated() { tokens[row * T + p] = Int32(Vocabulary.tokenUnchecked(forSquare: square)) }
+        }
+        return (tokens, T)
+    }
 
     /// The labels of the edited board at `position` in `basis` (64 classes).
     func editedLabels(_ c: PreparedCase, position: Int, basis: ProbeBasis) -> [UInt8] {
