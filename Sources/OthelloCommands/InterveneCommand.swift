@@ -222,6 +222,7 @@ struct InterveneSweepCommand: ParsableCommand {
     @Option(help: "Comma-separated scales of single-hook direction edits.") var scales: String = "1,2,4"
     @Option(name: .customLong("multi-scales"), help: "Comma-separated scales of multi-layer direction edits.") var multiScales: String = "1,2"
     @Option(name: .customLong("gradient-steps"), help: "Adam steps of gradient edits (0 skips them).") var gradientSteps: Int = 1000
+    @Option(name: .customLong("gradient-probe"), help: "Probes gradient edits descend: linear, or mlp (Li et al.'s, trained at every resid_post on --probe-games games).") var gradientProbe: String = "linear"
     @Option(help: "Output folder.") var out: String = "intervene-sweep"
     @Flag(help: "Also print the JSON to standard output.") var json = false
 
@@ -242,9 +243,18 @@ struct InterveneSweepCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let cases = try intervention.prepared(model: transformer)
         let probes = try intervention.probes(model: transformer, hooks: EditProbes.studyHooks(config: transformer.config))
-        let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, batchSize: model.batchSize)
+        let gradientKind = try Probe.Kind(name: gradientProbe)
+        let gradientProbes = gradientKind == .linear || gradientSteps == 0 ? nil
+            : try EditProbes.train(model: transformer, hooks: (0..<transformer.config.nLayers).map { "blocks.\($0).hook_resid_post" },
+                                   games: RandomGames.generate(count: intervention.probeGames, seed: intervention.seed &+ 2000, fullLength: true),
+                                   kind: .mlp)
+        let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, gradientProbes: gradientProbes, batchSize: model.batchSize)
         let started = Date()
-        let results = try InterventionSweep.run(study: study, plans: InterventionSweep.plans(config: transformer.config, options: options)) { result in
+        var plans = InterventionSweep.plans(config: transformer.config, options: options)
+        if gradientProbes != nil {
+            for i in plans.indices where plans[i].method.scale == nil { plans[i].label += " (MLP probes)" }
+        }
+        let results = try InterventionSweep.run(study: study, plans: plans) { result in
             if isatty(STDERR_FILENO) == 0 { FileHandle.standardError.write(Data(String(format: "%@: %.3f (null %.3f)\n", result.label, result.error, result.nullError).utf8)) }
         }
         let report = InterventionSweepReport(results: results, layers: transformer.config.nLayers, seconds: Date().timeIntervalSince(started))

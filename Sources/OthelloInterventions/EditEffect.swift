@@ -50,7 +50,7 @@ extension InterventionStudy {
             let recorder = Recorder()
             var editHooks: [Hook] = []
             for name in plan.hooks {
-                guard let probe = probes[name] else { throw WorkbenchError("no probe for \(name)") }
+                guard let probe = editProbe(name, plan.method) else { throw WorkbenchError("no probe for \(name)") }
                 editHooks.append(try editHook(name: name, probe: probe, method: plan.method, positions: plan.positions, cases: batch))
             }
             func readHooks(_ key: String) -> [Hook] {

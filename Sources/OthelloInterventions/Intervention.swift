@@ -88,21 +88,27 @@ public final class InterventionStudy {
     public let cases: [PreparedCase]
     /// The probes by hook name: for the edits at that hook, and to read the later layers' board.
     public let probes: [String: Probe]
+    /// The probes gradient edits descend (by default `probes`).
+    public let gradientProbes: [String: Probe]
     public let batchSize: Int
     /// The longest prefix, and the cases in order of prefix length (batches of similar length run shorter).
     let positions: Int
     let byPosition: [Int]
     private var null: (logits: [Float], readings: [String: [Float]])?
 
-    public init(model: HookedTransformer, cases: [PreparedCase], probes: [String: Probe], batchSize: Int = 64) throws {
+    /// `gradientProbes`, when given, are the probes gradient edits descend (e.g. Li et al.'s MLP probes); direction
+    /// edits and the readings use `probes`.
+    public init(model: HookedTransformer, cases: [PreparedCase], probes: [String: Probe], gradientProbes: [String: Probe]? = nil,
+                batchSize: Int = 64) throws {
         guard !cases.isEmpty else { throw WorkbenchError("intervention: no cases") }
-        for (hook, probe) in probes {
+        for (hook, probe) in probes.merging(gradientProbes ?? [:], uniquingKeysWith: { a, _ in a }) {
             let probeHook = try ProbeHook(name: hook, config: model.config)
             try probe.check(fits: probeHook, config: model.config, source: "the probe at \(hook)")
         }
         self.model = model
         self.cases = cases
         self.probes = probes
+        self.gradientProbes = gradientProbes ?? probes
         self.batchSize = max(1, batchSize)
         positions = cases.map { $0.position + 1 }.max()!
         byPosition = cases.indices.sorted { (cases[$0].position, $0) < (cases[$1].position, $1) }
@@ -194,7 +200,7 @@ public final class InterventionStudy {
             var hooks: [Hook] = []
             if let plan {
                 for name in plan.hooks {
-                    guard let probe = probes[name] else { throw WorkbenchError("no probe for \(name); give one (--probe or --probe-dir)") }
+                    guard let probe = editProbe(name, plan.method) else { throw WorkbenchError("no probe for \(name); give one (--probe or --probe-dir)") }
                     hooks.append(try editHook(name: name, probe: probe, method: plan.method, positions: plan.positions, cases: batch))
                 }
             }
@@ -213,6 +219,11 @@ public final class InterventionStudy {
     }
 
     final class Recorder { var values: [String: [Float]] = [:] }
+
+    /// The probe an edit of `method` uses at `hook`.
+    func editProbe(_ hook: String, _ method: EditMethod) -> Probe? {
+        method.scale == nil ? gradientProbes[hook] : probes[hook]
+    }
 
     /// The prefixes of `batch` as model tokens, padded with 0 to the longest: `batch.count × T`, and `T`.
     static func tokens(of batch: [PreparedCase]) -> (tokens: [Int32], positions: Int) {

@@ -86,7 +86,7 @@ final class InterveneCommandsTests: CommandTestCase {
         let common = ["--model", model, "--cases", path("cases.jsonl"), "--probe-games", "20"]
         try run(["intervene", "eval"] + common + ["--hook", "blocks.1.hook_resid_mid", "--json"])
         try run(["intervene", "eval"] + common + ["--layers", "0-1", "--method", "gradient", "--steps", "5"])
-        try run(["intervene", "sweep"] + common + ["--gradient-steps", "3", "--out", path("sweep")])
+        try run(["intervene", "sweep"] + common + ["--gradient-steps", "3", "--gradient-probe", "mlp", "--out", path("sweep")])
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: path("sweep")))
         XCTAssertEqual(files, ["intervene-sweep.md", "intervene-sweep.json", "intervene-sweep.png"])
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("sweep/intervene-sweep.json")))) as! [String: Any]
