@@ -36,7 +36,8 @@ struct InterveneCasesCommand: ParsableCommand {
         discussion: """
         Each case: a random game, a random position within the model's 59 at which the game goes on, and an \
         occupied square other than the last move whose flip (mine ↔ theirs; with --edit empty, whose removal) \
-        changes the set of legal moves of the player to move and leaves that player a move. Written as JSON Lines: {"moves": [...], "square": 37, \
+        changes the set of legal moves of the player to move and leaves that player a move; with --edit mine or \
+        theirs, an empty square on which a disc of the player to move (or of the opponent) does. Written as JSON Lines: {"moves": [...], "square": 37, \
         "label": "E5"} (squares 0…63; the label is for people).
 
         Example:
@@ -47,11 +48,11 @@ struct InterveneCasesCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Games file (.npy, .txt, .wtb, .pgn); default: 5,000 fresh random games.", valueName: "file")) var games: String?
     @Option(help: "Cases to draw.") var count: Int = 1000
     @Option(help: "Seed.") var seed: UInt64 = 1
-    @Option(help: "flip (mine ↔ theirs) or empty (take the disc off).") var edit: String = "flip"
+    @Option(help: "flip (mine ↔ theirs), empty (take the disc off), or mine / theirs (put a disc of the player to move / of the opponent on an empty square).") var edit: String = "flip"
     @Option(help: "Where to write the cases (JSON Lines).") var out: String
 
     func run() throws {
-        guard let edit = BoardEdit(rawValue: edit) else { throw WorkbenchError("--edit \(self.edit): choose flip or empty") }
+        guard let edit = BoardEdit(rawValue: edit) else { throw WorkbenchError("--edit \(self.edit): choose flip, empty, mine or theirs") }
         let dataset = try games.map { try GameDataset.read(from: URL(fileURLWithPath: $0)) } ?? RandomGames.generate(count: 5000, seed: seed &+ 1000)
         try checkWritable(out)
         let cases = try InterventionCases.generate(from: dataset, count: count, seed: seed, maxPositions: 59, edit: edit)

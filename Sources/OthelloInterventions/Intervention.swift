@@ -9,7 +9,8 @@ import WorkbenchSupport
 public enum EditMethod: Equatable, Sendable {
     /// Nanda's edit: reflect along the square's unit mine − theirs direction d̂ of a linear probe,
     /// `x ← x − (scale + 1)(x·d̂)d̂` (scale 1: a pure reflection); for cases that make the square empty, along its
-    /// empty direction instead.
+    /// empty direction instead; for cases that put a disc on it, along the empty direction and then, if the
+    /// reading points to the wrong colour, along mine − theirs.
     case direction(scale: Float)
     /// Li et al.'s edit: Adam steps on the activation, descending the probe's cross-entropy towards the edited
     /// board (the target square weighted 1, every other square `otherWeight`).
@@ -266,14 +267,28 @@ public final class InterventionStudy {
             return Hook(point) { act in
                 for g in 0..<act.shape[0] {
                     let c = cases[g]
-                    // Flip: reflect along mine − theirs; make empty: along the empty direction.
-                    let u = c.base.edit == .flip ? directions.mineMinusTheirs[c.square] : directions.empty[c.square]
                     for k in self.editPositions(c, positions) {
                         let x = act.row(game: g, position: k)
-                        var dot: Float = 0
-                        for i in 0..<d { dot += x[i] * u[i] }
-                        let step = (scale + 1) * dot
-                        for i in 0..<d { x[i] -= step * u[i] }
+                        /// x ← x − (scale + 1)(x·u)u.
+                        func reflect(_ u: [Float]) {
+                            var dot: Float = 0
+                            for i in 0..<d { dot += x[i] * u[i] }
+                            let step = (scale + 1) * dot
+                            for i in 0..<d { x[i] -= step * u[i] }
+                        }
+                        switch c.base.edit {
+                        case .flip: reflect(directions.mineMinusTheirs[c.square])
+                        case .empty: reflect(directions.empty[c.square])
+                        case .mine, .theirs:
+                            // Occupied: reflect along the empty direction; then, if the mine − theirs reading points to
+                            // the other colour, reflect along that direction too.
+                            reflect(directions.empty[c.square])
+                            let perspective = ProbePosition(game: 0, position: k, step: c.steps[k]).perspective
+                            let u = directions.mineMinusTheirs(c.square, perspective: perspective)
+                            var dot: Float = 0
+                            for i in 0..<d { dot += x[i] * u[i] }
+                            if (dot > 0) != (c.placedColour == perspective) { reflect(u) }
+                        }
                     }
                 }
             }

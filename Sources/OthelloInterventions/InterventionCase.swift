@@ -2,9 +2,14 @@ import Foundation
 import OthelloRules
 import WorkbenchSupport
 
-/// What an edit does to the board: flip the square's disc (mine ↔ theirs), or take it off (make the square empty).
+/// What an edit does to the board: flip the square's disc (mine ↔ theirs), take it off (`empty`), or put a disc on an
+/// empty square — of the player to move after the prefix (`mine`) or of the opponent (`theirs`). Only the square
+/// changes; nothing is flipped around it.
 public enum BoardEdit: String, CaseIterable, Sendable {
-    case flip, empty
+    case flip, empty, mine, theirs
+
+    /// Whether the edit needs a disc on the square (flip, empty) rather than an empty square (mine, theirs).
+    public var needsDisc: Bool { self == .flip || self == .empty }
 }
 
 /// One intervention: a game prefix and an occupied square whose disc the edit flips (mine ↔ theirs) — or removes,
@@ -58,10 +63,14 @@ public struct PreparedCase: Sendable {
             throw WorkbenchError("\(source): the game is over after the prefix; nobody moves, so there is nothing to predict")
         }
         let bit = UInt64(1) << UInt64(base.square)
-        guard last.board.empty & bit == 0 else {
-            throw WorkbenchError("\(source): square \(SquareNotation.othelloGPT.label(base.square)) is empty after the prefix; a mine/theirs flip (or making it empty) needs a disc there")
+        let label = SquareNotation.othelloGPT.label(base.square)
+        if base.edit.needsDisc && last.board.empty & bit != 0 {
+            throw WorkbenchError("\(source): square \(label) is empty after the prefix; a mine/theirs flip (or making it empty) needs a disc there")
         }
-        let edited = Self.edit(last.board, square: base.square, base.edit)
+        if !base.edit.needsDisc && last.board.empty & bit == 0 {
+            throw WorkbenchError("\(source): square \(label) is occupied after the prefix; putting a disc there (\"edit\": \"\(base.edit.rawValue)\") needs an empty square")
+        }
+        let edited = Self.edit(last.board, square: base.square, base.edit, player: player)
         self.base = base
         steps = replay.steps
         self.player = player
@@ -72,12 +81,19 @@ public struct PreparedCase: Sendable {
     }
 
     /// The board after move `position` with the square's disc flipped or removed (for positions from `editStart` on).
-    public func editedBoard(at position: Int) -> Board { Self.edit(steps[position].board, square: square, base.edit) }
+    /// (A placed disc has the colour of `player`, or of the opponent, at every position.)
+    public func editedBoard(at position: Int) -> Board { Self.edit(steps[position].board, square: square, base.edit, player: player) }
 
-    static func edit(_ board: Board, square: Int, _ edit: BoardEdit) -> Board {
+    /// The colour of the disc a `mine` / `theirs` edit puts on the square (nil for the other edits).
+    public var placedColour: Player? { base.edit == .mine ? player : base.edit == .theirs ? player.opponent : nil }
+
+    /// `board` with `edit` applied to `square`; `player` is the player to move after the prefix.
+    static func edit(_ board: Board, square: Int, _ edit: BoardEdit, player: Player) -> Board {
         var board = board
         let bit = UInt64(1) << UInt64(square)
         switch edit {
+        case .mine, .theirs:
+            if (edit == .mine) == (player == .black) { board.black |= bit } else { board.white |= bit }
         case .flip:
             board.black ^= bit
             board.white ^= bit
@@ -107,7 +123,7 @@ public enum InterventionCases {
             var edit = BoardEdit.flip
             if let name = object["edit"] {
                 guard let text = name as? String, let value = BoardEdit(rawValue: text) else {
-                    throw WorkbenchError("\(place): \"edit\" must be \"flip\" or \"empty\", got \(name)")
+                    throw WorkbenchError("\(place): \"edit\" must be \"flip\", \"empty\", \"mine\" or \"theirs\", got \(name)")
                 }
                 edit = value
             }
@@ -142,7 +158,8 @@ public enum InterventionCases {
 
     /// `count` cases drawn with `seed` from `games`: a game, a position within the model's `maxPositions` after which
     /// the game goes on, and an occupied square other than the last move whose flip changes the legal-move set of
-    /// the player to move (and leaves that player a legal move); with `edit: .empty`, whose removal does.
+    /// the player to move (and leaves that player a legal move); with `edit: .empty`, whose removal does; with
+    /// `.mine` / `.theirs`, an empty square on which such a disc does.
     public static func generate(from games: GameDataset, count: Int, seed: UInt64, maxPositions: Int,
                                 edit: BoardEdit = .flip) throws -> [InterventionCase] {
         guard count >= 1 else { throw WorkbenchError("--count must be at least 1") }
@@ -159,9 +176,9 @@ public enum InterventionCases {
             guard positions >= 1 else { continue }
             let prefix = Array(game.prefix(random.next(below: positions) + 1))
             guard let steps = try? GameReplay(moves: prefix).steps, let last = steps.last, let player = last.next else { continue }
-            let occupied = Bitboard.squares(~last.board.empty).filter { $0 != last.move }
-            let useful = occupied.filter { square in
-                let after = PreparedCase.edit(last.board, square: square, edit).legalMoves(player)
+            let candidates = edit.needsDisc ? Bitboard.squares(~last.board.empty).filter { $0 != last.move } : Bitboard.squares(last.board.empty)
+            let useful = candidates.filter { square in
+                let after = PreparedCase.edit(last.board, square: square, edit, player: player).legalMoves(player)
                 return after != last.legalMoves && after != 0
             }
             guard !useful.isEmpty else { continue }

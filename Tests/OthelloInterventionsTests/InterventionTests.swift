@@ -34,6 +34,7 @@ final class InterventionTests: XCTestCase {
         XCTAssertNotEqual(c.legalAfter, c.legalBefore)
         func message(_ body: () throws -> Void) -> String { do { try body(); return "" } catch { return "\(error)" } }
         XCTAssertTrue(message { _ = try PreparedCase(InterventionCase(moves: [37], square: 0), maxPositions: 59, source: "c") }.contains("empty"))
+        XCTAssertTrue(message { _ = try PreparedCase(InterventionCase(moves: [37], square: 36, edit: .mine), maxPositions: 59, source: "c") }.contains("occupied"))
         XCTAssertTrue(message { _ = try PreparedCase(InterventionCase(moves: [37, 0], square: 37), maxPositions: 59, source: "c") }.contains("illegal"))
     }
 
@@ -87,6 +88,16 @@ final class InterventionTests: XCTestCase {
         let emptied = try InterventionStudy(model: model, cases: emptyCases, probes: probes, batchSize: 5)
             .evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].name]))
         XCTAssertGreaterThan(emptied.readingChange[hooks[1].name]!, 0, "the probe reads the square as emptier")
+        // Putting a disc of the player to move on an empty square.
+        let placed = try InterventionCases.generate(from: games, count: 8, seed: 4, maxPositions: 59, edit: .mine)
+            .map { try PreparedCase($0, maxPositions: 59, source: "case") }
+        for c in placed {
+            XCTAssertEqual(c.steps[c.position].board.empty & (1 << UInt64(c.square)), 1 << UInt64(c.square))
+            XCTAssertEqual(c.editedBoard(at: c.position).discs(c.player) & (1 << UInt64(c.square)), 1 << UInt64(c.square))
+        }
+        let mine = try InterventionStudy(model: model, cases: placed, probes: probes, batchSize: 5)
+            .evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].name]))
+        XCTAssertGreaterThan(mine.readingChange[hooks[1].name]!, 0, "the probe reads the square as the mover's")
         let gradient = try study.evaluate(EditPlan(method: .gradient(learningRate: 0.05, steps: 50, otherWeight: 0.2),
                                                    hooks: hooks.map(\.name), positions: .fromEdit))
         XCTAssertGreaterThan(gradient.readingChange[hooks[1].name]!, 0.02)
