@@ -22,7 +22,7 @@ struct InterveneCommand: ParsableCommand {
 
         Probes: --probe FILE (repeatable, each at its recorded hook), --probe-dir DIR (the probes/ folder of \
         `othello-gpt probe sweep`, files HOOK-linear-relative.safetensors), or by default linear mine/theirs probes \
-        trained on --probe-games fresh random games at the hooks needed.
+        trained on --probe-games fresh random games at the hooks needed (with --probe-dir, those the folder lacks).
         """,
         subcommands: [InterveneCasesCommand.self, InterveneEvalCommand.self, InterveneSweepCommand.self, InterveneShowCommand.self, IntervenePatchCommand.self,
                       InterveneSaliencyCommand.self, InterveneAttentionCommand.self, InterveneAttributionCommand.self]
@@ -71,6 +71,8 @@ struct InterventionOptions: ParsableArguments {
     @Option(name: .customLong("probe-games"), help: "Random games to train probes on when none are given.") var probeGames: Int = 3000
 
     func prepared(model: HookedTransformer) throws -> [PreparedCase] {
+        guard probeGames >= 2 else { throw WorkbenchError("--probe-games must be at least 2, got \(probeGames)") }
+        guard count >= 1 else { throw WorkbenchError("--count must be at least 1, got \(count)") }
         let raw: [InterventionCase]
         let source: String
         if let cases {
@@ -94,18 +96,28 @@ struct InterventionOptions: ParsableArguments {
         let readers = (0..<model.config.nLayers).map { "blocks.\($0).hook_resid_post" }
         if let probeDir {
             for name in hooks + readers where probes[name] == nil {
-                let url = URL(fileURLWithPath: probeDir).appendingPathComponent("\(name)-linear-relative.safetensors")
-                if FileManager.default.fileExists(atPath: url.path) { probes[name] = try ProbeFile.load(from: url) }
+                // resid_pre L holds what the embeddings (L = 0) or resid_post L-1 hold: their probe serves.
+                var file = name
+                if let point = try? HookPoint(name: name), point.kind == .residPre, let layer = point.layer {
+                    file = layer == 0 ? "embed" : "blocks.\(layer - 1).hook_resid_post"
+                }
+                let url = URL(fileURLWithPath: probeDir).appendingPathComponent("\(file)-linear-relative.safetensors")
+                if FileManager.default.fileExists(atPath: url.path) {
+                    var probe = try ProbeFile.load(from: url)
+                    probe.hook = name
+                    probes[name] = probe
+                }
             }
         }
         let missing = hooks.filter { probes[$0] == nil }
-        if !missing.isEmpty && (!probe.isEmpty || probeDir != nil) {
-            throw WorkbenchError("no probe for \(missing.joined(separator: ", ")); give one with --probe, or leave out --probe and --probe-dir to train them")
+        if !missing.isEmpty && !probe.isEmpty {
+            throw WorkbenchError("no probe for \(missing.joined(separator: ", ")); give one with --probe, or leave out --probe to train them")
         }
-        if probe.isEmpty && probeDir == nil {
-            let needed = Array(Set(hooks + readers)).sorted()
+        // Without probe files: train what the folder (if any) does not have — every hook needed and every reader.
+        let needed = probe.isEmpty ? Array(Set(hooks + readers)).filter { probes[$0] == nil }.sorted() : []
+        if !needed.isEmpty {
             let games = RandomGames.generate(count: probeGames, seed: seed &+ 2000, fullLength: true)
-            probes = try EditProbes.train(model: model, hooks: needed, games: games)
+            probes.merge(try EditProbes.train(model: model, hooks: needed, games: games)) { old, _ in old }
         }
         return probes
     }

@@ -64,7 +64,7 @@ struct IntervenePatchCommand: ParsableCommand {
         let V = transformer.config.dVocab, T = clean.count
         let token: Int
         if let target {
-            token = Vocabulary.tokenUnchecked(forSquare: try SquareNotation.othelloGPT.square(target))
+            token = try Vocabulary.token(forSquare: try SquareNotation.othelloGPT.square(target))
         } else {
             let a = try transformer.logits(tokens: clean.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
             let b = try transformer.logits(tokens: corrupted.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values

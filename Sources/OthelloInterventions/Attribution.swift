@@ -36,9 +36,10 @@ public enum DirectLogitAttribution {
         let w = model.parameters
         let W_U = w.base + w.layout.W_U
         /// The logits a residual-stream vector writes (centred, divided by the scale, times W_U).
+        let lnWeight = w.layout.lnFinal_w.map { w.base + $0 }   // LN models: ln_final.w (LNPre: none)
         func read(_ v: [Float]) -> [Double] {
             let mean = v.reduce(0, +) / Float(C)
-            let centred = v.map { ($0 - mean) / scale }
+            let centred = v.indices.map { (v[$0] - mean) / scale * (lnWeight?[$0] ?? 1) }
             return (0..<V).map { t in Double((0..<C).reduce(Float(0)) { $0 + centred[$1] * W_U[$1 * V + t] }) }
         }
         var heads: [[[Double]]] = []

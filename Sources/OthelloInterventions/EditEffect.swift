@@ -9,7 +9,7 @@ import WorkbenchSupport
 /// the size of the change of the residual stream per layer, and the later layers' probe readings.
 ///
 /// The attribution of a change `Δ` (a `d_model` vector) is TransformerLens' `logit_attrs` of it: centred, divided
-/// by the edited run's `ln_final.hook_scale`, times `W_U`, averaged over the moves that became legal minus the
+/// by the edited run's `ln_final.hook_scale` (times `ln_final.w` in models with layer-norm weights), times `W_U`, averaged over the moves that became legal minus the
 /// average over the moves that stopped being legal. Positive: the component moves the logits towards the edited
 /// board's legal moves.
 public struct EditEffect: Codable, Sendable {
@@ -42,6 +42,7 @@ extension InterventionStudy {
         var names: [String] = ["ln_final.hook_scale"]
         for l in 0..<L { names += ["blocks.\(l).hook_attn_out", "blocks.\(l).attn.hook_result", "blocks.\(l).hook_mlp_out", "blocks.\(l).hook_resid_post"] }
         let W_U = model.parameters.base + model.parameters.layout.W_U
+        let lnWeight = model.parameters.layout.lnFinal_w.map { model.parameters.base + $0 }   // LN models only
         let readers = self.readers
         for start in stride(from: 0, to: indices.count, by: batchSize) {
             let chosen = Array(indices[start..<min(start + batchSize, indices.count)])
@@ -70,7 +71,7 @@ extension InterventionStudy {
                 func attribution(_ a: Tensor, _ b: Tensor, offset: Int) -> Double {
                     var delta = (0..<C).map { b.values[offset + $0] - a.values[offset + $0] }
                     let mean = delta.reduce(0, +) / Float(C)
-                    for i in 0..<C { delta[i] = (delta[i] - mean) / scale }
+                    for i in 0..<C { delta[i] = (delta[i] - mean) / scale * (lnWeight?[i] ?? 1) }
                     func logit(_ token: Int) -> Double { Double((0..<C).reduce(Float(0)) { $0 + delta[$1] * W_U[$1 * V + token] }) }
                     let up = gained.isEmpty ? 0 : gained.map(logit).reduce(0, +) / Double(gained.count)
                     let down = lost.isEmpty ? 0 : lost.map(logit).reduce(0, +) / Double(lost.count)

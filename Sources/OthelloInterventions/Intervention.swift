@@ -283,7 +283,9 @@ public final class InterventionStudy {
                             // Occupied: reflect along the empty direction; then, if the mine − theirs reading points to
                             // the other colour, reflect along that direction too.
                             reflect(directions.empty[c.square])
-                            let perspective = ProbePosition(game: 0, position: k, step: c.steps[k]).perspective
+                            let position = ProbePosition(game: 0, position: k, step: c.steps[k])
+                            // "mine" of the probe: the player to move (relative, colour), or who just moved (mover).
+                            let perspective = probe.basis == .mover ? position.mover : position.perspective
                             let u = directions.mineMinusTheirs(c.square, perspective: perspective)
                             var dot: Float = 0
                             for i in 0..<d { dot += x[i] * u[i] }

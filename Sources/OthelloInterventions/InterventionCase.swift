@@ -76,6 +76,9 @@ public struct PreparedCase: Sendable {
         self.player = player
         legalBefore = last.legalMoves
         legalAfter = edited.legalMoves(player)
+        guard legalAfter != 0 else {
+            throw WorkbenchError("\(source): after the edit of \(label) the player to move has no legal move, so there is nothing to score; choose another square")
+        }
         // A centre disc never played or flipped has had its colour since the start: every position.
         editStart = replay.steps.lastIndex { $0.move == base.square || $0.flipped & bit != 0 } ?? 0
     }
@@ -163,6 +166,7 @@ public enum InterventionCases {
     public static func generate(from games: GameDataset, count: Int, seed: UInt64, maxPositions: Int,
                                 edit: BoardEdit = .flip) throws -> [InterventionCase] {
         guard count >= 1 else { throw WorkbenchError("--count must be at least 1") }
+        guard games.count > 0 else { throw WorkbenchError("no games to draw cases from; give a games file with games in it") }
         var random = SeededRandom(seed: seed, stream: 31)
         var cases: [InterventionCase] = []
         var attempts = 0

@@ -161,13 +161,14 @@ enum ProbeMath {
             let z = logits + group * c
             var maximum = z[0]
             for k in 1..<c where z[k] > maximum { maximum = z[k] }
+            let logit = z[Int(labels[group])]   // the log-probability is logit − max − log Σ (stable when exp underflows)
             var sum: Float = 0
             for k in 0..<c {
                 z[k] = expf(z[k] - maximum)
                 sum += z[k]
             }
             let label = Int(labels[group])
-            loss -= Double(logf(z[label] / sum))
+            loss -= Double(logit - maximum - logf(sum))
             let inverse = scale / sum
             for k in 0..<c { z[k] *= inverse }
             z[label] -= scale
@@ -215,10 +216,11 @@ extension Probe {
             let z = w.logits + group * c
             var maximum = z[0]
             for k in 1..<c where z[k] > maximum { maximum = z[k] }
+            let logit = z[Int(targets[group])]
             var sum: Float = 0
             for k in 0..<c { z[k] = expf(z[k] - maximum); sum += z[k] }
             let label = Int(targets[group]), weight = weights[group]
-            loss -= Double(weight) * Double(logf(z[label] / sum))
+            loss -= Double(weight) * Double(logit - maximum - logf(sum))
             let scale = weight / (sum * Float(n))
             for k in 0..<c { z[k] *= scale }
             z[label] -= weight / Float(n)

@@ -29,6 +29,9 @@ public struct ProbeHook: Hashable, CustomStringConvertible {
             throw WorkbenchError("hook \(name): the model has layers 0…\(config.nLayers - 1)")
         }
         let shape = point.shape(batch: 1, positions: 1, config: config)
+        guard point.layer != nil || [.embed, .posEmbed].contains(point.kind) else {
+            throw WorkbenchError("hook \(name): probes read the embeddings or a block's hooks; for the final residual stream use blocks.\(config.nLayers - 1).hook_resid_post")
+        }
         guard ![.attnScores, .pattern, .result, .unembedOut].contains(point.kind), shape.count >= 3 else {
             throw WorkbenchError("hook \(name): probes read one vector per position; choose a residual-stream, attn_out, mlp_out, mlp.hook_post or attn.hook_z hook")
         }

@@ -125,6 +125,11 @@ final class InterveneCommandsTests: CommandTestCase {
         XCTAssertTrue(try errorMessage(base + ["--cases", path("broken.jsonl")])!.contains("line 2: not a JSON object"))
         XCTAssertTrue(try errorMessage(base + ["--count", "5", "--layers", "0-3"])!.contains("--layers 0-3"))
         XCTAssertTrue(try errorMessage(base + ["--count", "5", "--method", "magic"])!.contains("choose direction or gradient"))
+        XCTAssertTrue(try errorMessage(["intervene", "eval", "--model", model, "--probe-games=-5"])!.contains("--probe-games"))
+        try Data().write(to: URL(fileURLWithPath: path("empty.txt")))
+        XCTAssertNotNil(try errorMessage(["intervene", "cases", "--games", path("empty.txt"), "--out", path("c.jsonl")]))
+        XCTAssertTrue(try errorMessage(["intervene", "patch", "--model", model, "--games", path("games.npy"), "--moves", "12", "--target", "D3",
+                                        "--out", path("p.png")])!.contains("centre"))
         let wide = Probe(kind: .linear, basis: .relative, hook: "blocks.0.hook_resid_post", modes: [.all], inputWidth: 512)
         try ProbeFile.save(wide, to: URL(fileURLWithPath: path("wide.safetensors")))
         let message = try errorMessage(base + ["--count", "5", "--hook", "blocks.0.hook_resid_post", "--probe", path("wide.safetensors")])!

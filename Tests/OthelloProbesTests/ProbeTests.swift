@@ -218,6 +218,13 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(cosines[1][1], 0.6, accuracy: 1e-6)
     }
 
+    func testCrossEntropyStaysFiniteWhenTheTrueClassIsFarBelow() {
+        var logits: [Float] = [0, 200, 0] + [Float](repeating: 0, count: 63 * 3)
+        let labels = [UInt8](repeating: 0, count: 64)
+        let loss = ProbeMath.crossEntropyBackward(logits: &logits, labels: labels, rows: 1, classes: 3, batchRows: 1)
+        XCTAssertEqual(loss, 200 + 63 * log(3.0), accuracy: 1e-3, "−log p = 200 for square 0 (exp underflows), log 3 for the others")
+    }
+
     // MARK: Bad input
 
     func testBadInputIsAOneLineError() throws {
@@ -228,6 +235,7 @@ final class ProbeTests: XCTestCase {
         XCTAssertTrue(message { _ = try ProbeHook(layer: 2, config: config) }.contains("layers 0…1"))
         XCTAssertTrue(message { _ = try ProbeHook(name: "blocks.5.hook_resid_post", config: config) }.contains("layers 0…1"))
         XCTAssertTrue(message { _ = try ProbeHook(name: "blocks.0.attn.hook_pattern", config: config) }.contains("one vector per position"))
+        XCTAssertTrue(message { _ = try ProbeHook(name: "ln_final.hook_normalized", config: config) }.contains("blocks.1.hook_resid_post"))
         XCTAssertTrue(message { _ = try GameSplit(count: 1, testFraction: 0.2, seed: 1, source: "g.npy") }.contains("g.npy: 1 game cannot be split"))
         let probe = Probe(kind: .linear, basis: .relative, hook: "embed", modes: [.all], inputWidth: 512)
         let text = message { try probe.check(fits: try ProbeHook(layer: 1, config: config), config: config, source: "p.safetensors") }
