@@ -147,16 +147,13 @@ public struct ProbeData {
     public let positions: [ProbePosition]
     /// The activations of each hook, `positions.count × width`.
     public let activations: [ProbeHook: ActivationMatrix]
-    /// The games the rows come from.
-    public let games: [Int]
 
     public var rows: Int { positions.count }
 
     /// Data from activations computed elsewhere (`activations` rows line up with `positions`).
-    public init(positions: [ProbePosition], activations: [ProbeHook: ActivationMatrix], games: [Int]) {
+    public init(positions: [ProbePosition], activations: [ProbeHook: ActivationMatrix]) {
         self.positions = positions
         self.activations = activations
-        self.games = games
     }
 
     /// Runs `model` on the games `indices` of `games` in batches of `batchSize` (run-with-cache, stopping after
@@ -223,7 +220,7 @@ public struct ProbeData {
             }
             progress?.advance(by: chunk.count)
         }
-        return ProbeData(positions: positions, activations: activations, games: indices)
+        return ProbeData(positions: positions, activations: activations)
     }
 
     /// The class of every square at every row in `basis`: `rows × 64` values in `0..<basis.classCount`.

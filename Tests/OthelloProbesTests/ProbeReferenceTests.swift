@@ -32,7 +32,7 @@ final class ProbeReferenceTests: XCTestCase {
                 let from = (position.game * Self.positions + position.position) * Self.width
                 for i in 0..<Self.width { matrix.row(row)[i] = activations[from + i] }
             }
-            return ProbeData(positions: positions, activations: [hook: matrix], games: Array(range))
+            return ProbeData(positions: positions, activations: [hook: matrix])
         }
         return (try make(0..<Self.trainGames), try make(Self.trainGames..<Self.games), hook)
     }

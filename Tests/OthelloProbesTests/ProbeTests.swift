@@ -83,7 +83,7 @@ final class ProbeTests: XCTestCase {
         // Three positions at token position 0 (the four openings): black moved, the square played differs.
         let openings = [19, 26, 37]
         let data = ProbeData(positions: try openings.enumerated().map { ProbePosition(game: $0.offset, position: 0, step: try GameReplay(moves: [$0.element]).steps[0]) },
-                             activations: [:], games: [0, 1, 2])
+                             activations: [:])
         let baseline = TrivialBaseline(basis: .played, fittedOn: data, positions: 59)
         // Every square is "not played" in at least 2 of 3 rows: the baseline always says no.
         XCTAssertEqual(baseline.table[0..<64].filter { $0 != 0 }.count, 0)
