@@ -13,7 +13,9 @@ struct EvalCommand: ParsableCommand {
         For every game and every position at which the game goes on (59 at most), the model reads the moves so far \
         and its most likely next token is compared with the legal moves of the player to move (passes inferred). \
         The figure is the share of positions where it is legal — the metric of Li et al. (2023), who report an \
-        error rate of about 0.01% for the synthetic-data Othello-GPT.
+        error rate of about 0.01% for the synthetic-data Othello-GPT. Given an 8-layer d512 model, it also runs the \
+        TransformerLens demo's game and says whether the predictions match the published synthetic_model.pth's \
+        (a check of a download and its conversion).
 
         Example:
           othello-gpt eval --model othello_gpt.pth --games Games/synthetic-10k.npy \\
@@ -40,10 +42,15 @@ struct EvalCommand: ParsableCommand {
                                                  batchSize: options.batchSize, source: games, progress: progress)
         progress.finish()
         let legal = score.legal, total = score.positions, share = score.share
+        // The published architecture (8 layers, d512): check the download against the TransformerLens demo's predictions.
+        let check = PublishedModelCheck.applies(to: model.config) ? try PublishedModelCheck.run(model) : nil
         if json {
-            return try printJSON(["games": input.count, "positions": total, "legal": legal, "legal_share": share, "error_rate": 1 - share])
+            var object: [String: Any] = ["games": input.count, "positions": total, "legal": legal, "legal_share": share, "error_rate": 1 - share]
+            if let check { object["published_check"] = ["passed": check.passed, "matches": check.matches, "mismatches": check.mismatches] }
+            return try printJSON(object)
         }
         print(String(format: "top-1 prediction legal at %d of %d positions (%d games): %.3f%% (error rate %.3f%%)",
                      legal, total, input.count, 100 * share, 100 * (1 - share)))
+        if let check { print("published-model check: \(check.summary)") }
     }
 }

@@ -400,7 +400,7 @@ struct InterveneShowCommand: ParsableCommand {
         let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, batchSize: model.batchSize)
         let effect = try study.effect(of: plan)
         let result = try study.evaluate(plan)
-        try drawFigures(effect, study: study, plan: plan, in: folder)
+        try Self.drawFigures(effect, study: study, plan: plan, in: folder)
         let layers = (0..<config.nLayers).map { "blocks.\($0).hook_resid_post" }
         if json {
             let data = try JSONEncoder().encode(effect)
@@ -427,7 +427,8 @@ struct InterveneShowCommand: ParsableCommand {
         print("figures in \(out)/")
     }
 
-    func drawFigures(_ effect: EditEffect, study: InterventionStudy, plan: EditPlan, in folder: URL) throws {
+    /// components.png and readings.png, and for a single case boards.png, into `folder`.
+    static func drawFigures(_ effect: EditEffect, study: InterventionStudy, plan: EditPlan, in folder: URL) throws {
         let config = study.model.config
         let columns = ["attn"] + (0..<config.nHeads).map { "H\($0)" } + ["mlp"]
         let values: [[Double?]] = (0..<config.nLayers).map { l in [effect.attention[l]] + effect.heads[l] + [effect.mlp[l]] }

@@ -26,6 +26,71 @@ struct PrefixOptions: ParsableArguments {
 
 func moveLabels(_ moves: [Int]) -> [String] { moves.map { SquareNotation.othelloGPT.label($0) } }
 
+/// The patching matrix's column labels: the moves, the corrupted one as `clean/corrupted`.
+func patchingColumns(clean: [Int], corrupted: [Int], at index: Int) -> [String] {
+    moveLabels(clean).enumerated().map { $0.offset == index ? "\($0.element)/\(SquareNotation.othelloGPT.label(corrupted[index]))" : $0.element }
+}
+
+/// The layer × position matrix of a patching result.
+func patchingFigure(_ result: ActivationPatching.Result, clean: [Int], corrupted: [Int], at index: Int, hook: String) -> MatrixHeatmap {
+    let target = SquareNotation.othelloGPT.label(Vocabulary.squareUnchecked(forToken: result.token))
+    return MatrixHeatmap(values: result.normalised.map { $0.map { Optional($0) } }, rowLabels: result.rows,
+                         columnLabels: patchingColumns(clean: clean, corrupted: corrupted, at: index),
+                         title: "Patching \(hook) clean → corrupted, metric: logit of \(target)", xLabel: "position (move)",
+                         yLabel: hook == "z" ? "layer, head" : "layer", scale: .diverging(limit: 1, label: "normalised metric"))
+}
+
+/// The board of a latent-saliency result: per occupied square the drop of the top move's logit.
+func saliencyFigure(_ result: LatentSaliency.Result, moves: [Int], plan: EditPlan) throws -> BoardHeatmap {
+    let board = try GameReplay(moves: moves).steps.last!.board
+    let discs: [Disc?] = board.colours.map { $0 == .black ? .black : $0 == .white ? .white : nil }
+    return BoardHeatmap(values: result.drops, discs: discs, marks: [BoardMark(result.topMove, .predicted), BoardMark(moves.last!, .played)],
+                        cellText: .values(decimals: 1),
+                        title: "Drop of the logit of \(SquareNotation.othelloGPT.label(result.topMove)) when each square is flipped (\(plan.label))",
+                        scale: .diverging(label: "logit drop"))
+}
+
+/// One head's attention pattern on a prefix, with move labels.
+func attentionFigure(_ pattern: [[Double?]], moves: [Int], layer: Int, head: Int, title: String) -> MatrixHeatmap {
+    let labels = moveLabels(moves)
+    return MatrixHeatmap(values: pattern, rowLabels: labels, columnLabels: labels, title: "L\(layer)H\(head) attention, \(title)",
+                         xLabel: "key (move attended to)", yLabel: "query (position)", scale: .probability)
+}
+
+/// heads.png (every head's direct logit attribution as a board) and neurons.png (the top neurons') into `folder`.
+func drawAttributionFigures(_ result: DirectLogitAttribution.Result, moves: [Int], config: ModelConfig, in folder: URL) throws {
+    func board(_ logits: [Double]) -> [Double?] {
+        var out = [Double?](repeating: nil, count: 64)
+        for token in 1..<logits.count { out[Vocabulary.squareUnchecked(forToken: token)] = logits[token] }
+        return out
+    }
+    let top = Vocabulary.squareUnchecked(forToken: result.token)
+    let legal = try GameReplay(moves: moves).steps.last!.legalSquares.map { BoardMark($0, .legal) }
+    try BoardGrid(boards: (0..<config.nLayers).flatMap { l in (0..<config.nHeads).map { h in
+        BoardHeatmap(values: board(result.heads[l][h]), marks: legal, title: "L\(l)H\(h)") } },
+                  columns: config.nHeads, title: "Direct logit attribution of each head, after \(moves.count) moves (dots: legal moves)",
+                  scale: .diverging(label: "logit"), cellSize: 16)
+        .write(to: folder.appendingPathComponent("heads.png"))
+    try BoardGrid(boards: result.neurons.map { n in
+        BoardHeatmap(values: board(n.logits), marks: [BoardMark(top, .predicted)], title: String(format: "L%dN%d (%+.2f)", n.layer, n.neuron, n.attribution)) },
+                  columns: min(4, result.neurons.count), title: "Top neurons by attribution to \(SquareNotation.othelloGPT.label(top))",
+                  scale: .diverging(label: "logit"), cellSize: 20)
+        .write(to: folder.appendingPathComponent("neurons.png"))
+}
+
+/// The patching metric's default move: of the moves legal after the clean prefix, the one whose last-position
+/// logit the corruption lowers most.
+func defaultPatchTarget(model: HookedTransformer, clean: [Int], corrupted: [Int]) throws -> Int {
+    let V = model.config.dVocab, T = clean.count
+    let a = try model.logits(tokens: clean.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
+    let b = try model.logits(tokens: corrupted.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
+    let legal = try GameReplay(moves: clean).steps.last!.legalSquares.map(Vocabulary.tokenUnchecked(forSquare:))
+    guard let best = legal.max(by: { a[(T - 1) * V + $0] - b[(T - 1) * V + $0] < a[(T - 1) * V + $1] - b[(T - 1) * V + $1] }) else {
+        throw WorkbenchError("the clean game is over after the prefix; choose fewer --moves")
+    }
+    return best
+}
+
 struct IntervenePatchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "patch",
@@ -61,26 +126,12 @@ struct IntervenePatchCommand: ParsableCommand {
             throw WorkbenchError("move \(index) of game \(prefix.game) has no alternative after which the rest of the prefix stays legal; choose another --corrupt-at")
         }
         try checkWritable(out)
-        let V = transformer.config.dVocab, T = clean.count
-        let token: Int
-        if let target {
-            token = try Vocabulary.token(forSquare: try SquareNotation.othelloGPT.square(target))
-        } else {
-            let a = try transformer.logits(tokens: clean.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
-            let b = try transformer.logits(tokens: corrupted.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
-            let legal = try GameReplay(moves: clean).steps.last!.legalSquares.map(Vocabulary.tokenUnchecked(forSquare:))
-            guard let best = legal.max(by: { a[(T - 1) * V + $0] - b[(T - 1) * V + $0] < a[(T - 1) * V + $1] - b[(T - 1) * V + $1] }) else {
-                throw WorkbenchError("the clean game is over after the prefix; choose fewer --moves")
-            }
-            token = best
-        }
+        let token = try target.map { try Vocabulary.token(forSquare: try SquareNotation.othelloGPT.square($0)) }
+            ?? defaultPatchTarget(model: transformer, clean: clean, corrupted: corrupted)
         let result = try ActivationPatching.run(model: transformer, clean: clean, corrupted: corrupted, kind: kind, token: token, batchSize: model.batchSize)
         let targetLabel = SquareNotation.othelloGPT.label(Vocabulary.squareUnchecked(forToken: token))
-        let columns = moveLabels(clean).enumerated().map { $0.offset == index ? "\($0.element)/\(SquareNotation.othelloGPT.label(corrupted[index]))" : $0.element }
-        try MatrixHeatmap(values: result.normalised.map { $0.map { Optional($0) } }, rowLabels: result.rows, columnLabels: columns,
-                          title: "Patching \(hook) clean → corrupted, metric: logit of \(targetLabel)", xLabel: "position (move)",
-                          yLabel: kind == .z ? "layer, head" : "layer", scale: .diverging(limit: 1, label: "normalised metric"))
-            .write(to: URL(fileURLWithPath: out))
+        let columns = patchingColumns(clean: clean, corrupted: corrupted, at: index)
+        try patchingFigure(result, clean: clean, corrupted: corrupted, at: index, hook: hook).write(to: URL(fileURLWithPath: out))
         if json {
             return try printJSON(["rows": result.rows, "normalised": result.normalised, "clean_logit": result.clean, "corrupted_logit": result.corrupted,
                                   "target": targetLabel, "corrupted_move": index, "corrupted_with": SquareNotation.othelloGPT.label(corrupted[index])])
@@ -117,13 +168,7 @@ struct InterveneSaliencyCommand: ParsableCommand {
         try checkWritable(out)
         let probes = try intervention.probes(model: transformer, hooks: plan.hooks)
         let result = try LatentSaliency.run(model: transformer, moves: moves, probes: probes, plan: plan, batchSize: model.batchSize)
-        let board = try GameReplay(moves: moves).steps.last!.board
-        let discs: [Disc?] = board.colours.map { $0 == .black ? .black : $0 == .white ? .white : nil }
-        try BoardHeatmap(values: result.drops, discs: discs, marks: [BoardMark(result.topMove, .predicted), BoardMark(moves.last!, .played)],
-                         cellText: .values(decimals: 1),
-                         title: "Drop of the logit of \(SquareNotation.othelloGPT.label(result.topMove)) when each square is flipped (\(plan.label))",
-                         scale: .diverging(label: "logit drop"))
-            .write(to: URL(fileURLWithPath: out))
+        try saliencyFigure(result, moves: moves, plan: plan).write(to: URL(fileURLWithPath: out))
         if json { return try printJSON(["top_move": SquareNotation.othelloGPT.label(result.topMove), "drops": result.drops.map { $0 as Any? ?? NSNull() }]) }
         print("top move \(SquareNotation.othelloGPT.label(result.topMove)); largest drops: " +
               result.drops.enumerated().compactMap { i, d in d.map { (i, $0) } }.sorted { $0.1 > $1.1 }.prefix(5)
@@ -153,10 +198,7 @@ struct InterveneAttentionCommand: ParsableCommand {
         let moves = try prefix.prefix(maxPositions: transformer.config.nCtx)
         try checkWritable(out)
         let pattern = try DirectLogitAttribution.pattern(model: transformer, moves: moves, layer: layer, head: head)
-        let labels = moveLabels(moves)
-        try MatrixHeatmap(values: pattern, rowLabels: labels, columnLabels: labels, title: "L\(layer)H\(head) attention, game \(prefix.game)",
-                          xLabel: "key (move attended to)", yLabel: "query (position)", scale: .probability)
-            .write(to: URL(fileURLWithPath: out))
+        try attentionFigure(pattern, moves: moves, layer: layer, head: head, title: "game \(prefix.game)").write(to: URL(fileURLWithPath: out))
         print("wrote \(out)")
     }
 }
@@ -189,24 +231,8 @@ struct InterveneAttributionCommand: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let result = try DirectLogitAttribution.run(model: transformer, moves: moves, neurons: neurons)
-        func board(_ logits: [Double]) -> [Double?] {
-            var out = [Double?](repeating: nil, count: 64)
-            for token in 1..<logits.count { out[Vocabulary.squareUnchecked(forToken: token)] = logits[token] }
-            return out
-        }
+        try drawAttributionFigures(result, moves: moves, config: transformer.config, in: folder)
         let top = Vocabulary.squareUnchecked(forToken: result.token)
-        let legal = try GameReplay(moves: moves).steps.last!.legalSquares.map { BoardMark($0, .legal) }
-        let config = transformer.config
-        try BoardGrid(boards: (0..<config.nLayers).flatMap { l in (0..<config.nHeads).map { h in
-            BoardHeatmap(values: board(result.heads[l][h]), marks: legal, title: "L\(l)H\(h)") } },
-                      columns: config.nHeads, title: "Direct logit attribution of each head, after \(moves.count) moves (dots: legal moves)",
-                      scale: .diverging(label: "logit"), cellSize: 16)
-            .write(to: folder.appendingPathComponent("heads.png"))
-        try BoardGrid(boards: result.neurons.map { n in
-            BoardHeatmap(values: board(n.logits), marks: [BoardMark(top, .predicted)], title: String(format: "L%dN%d (%+.2f)", n.layer, n.neuron, n.attribution)) },
-                      columns: min(4, result.neurons.count), title: "Top neurons by attribution to \(SquareNotation.othelloGPT.label(top))",
-                      scale: .diverging(label: "logit"), cellSize: 20)
-            .write(to: folder.appendingPathComponent("neurons.png"))
         if json {
             let data = try JSONEncoder().encode(result)
             return try printJSON(try JSONSerialization.jsonObject(with: data))

@@ -3,6 +3,7 @@ import ArgumentParser
 /// Every subcommand of `othello-gpt`, in the order `--help` lists them.
 /// Each lives in its own file in this folder.
 let allSubcommands: [ParsableCommand.Type] = [
+    StudyCommand.self,
     PerftCommand.self,
     GamesCommand.self,
     RunCommand.self,

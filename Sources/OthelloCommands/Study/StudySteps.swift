@@ -1,0 +1,295 @@
+import Foundation
+import OthelloInterventions
+import OthelloModel
+import OthelloPlots
+import OthelloProbes
+import OthelloRules
+import WorkbenchSupport
+
+/// The study's steps, run in order on one model; each fills one section of the record. The analysis is the
+/// probes' and interventions' own code: this file only chains it, saves what later steps and the reproducing
+/// commands need (games.npy, probes/, cases.jsonl) and draws the figures into figures/.
+final class StudyRunner {
+    let model: HookedTransformer
+    let plan: StudyPlan
+    let folder: URL
+    let batchSize: Int
+    let games: GameDataset
+    let split: GameSplit
+    var record: StudyRecord
+
+    var figures: URL { folder.appendingPathComponent("figures") }
+    var probeFolder: URL { folder.appendingPathComponent("probes") }
+    var casesFile: URL { folder.appendingPathComponent("cases.jsonl") }
+    var config: ModelConfig { model.config }
+    /// The study's games file as the commands of the report name it.
+    var gamesSource: String { plan.gamesFile ?? "\(dir)/games.npy" }
+    /// The study folder as the user named it.
+    let dir: String
+
+    init(model: HookedTransformer, plan: StudyPlan, dir: String, batchSize: Int, record: StudyRecord) throws {
+        let folder = URL(fileURLWithPath: dir)
+        self.dir = dir
+        self.model = model
+        self.plan = plan
+        self.folder = folder
+        self.batchSize = batchSize
+        self.record = record
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("figures"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("probes"), withIntermediateDirectories: true)
+        if let file = plan.gamesFile {
+            games = try GameDataset.read(from: URL(fileURLWithPath: file))
+            guard games.count >= 2 else { throw WorkbenchError("\(file): the study needs at least 2 games (some to train probes on, some held out)") }
+        } else {
+            games = RandomGames.generate(count: plan.games, seed: plan.seed, fullLength: true)
+            let url = folder.appendingPathComponent("games.npy")
+            if !FileManager.default.fileExists(atPath: url.path) { try games.write(to: url) }
+        }
+        split = try GameSplit(count: games.count, testFraction: plan.testFraction, seed: plan.seed, source: plan.gamesFile ?? "\(dir)/games.npy")
+    }
+
+    var probeSettings: ProbeTrainingSettings {
+        var settings = ProbeTrainingSettings()
+        settings.epochs = plan.probeEpochs
+        settings.seed = plan.seed
+        return settings
+    }
+
+    func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
+
+    // MARK: legal moves
+
+    func legalMoves() throws {
+        func score(_ dataset: GameDataset, _ source: String) throws -> LegalSection.Score {
+            let bar = ProgressBar(total: dataset.count, label: "legal moves (\(source))")
+            defer { bar.finish() }
+            let score = try LegalMoveMetric.evaluate(model, on: dataset, batchSize: batchSize, source: source, progress: bar)
+            return .init(source: source, games: dataset.count, positions: score.positions, legal: score.legal, share: score.share)
+        }
+        var section = LegalSection(synthetic: try score(games, gamesSource))
+        if let wthor = plan.wthor {
+            if FileManager.default.fileExists(atPath: wthor) {
+                section.wthor = try score(try GameDataset.read(from: URL(fileURLWithPath: wthor)), wthor)
+            } else {
+                section.wthorNote = "\(wthor) was not found (run the study from the repository's folder to score the championship games)"
+            }
+        }
+        if PublishedModelCheck.applies(to: config) { section.publishedCheck = try PublishedModelCheck.run(model) }
+        record.legal = section
+        log(String(format: "legal top-1: %.2f%% of %d positions", 100 * section.synthetic.share, section.synthetic.positions))
+    }
+
+    // MARK: probes
+
+    static func probeFileName(hook: String, kind: Probe.Kind, basis: ProbeBasis) -> String { "\(hook)-\(kind.rawValue)-\(basis.rawValue).safetensors" }
+
+    func probes() throws {
+        if plan.probeFiles.isEmpty { try probeSweep() } else { try givenProbes() }
+    }
+
+    private func probeSweep() throws {
+        let hooks = ProbeHook.residualStream(config: config)
+        let sweep = try ProbeSweep.run(model: model, games: games, split: split, hooks: hooks, kinds: [.linear, .mlp], bases: [.colour, .relative],
+                                       extraLinearBases: [.flipped], settings: probeSettings, controls: true, batchSize: batchSize, source: gamesSource)
+        var rows: [ProbeSection.Row] = []
+        for entry in sweep.entries {
+            let name = Self.probeFileName(hook: entry.hook.name, kind: entry.kind, basis: entry.basis)
+            try ProbeFile.save(entry.probe, to: probeFolder.appendingPathComponent(name))
+            rows.append(.init(hook: entry.hook.name, kind: entry.kind.rawValue, basis: entry.basis.rawValue, accuracy: entry.score.accuracy,
+                              control: entry.control?.accuracy, perSquare: entry.score.perSquare, file: "probes/\(name)"))
+        }
+        let report = ProbeSweepReport(sweep: sweep, hooks: hooks, kinds: [.linear, .mlp], bases: [.colour, .relative], model: plan.model,
+                                      source: gamesSource, settings: probeSettings, seconds: 0)
+        try report.drawFigures(in: figures)
+        let directions = report.directionSummary().map {
+            ProbeSection.Directions(hook: $0.hook, meanAbsCosBetweenSquares: $0.meanAbsCrossSquare, meanCosMineTheirsEmpty: $0.meanMineEmpty)
+        }
+        record.probes = ProbeSection(trainGames: split.train.count, testGames: split.test.count, given: false, rows: rows,
+                                     baselines: Dictionary(uniqueKeysWithValues: sweep.baselines.map { ($0.key.rawValue, $0.value.accuracy) }),
+                                     directions: directions)
+    }
+
+    /// `--probe` files: scored on the held-out games; a three-mode colour probe (Nanda's) also as mine/theirs.
+    private func givenProbes() throws {
+        var probes: [Probe] = []
+        for file in plan.probeFiles {
+            var probe = try ProbeFile.load(from: URL(fileURLWithPath: file))
+            guard !probe.hook.isEmpty else { throw WorkbenchError("\(file): the probe does not record its hook; re-save it with `othello-gpt probe convert --hook H`") }
+            probe.metadata["source"] = file
+            probes.append(probe)
+            if probe.basis == .colour, probe.modes.contains(.blackToMove), let relative = try? ProbeFile.relative(fromColour: probe) { probes.append(relative) }
+        }
+        let hooks = try Array(Set(probes.map(\.hook))).sorted().map { try ProbeHook(name: $0, config: config) }
+        for probe in probes { try probe.check(fits: try ProbeHook(name: probe.hook, config: config), config: config, source: probe.metadata["source"] ?? probe.hook) }
+        let bar = ProgressBar(total: split.test.count, label: "activations (test)")
+        let test = try ProbeData.collect(model: model, games: games, indices: split.test, hooks: hooks, batchSize: batchSize, source: gamesSource, progress: bar)
+        bar.finish()
+        var rows: [ProbeSection.Row] = []
+        var baselines: [String: Double] = [:]
+        for probe in probes {
+            let hook = try ProbeHook(name: probe.hook, config: config)
+            let score = try ProbeEvaluator.evaluate(probe, on: test, hook: hook, positions: config.nCtx).headline
+            let name = Self.probeFileName(hook: probe.hook, kind: probe.kind, basis: probe.basis)
+            try ProbeFile.save(probe, to: probeFolder.appendingPathComponent(name))
+            rows.append(.init(hook: probe.hook, kind: probe.kind.rawValue, basis: probe.basis.rawValue, accuracy: score.accuracy, control: nil,
+                              perSquare: score.perSquare, file: "probes/\(name)"))
+            baselines[probe.basis.rawValue] = TrivialBaseline(basis: probe.basis, fittedOn: test, positions: config.nCtx).score(on: test).accuracy
+        }
+        record.probes = ProbeSection(trainGames: 0, testGames: split.test.count, given: true, rows: rows, baselines: baselines, directions: nil)
+    }
+
+    /// The linear mine/theirs probes the edits use at every resid_pre, resid_mid and resid_post, from probes/;
+    /// those missing (the resid_mids, or all but the given ones) are trained on the training games and saved there,
+    /// so that `intervene sweep --probe-dir DIR/probes` edits with the same probes.
+    func editProbes() throws -> [String: Probe] {
+        var probes: [String: Probe] = [:]
+        var missing: [String] = []
+        for name in EditProbes.studyHooks(config: config) {
+            var file = name
+            if let point = try? HookPoint(name: name), point.kind == .residPre, let layer = point.layer {
+                file = layer == 0 ? "embed" : "blocks.\(layer - 1).hook_resid_post"
+            }
+            let url = probeFolder.appendingPathComponent("\(file)-linear-relative.safetensors")
+            if FileManager.default.fileExists(atPath: url.path) {
+                var probe = try ProbeFile.load(from: url)
+                probe.hook = name
+                probes[name] = probe
+            } else {
+                missing.append(name)
+            }
+        }
+        if !missing.isEmpty {
+            let train = try GameDataset(games: split.train.prefix(3000).map { games[$0] }, source: "\(gamesSource) (training games)")
+            let trained = try EditProbes.train(model: model, hooks: missing, games: train, settings: probeSettings)
+            for (name, probe) in trained {
+                let point = try HookPoint(name: name)
+                if point.kind != .residPre {
+                    try ProbeFile.save(probe, to: probeFolder.appendingPathComponent("\(name)-linear-relative.safetensors"))
+                }
+                probes[name] = probe
+            }
+        }
+        return probes
+    }
+
+    // MARK: edits
+
+    func preparedCases() throws -> [PreparedCase] {
+        let raw: [InterventionCase]
+        if FileManager.default.fileExists(atPath: casesFile.path) {
+            raw = try InterventionCases.read(from: casesFile)
+        } else {
+            raw = try InterventionCases.generate(from: games, count: plan.cases, seed: plan.seed, maxPositions: config.nCtx)
+            try InterventionCases.write(raw, to: casesFile)
+        }
+        return try raw.enumerated().map { try PreparedCase($1, maxPositions: config.nCtx, source: "\(casesFile.path), case \($0)") }
+    }
+
+    var sweepOptions: InterventionSweep.Options {
+        var options = InterventionSweep.Options()
+        options.scales = plan.scales
+        options.multiLayerScales = plan.multiScales
+        options.includeGradient = plan.gradientSteps > 0
+        options.gradient = .gradient(learningRate: 1e-3, steps: max(1, plan.gradientSteps), otherWeight: 0.2)
+        return options
+    }
+
+    func edits() throws {
+        let cases = try preparedCases()
+        let study = try InterventionStudy(model: model, cases: cases, probes: try editProbes(), batchSize: batchSize)
+        let plans = InterventionSweep.plans(config: config, options: sweepOptions)
+        let results = try InterventionSweep.run(study: study, plans: plans)
+        let report = InterventionSweepReport(results: results, layers: config.nLayers, seconds: 0)
+        try report.figure().write(to: figures.appendingPathComponent("intervene-sweep.png"))
+        record.edits = EditSection(cases: cases.count, nullError: results.first?.nullError ?? 0, nullExact: results.first?.nullExact ?? 0, results: results)
+    }
+
+    // MARK: what the edit changes
+
+    /// The best single-hook direction edit at the last position, as a plan.
+    func bestPlan() throws -> EditPlan {
+        guard let best = record.edits?.bestSingleDirection, let scale = best.scale else { throw WorkbenchError("the study has no direction edits to follow up") }
+        return EditPlan(method: .direction(scale: scale), hooks: best.hooks)
+    }
+
+    func effect() throws {
+        let plan = try bestPlan()
+        let cases = try preparedCases()
+        let study = try InterventionStudy(model: model, cases: cases, probes: try editProbes(), batchSize: batchSize)
+        let average = try study.effect(of: plan)
+        try InterveneShowCommand.drawFigures(average, study: study, plan: plan, in: figures)
+        // The example: the case the edit helps most (largest drop of its error), the first of equals.
+        let before = try study.logits(plan: nil), after = try study.logits(plan: plan)
+        let errors = cases.indices.map { (InterventionStudy.topNError(logits: before[$0], legal: cases[$0].legalAfter),
+                                          InterventionStudy.topNError(logits: after[$0], legal: cases[$0].legalAfter)) }
+        let index = cases.indices.max { (errors[$0].0 - errors[$0].1, -$0) < (errors[$1].0 - errors[$1].1, -$1) }!
+        let chosen = cases[index]
+        let one = try InterventionStudy(model: model, cases: [chosen], probes: study.probes, batchSize: batchSize)
+        let exampleFolder = figures.appendingPathComponent("example-case")
+        try FileManager.default.createDirectory(at: exampleFolder, withIntermediateDirectories: true)
+        try InterveneShowCommand.drawFigures(try one.effect(of: plan), study: one, plan: plan, in: exampleFolder)
+        let game = games.games.firstIndex { $0.starts(with: chosen.base.moves) }
+        record.effect = EffectSection(plan: plan.label, hook: plan.hooks[0], scale: plan.method.scale ?? 0, average: average,
+                                      example: .init(caseIndex: index, game: game, moves: chosen.base.moves.count,
+                                                     square: SquareNotation.othelloGPT.label(chosen.square), error: errors[index].1, nullError: errors[index].0))
+    }
+
+    // MARK: worked examples
+
+    func examples() throws {
+        // The example case's prefix (a game the edits were tried on), or 30 moves of the first held-out game.
+        let game = record.effect?.example?.game ?? split.test[0]
+        let moves = Array(games[game].prefix(record.effect?.example?.moves ?? min(30, games[game].count - 1)))
+        let plan = try bestPlan()
+        var section = ExampleSection(game: game, moves: moves.count, patching: nil, saliencyTopMove: "", saliency: [], heads: [],
+                                     attributionTarget: "", topNeurons: [], topHeads: [])
+        // Patching: the latest move with an alternative after which the prefix stays legal.
+        if let (index, corrupted) = (0..<moves.count).reversed().lazy.compactMap({ i in ActivationPatching.corrupt(moves, at: i).map { (i, $0) } }).first {
+            let token = try defaultPatchTarget(model: model, clean: moves, corrupted: corrupted)
+            let result = try ActivationPatching.run(model: model, clean: moves, corrupted: corrupted, kind: .residPre, token: token, batchSize: batchSize)
+            try patchingFigure(result, clean: moves, corrupted: corrupted, at: index, hook: "resid_pre").write(to: figures.appendingPathComponent("patching.png"))
+            let cells = result.normalised.enumerated().flatMap { r, row in row.enumerated().map { (r, $0.offset, $0.element) } }
+            let best = cells.filter { $0.2.isFinite }.max { $0.2 < $1.2 } ?? (0, 0, 0)
+            section.patching = .init(corruptedAt: index, corruptedWith: SquareNotation.othelloGPT.label(corrupted[index]),
+                                     target: SquareNotation.othelloGPT.label(Vocabulary.squareUnchecked(forToken: token)),
+                                     cleanLogit: result.clean, corruptedLogit: result.corrupted, bestLayer: result.rows[best.0], bestPosition: best.1,
+                                     bestRestoration: best.2, atCorruptedMove: result.normalised.map { $0[index] })
+        }
+        let probes = try editProbes()
+        let saliency = try LatentSaliency.run(model: model, moves: moves, probes: probes, plan: plan, batchSize: batchSize)
+        try saliencyFigure(saliency, moves: moves, plan: plan).write(to: figures.appendingPathComponent("saliency.png"))
+        section.saliencyTopMove = SquareNotation.othelloGPT.label(saliency.topMove)
+        section.saliency = saliency.drops
+
+        // Attention: the two heads that carry most of the edit's effect (by |attribution of the change|).
+        let heads: [(Int, Int)]
+        if let effect = record.effect?.average {
+            heads = effect.heads.enumerated().flatMap { l, row in row.enumerated().map { (l, $0.offset, abs($0.element)) } }
+                .sorted { $0.2 > $1.2 }.prefix(2).map { ($0.0, $0.1) }
+        } else {
+            heads = [(0, 0)]
+        }
+        let players = try GameReplay(moves: moves).steps.map(\.player)
+        for (layer, head) in heads {
+            let pattern = try DirectLogitAttribution.pattern(model: model, moves: moves, layer: layer, head: head)
+            try attentionFigure(pattern, moves: moves, layer: layer, head: head, title: "game \(game), \(moves.count) moves")
+                .write(to: figures.appendingPathComponent("attention-L\(layer)H\(head).png"))
+            var previous = 0.0, same = 0.0
+            for q in 1..<moves.count {
+                previous += pattern[q][q - 1] ?? 0
+                same += (0...q).filter { players[$0] == players[q] }.reduce(0) { $0 + (pattern[q][$1] ?? 0) }
+            }
+            let n = Double(max(1, moves.count - 1))
+            section.heads.append(.init(layer: layer, head: head, previousMove: previous / n, samePlayer: same / n))
+        }
+        let attribution = try DirectLogitAttribution.run(model: model, moves: moves, neurons: 8)
+        try drawAttributionFigures(attribution, moves: moves, config: config, in: figures)
+        section.attributionTarget = SquareNotation.othelloGPT.label(Vocabulary.squareUnchecked(forToken: attribution.token))
+        section.topNeurons = attribution.neurons.map { .init(layer: $0.layer, neuron: $0.neuron, attribution: $0.attribution) }
+        section.topHeads = attribution.heads.enumerated().map { l, row in
+            let best = row.enumerated().max { $0.element[attribution.token] < $1.element[attribution.token] }!
+            return String(format: "L%dH%d %+.2f", l, best.offset, best.element[attribution.token])
+        }
+        record.examples = section
+    }
+}
