@@ -9,6 +9,7 @@
 //   → OthelloTraining (backward pass, AdamW, the trainer)
 //   → OthelloProbes (board-state targets, linear and MLP probes, probe files, directions, the sweep)
 //   → OthelloInterventions (edit the model's board through hooks, Li et al.'s metric, the minimal-edit sweep)
+//   → OthelloFeatures (sparse autoencoders scored against the board, attention-head scores, ablations)
 //   OthelloPlots (PNG canvas, colour maps, figures) uses Support and Rules only.
 //   OthelloCommands (the `othello-gpt` subcommands) sits on top of everything.
 import PackageDescription
@@ -22,6 +23,7 @@ let package = Package(
         .library(name: "OthelloTraining", targets: ["OthelloTraining"]),
         .library(name: "OthelloProbes", targets: ["OthelloProbes"]),
         .library(name: "OthelloInterventions", targets: ["OthelloInterventions"]),
+        .library(name: "OthelloFeatures", targets: ["OthelloFeatures"]),
         .library(name: "OthelloPlots", targets: ["OthelloPlots"]),
     ],
     dependencies: [
@@ -46,11 +48,12 @@ let package = Package(
         .target(name: "OthelloTraining", dependencies: ["OthelloModel", "OthelloRules", "WorkbenchSupport", "COpenBLAS"]),
         .target(name: "OthelloProbes", dependencies: ["OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloInterventions", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
+        .target(name: "OthelloFeatures", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloPlots", dependencies: ["WorkbenchSupport", "OthelloRules", "CPNG", "CFreeType"]),
         .target(
             name: "OthelloCommands",
             dependencies: [
-                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloPlots", "CBaselineOthello",
+                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloFeatures", "OthelloPlots", "CBaselineOthello",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +65,7 @@ let package = Package(
         .testTarget(name: "OthelloTrainingTests", dependencies: ["OthelloTraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloProbesTests", dependencies: ["OthelloProbes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloInterventionsTests", dependencies: ["OthelloInterventions"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OthelloFeaturesTests", dependencies: ["OthelloFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "OthelloRules", "CPNG"]),
         .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands"]),
     ]

@@ -82,10 +82,18 @@ public struct AdamW {
     }
 
     /// Restores the state saved in a checkpoint.
-    mutating func restore(firstMoment: [Float], secondMoment: [Float], step: Int) {
+    public mutating func restore(firstMoment: [Float], secondMoment: [Float], step: Int) {
         self.firstMoment = firstMoment
         self.secondMoment = secondMoment
         self.step = step
+    }
+
+    /// Zeroes both moments of the parameters at `indices` (after they were re-initialised).
+    public mutating func resetMoments(at indices: [Int]) {
+        for i in indices {
+            firstMoment[i] = 0
+            secondMoment[i] = 0
+        }
     }
 }
 

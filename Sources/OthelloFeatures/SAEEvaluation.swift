@@ -1,0 +1,162 @@
+import Foundation
+import OthelloModel
+import OthelloProbes
+import OthelloRules
+import WorkbenchSupport
+
+/// An SAE measured on games: how well it reconstructs the hook, how sparse it is, how much of the model's
+/// next-move prediction survives running on its reconstruction, and how well its features read the board.
+public struct SAEEvaluation: Codable, Sendable {
+    /// Mean over positions of ‖x − x̂‖², and 1 − Σ‖x − x̂‖² / Σ‖x − mean(x)‖².
+    public var mse: Double
+    public var explainedVariance: Double
+    /// Mean number of active features per position.
+    public var l0: Double
+    /// Features that never fire on these positions, and those firing at more than 10% of them.
+    public var dead: Int
+    public var dense: Int
+    /// Share of the features firing at fewer than 10%, 1%, 0.1%, 0.01% of the positions (dead ones included).
+    public var frequencyBelow: [String: Double]
+    /// Per feature, the share of positions at which it fires.
+    public var frequencies: [Double]
+    /// Mean next-move cross-entropy and legal top-1: clean, with the SAE's reconstruction spliced in at the hook,
+    /// and with the hook zero-ablated.
+    public var loss: Comparison
+    public var legalTop1: Comparison
+    /// (zero-ablated − spliced) / (zero-ablated − clean) of the loss: 1 = the reconstruction loses nothing.
+    public var lossRecovered: Double
+    /// Karvonen et al.'s board metrics (training positions: the first half of the games; held out: the rest).
+    public var board: BoardFeatureMetrics
+    public var positions: Int
+
+    public struct Comparison: Codable, Sendable {
+        public var clean: Double
+        public var spliced: Double
+        public var zeroAblated: Double
+    }
+
+    /// Evaluates `sae` on `games` with `model` (run-with-cache for the activations, run-with-hooks for the splices).
+    public static func evaluate(_ sae: SparseAutoencoder, model: HookedTransformer, games: GameDataset, batchSize: Int = 64,
+                                source: String = "games", progress: ProgressBar? = nil) throws -> SAEEvaluation {
+        try sae.check(fits: model.config, source: "the SAE")
+        guard games.count >= 2 else { throw WorkbenchError("\(source): the SAE evaluation needs at least 2 games (half to label features, half held out)") }
+        let point = try HookPoint(name: sae.hook)
+        let T = model.config.nCtx, V = model.config.dVocab, d = sae.dIn, n = sae.dSAE, layout = sae.layout
+        let half = games.count / 2
+        var train = SparseActivations(), test = SparseActivations()
+        var trainActive: [[Int]] = [], testActive: [[Int]] = []
+        var fired = [Int](repeating: 0, count: n)
+        var squaredError = 0.0, sum = [Double](repeating: 0, count: d), sumSquares = 0.0, rows = 0, active = 0
+        var loss = (clean: 0.0, spliced: 0.0, zero: 0.0), legal = (clean: 0, spliced: 0, zero: 0), scored = 0
+        var workspaceRows = 0
+        var workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: 1)
+
+        for start in stride(from: 0, to: games.count, by: batchSize) {
+            let batch = Array(start..<min(start + batchSize, games.count))
+            let (x, positions) = try ActivationStream.activations(model: model, point: point, games: games, indices: batch, batchSize: batchSize)
+            let m = positions.count
+            if m > workspaceRows { workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: m); workspaceRows = m }
+            var reconstruction = [Float](repeating: 0, count: m * d)
+            x.withUnsafeBufferPointer { x in
+                sae.parameters.withUnsafeBufferPointer { p in
+                    SAEMath.encode(p.baseAddress!, layout, x: x.baseAddress!, rows: m, centred: workspace.centred, pre: workspace.pre, f: workspace.f,
+                                   topValues: workspace.topValues, topIndices: workspace.topIndices)
+                    reconstruction.withUnsafeMutableBufferPointer { SAEMath.decode(p.baseAddress!, layout, f: workspace.f, rows: m, out: $0.baseAddress!) }
+                }
+            }
+            for i in 0..<(m * d) {
+                let e = Double(reconstruction[i] - x[i])
+                squaredError += e * e
+                sum[i % d] += Double(x[i])
+                sumSquares += Double(x[i]) * Double(x[i])
+            }
+            rows += m
+            for i in 0..<(m * n) where workspace.f[i] > 0 { fired[i % n] += 1; active += 1 }
+            // Board properties per position, and the sparse activations of the labelling / held-out halves.
+            var properties: [[Int]] = []
+            var r = 0
+            for g in batch {
+                var t = 0
+                try GameReplay.replay(games[g], source: "\(source), game \(g)") { step in
+                    defer { t += 1 }
+                    guard t < T else { return }
+                    properties.append(BoardProperty.active(at: ProbePosition(game: g, position: t, step: step)))
+                }
+                let count = min(T, games.lengths[g])
+                if g < half {
+                    train.append(dense: workspace.f + r * n, rows: count, width: n)
+                    trainActive += properties.suffix(count)
+                } else {
+                    test.append(dense: workspace.f + r * n, rows: count, width: n)
+                    testActive += properties.suffix(count)
+                }
+                r += count
+            }
+
+            // The model three ways: clean, on the reconstruction, with the hook zeroed.
+            var tokens = [Int32](repeating: 0, count: batch.count * T)
+            tokens.withUnsafeMutableBufferPointer { buffer in
+                for (row, g) in batch.enumerated() { games.writeTokens(ofGame: g, into: UnsafeMutableBufferPointer(rebasing: buffer[(row * T)..<((row + 1) * T)])) }
+            }
+            let rowOf = Dictionary(uniqueKeysWithValues: positions.enumerated().map { ("\($0.element.game),\($0.element.position)", $0.offset) })
+            let splice = Hook(point) { activation in
+                for (row, g) in batch.enumerated() {
+                    for t in 0..<T {
+                        guard let source = rowOf["\(g),\(t)"] else { continue }
+                        let target = activation.row(game: row, position: t)
+                        for j in 0..<d { target[j] = reconstruction[source * d + j] }
+                    }
+                }
+            }
+            let options = HookedTransformer.RunOptions(batchSize: batch.count)
+            let clean = try model.runWithHooks(tokens: tokens, games: batch.count, positions: T, hooks: [], options: options).values
+            let spliced = try model.runWithHooks(tokens: tokens, games: batch.count, positions: T, hooks: [splice], options: options).values
+            let zeroed = try model.runWithHooks(tokens: tokens, games: batch.count, positions: T, hooks: [Hook.zeroAblation(point)], options: options).values
+            for (row, g) in batch.enumerated() {
+                let moves = games[g]
+                var t = 0
+                try GameReplay.replay(moves, source: "\(source), game \(g)") { step in
+                    defer { t += 1 }
+                    guard t < T, t + 1 < moves.count, step.legalMoves != 0 else { return }
+                    let target = Vocabulary.tokenUnchecked(forSquare: moves[t + 1])
+                    let offset = (row * T + t) * V
+                    func score(_ logits: [Float]) -> (Double, Bool) {
+                        logits.withUnsafeBufferPointer { l in
+                            let base = l.baseAddress! + offset
+                            var top = 0
+                            var maximum = base[0]
+                            for v in 1..<V where base[v] > maximum { maximum = base[v]; top = v }
+                            var total = 0.0
+                            for v in 0..<V { total += exp(Double(base[v] - maximum)) }
+                            let crossEntropy = log(total) - Double(base[target] - maximum)
+                            let isLegal = top != Vocabulary.padding && step.legalMoves & (1 << UInt64(Vocabulary.squareUnchecked(forToken: top))) != 0
+                            return (crossEntropy, isLegal)
+                        }
+                    }
+                    let a = score(clean), b = score(spliced), c = score(zeroed)
+                    loss.clean += a.0; loss.spliced += b.0; loss.zero += c.0
+                    legal.clean += a.1 ? 1 : 0; legal.spliced += b.1 ? 1 : 0; legal.zero += c.1 ? 1 : 0
+                    scored += 1
+                }
+            }
+            progress?.advance(by: batch.count)
+        }
+        let N = Double(max(rows, 1)), S = Double(max(scored, 1))
+        let meanSquares = sum.reduce(0) { $0 + $1 * $1 } / N
+        let variance = sumSquares - meanSquares
+        let frequencies = fired.map { Double($0) / N }
+        var below: [String: Double] = [:]
+        for (label, limit) in [("10%", 0.1), ("1%", 0.01), ("0.1%", 0.001), ("0.01%", 0.0001)] {
+            below[label] = Double(frequencies.filter { $0 < limit }.count) / Double(n)
+        }
+        let comparison = Comparison(clean: loss.clean / S, spliced: loss.spliced / S, zeroAblated: loss.zero / S)
+        return SAEEvaluation(
+            mse: squaredError / N, explainedVariance: 1 - squaredError / max(variance, 1e-12), l0: Double(active) / N,
+            dead: fired.filter { $0 == 0 }.count, dense: frequencies.filter { $0 > 0.1 }.count, frequencyBelow: below, frequencies: frequencies,
+            loss: comparison,
+            legalTop1: Comparison(clean: Double(legal.clean) / S, spliced: Double(legal.spliced) / S, zeroAblated: Double(legal.zero) / S),
+            lossRecovered: (comparison.zeroAblated - comparison.spliced) / max(comparison.zeroAblated - comparison.clean, 1e-12),
+            board: BoardFeatureMetrics.evaluate(train: train, trainActive: trainActive, test: test, testActive: testActive, features: n),
+            positions: rows)
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+import OthelloModel
+import WorkbenchSupport
+
+/// SAE files in SAELens' tensor layout — `W_enc [d_in, d_sae]`, `b_enc [d_sae]`, `W_dec [d_sae, d_in]`,
+/// `b_dec [d_in]` in a safetensors file — so that they move between the two:
+/// - the workbench writes the recipe in the file's `__metadata__` (`format` = `othello-gpt-sae`, `hook`, `kind`,
+///   `k`, `l1`, `d_in`, `d_sae`, and the training settings and metrics);
+/// - a SAELens folder (`cfg.json` + `sae_weights.safetensors`), or such a safetensors file with its `cfg.json`
+///   beside it, reads with the hook (`hook_name`) and kind (`activation_fn` relu/topk, `activation_fn_kwargs.k`)
+///   from cfg.json.
+///
+///     try SAEFile.save(sae, to: URL(fileURLWithPath: "L5.safetensors"))
+///     let sae = try SAEFile.load(from: URL(fileURLWithPath: "L5.safetensors"))
+public enum SAEFile {
+    public static let format = "othello-gpt-sae"
+
+    public static func save(_ sae: SparseAutoencoder, to url: URL) throws {
+        let p = sae.parameters
+        let (d, n) = (sae.dIn, sae.dSAE)
+        var metadata = sae.metadata
+        metadata["format"] = format
+        metadata["hook"] = sae.hook
+        metadata["kind"] = sae.kind.name
+        switch sae.kind {
+        case .topK(let k): metadata["k"] = String(k)
+        case .relu(let l1): metadata["l1"] = String(l1)
+        }
+        metadata["d_in"] = String(d)
+        metadata["d_sae"] = String(n)
+        try SafetensorsFile.write([
+            (name: "W_enc", tensor: Tensor(shape: [d, n], values: Array(p[sae.encoderWeights..<(sae.encoderWeights + d * n)]))),
+            (name: "b_enc", tensor: Tensor(shape: [n], values: Array(p[sae.encoderBias..<(sae.encoderBias + n)]))),
+            (name: "W_dec", tensor: Tensor(shape: [n, d], values: Array(p[sae.decoderWeights..<(sae.decoderWeights + n * d)]))),
+            (name: "b_dec", tensor: Tensor(shape: [d], values: Array(p[sae.decoderBias..<(sae.decoderBias + d)]))),
+        ], metadata: metadata, to: url)
+    }
+
+    public static func load(from url: URL) throws -> SparseAutoencoder {
+        var isFolder: ObjCBool = false
+        let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder)
+        guard exists else { throw WorkbenchError("\(url.path): no such file; give an SAE written by `othello-gpt sae train` or a SAELens folder") }
+        let weights = isFolder.boolValue ? url.appendingPathComponent("sae_weights.safetensors") : url
+        let file = try SafetensorsFile.read(from: weights)
+        let path = weights.path
+        var metadata = file.metadata
+        let cfgURL = (isFolder.boolValue ? url : url.deletingLastPathComponent()).appendingPathComponent("cfg.json")
+        if metadata["format"] != format, FileManager.default.fileExists(atPath: cfgURL.path) {
+            metadata.merge(try saeLensConfig(cfgURL)) { $1 }
+        }
+        func tensor(_ name: String) throws -> Tensor {
+            guard file.entry(name) != nil else {
+                throw WorkbenchError("\(path): no tensor \(name); an SAE file holds W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in] and b_dec (SAELens' layout)")
+            }
+            return try file.tensor(name)
+        }
+        let wEnc = try tensor("W_enc"), bEnc = try tensor("b_enc"), wDec = try tensor("W_dec"), bDec = try tensor("b_dec")
+        guard wEnc.shape.count == 2 else { throw WorkbenchError("\(path): W_enc has shape \(wEnc.shape); expected [d_in, d_sae]") }
+        let (d, n) = (wEnc.shape[0], wEnc.shape[1])
+        guard d >= 1, n >= 1, wDec.shape == [n, d], bEnc.shape == [n], bDec.shape == [d] else {
+            throw WorkbenchError("\(path): shapes do not fit: W_enc \(wEnc.shape), b_enc \(bEnc.shape), W_dec \(wDec.shape), b_dec \(bDec.shape); expected [d_in, d_sae], [d_sae], [d_sae, d_in], [d_in]")
+        }
+        guard let hook = metadata["hook"], !hook.isEmpty else {
+            throw WorkbenchError("\(path): the file does not say which hook the SAE reads (no `hook` in its metadata and no cfg.json with `hook_name` beside it)")
+        }
+        let kind: SparseAutoencoder.Kind
+        switch metadata["kind"] ?? "relu" {
+        case "relu": kind = .relu(l1: metadata["l1"].flatMap(Float.init) ?? 0)
+        case "topk":
+            guard let k = metadata["k"].flatMap(Int.init), (1...n).contains(k) else {
+                throw WorkbenchError("\(path): a TopK SAE needs k from 1 to its \(n) features, the file says \(metadata["k"] ?? "nothing")")
+            }
+            kind = .topK(k)
+        case let other: throw WorkbenchError("\(path): unknown SAE kind \"\(other)\"; the workbench reads relu and topk SAEs")
+        }
+        let parameters = wEnc.values + bEnc.values + wDec.values + bDec.values
+        guard parameters.allSatisfy(\.isFinite) else { throw WorkbenchError("\(path): the SAE's weights hold NaN or infinite values") }
+        let recipe = metadata.filter { !["format", "hook", "kind", "k", "l1", "d_in", "d_sae"].contains($0.key) }
+        return SparseAutoencoder(dIn: d, dSAE: n, kind: kind, hook: hook, parameters: parameters, metadata: recipe)
+    }
+
+    /// hook, kind and k from a SAELens cfg.json.
+    static func saeLensConfig(_ url: URL) throws -> [String: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
+            throw WorkbenchError("\(url.path): not a JSON object (SAELens' cfg.json)")
+        }
+        var out: [String: String] = [:]
+        if let hook = object["hook_name"] as? String { out["hook"] = hook }
+        if let fn = object["activation_fn"] as? String ?? object["architecture"] as? String { out["kind"] = fn == "topk" ? "topk" : "relu" }
+        if let kwargs = object["activation_fn_kwargs"] as? [String: Any], let k = kwargs["k"] as? Int { out["k"] = String(k) }
+        if let k = object["k"] as? Int { out["k"] = String(k) }
+        return out
+    }
+}
+
+extension SparseAutoencoder {
+    /// Throws a one-line error unless the SAE reads a hook of `config` of its width.
+    public func check(fits config: ModelConfig, source: String) throws {
+        let point: HookPoint
+        do { point = try HookPoint(name: hook) } catch { throw WorkbenchError("\(source): the SAE's hook \(hook) is not a hook of the model") }
+        if let layer = point.layer, layer >= config.nLayers { throw WorkbenchError("\(source): the SAE reads \(hook), but the model has layers 0…\(config.nLayers - 1)") }
+        let width = try ActivationStream.width(of: point, config: config)
+        guard width == dIn else {
+            throw WorkbenchError("\(source): the SAE reads \(dIn)-wide activations, but \(hook) of this model is \(width) wide; use an SAE trained on this model")
+        }
+    }
+}

@@ -1,0 +1,314 @@
+import Foundation
+import OthelloModel
+import OthelloRules
+import OthelloTraining
+import WorkbenchSupport
+
+/// One hook's activations on fresh random games, streamed: chunk `c` is `chunkGames` games drawn from a seed of
+/// its own, run through the model (run-with-cache, stopping after the hook's layer), every position at which a
+/// move was read kept, and the rows shuffled within the chunk. Never more than one chunk in memory; the position
+/// (chunk, row) says exactly where a resumed run goes on.
+public final class ActivationStream {
+    public let model: HookedTransformer
+    public let point: HookPoint
+    public let seed: UInt64
+    public let chunkGames: Int
+    public let batchSize: Int
+    public let width: Int
+    public private(set) var chunk: Int
+    public private(set) var row: Int
+    private var rows: [Float] = []
+    private var rowCount = 0
+
+    public init(model: HookedTransformer, hook: String, seed: UInt64, chunkGames: Int = 256, batchSize: Int = 64, chunk: Int = 0, row: Int = 0) throws {
+        let point = try HookPoint(name: hook)
+        guard point.layer.map({ $0 < model.config.nLayers }) ?? true else {
+            throw WorkbenchError("--hook \(hook): the model has layers 0…\(model.config.nLayers - 1)")
+        }
+        self.model = model
+        self.point = point
+        self.seed = seed
+        self.chunkGames = chunkGames
+        self.batchSize = batchSize
+        self.width = try Self.width(of: point, config: model.config)
+        self.chunk = chunk
+        self.row = row
+        try load(chunk)
+    }
+
+    /// The activation width of a hook.
+    public static func width(of point: HookPoint, config: ModelConfig) throws -> Int {
+        switch point.kind {
+        case .mlpPre, .mlpPost: return config.dMLP
+        case .residPre, .residMid, .residPost, .attnOut, .mlpOut, .embed, .posEmbed: return config.dModel
+        default: throw WorkbenchError("--hook \(point.name): an SAE reads a per-position residual-stream, attention-output or MLP hook (e.g. blocks.5.hook_resid_post or blocks.5.mlp.hook_post)")
+        }
+    }
+
+    /// The activations of `games` at the hook, one row per position at which a move was read.
+    public static func activations(model: HookedTransformer, point: HookPoint, games: GameDataset, indices: [Int], batchSize: Int) throws -> (values: [Float], positions: [(game: Int, position: Int)]) {
+        let T = model.config.nCtx
+        let width = try width(of: point, config: model.config)
+        var tokens = [Int32](repeating: 0, count: indices.count * T)
+        tokens.withUnsafeMutableBufferPointer { buffer in
+            for (r, g) in indices.enumerated() { games.writeTokens(ofGame: g, into: UnsafeMutableBufferPointer(rebasing: buffer[(r * T)..<((r + 1) * T)])) }
+        }
+        let cache = try model.runWithCache(tokens: tokens, games: indices.count, positions: T, filter: HookFilter { $0 == point },
+                                           options: .init(batchSize: batchSize, stopAtLayer: point.layer.map { $0 + 1 }, computeLogits: false))
+        guard let tensor = cache[point] else { throw WorkbenchError("the model did not produce \(point.name)") }
+        var values: [Float] = []
+        var positions: [(Int, Int)] = []
+        values.reserveCapacity(indices.count * T * width)
+        tensor.values.withUnsafeBufferPointer { all in
+            for (r, g) in indices.enumerated() {
+                for t in 0..<min(T, games.lengths[g]) {
+                    values.append(contentsOf: UnsafeBufferPointer(rebasing: all[((r * T + t) * width)..<((r * T + t + 1) * width)]))
+                    positions.append((g, t))
+                }
+            }
+        }
+        return (values, positions)
+    }
+
+    private func load(_ c: Int) throws {
+        var random = SeededRandom(seed: seed, stream: UInt64(c))
+        let games = RandomGames.generate(count: chunkGames, seed: random.next(), threads: 1)
+        let (values, positions) = try Self.activations(model: model, point: point, games: games, indices: Array(0..<games.count), batchSize: batchSize)
+        rowCount = positions.count
+        // Fisher–Yates over the rows.
+        var order = Array(0..<rowCount)
+        for i in stride(from: rowCount - 1, to: 0, by: -1) { order.swapAt(i, random.next(below: i + 1)) }
+        rows = [Float](repeating: 0, count: rowCount * width)
+        rows.withUnsafeMutableBufferPointer { out in
+            values.withUnsafeBufferPointer { v in
+                for (i, o) in order.enumerated() { (out.baseAddress! + i * width).update(from: v.baseAddress! + o * width, count: width) }
+            }
+        }
+    }
+
+    /// Copies the next `count` rows into `out` (`count × width`), moving on to new chunks as needed.
+    public func next(_ count: Int, into out: UnsafeMutablePointer<Float>) throws {
+        var filled = 0
+        while filled < count {
+            if row >= rowCount {
+                chunk += 1
+                row = 0
+                try load(chunk)
+            }
+            let take = min(count - filled, rowCount - row)
+            rows.withUnsafeBufferPointer { r in (out + filled * width).update(from: r.baseAddress! + row * width, count: take * width) }
+            row += take
+            filled += take
+        }
+    }
+}
+
+/// How an SAE is trained: Adam on the mean loss, batches of positions streamed from the model.
+public struct SAETrainingSettings: Codable, Equatable, Sendable {
+    public var features = 2048
+    /// "relu" (with `l1`) or "topk" (with `k`).
+    public var kind = "relu"
+    public var k = 32
+    public var l1: Float = 5
+    public var learningRate: Float = 3e-4
+    /// Positions per step.
+    public var batchSize = 4096
+    /// Positions in all.
+    public var positions = 4_000_000
+    public var seed: UInt64 = 1
+    /// A feature that has not fired for this many positions is dead.
+    public var deadWindow = 1_000_000
+    /// Resample the dead features every this many positions, up to half of training (0: never).
+    public var resampleEvery = 1_000_000
+    /// Games per chunk of the activation stream.
+    public var chunkGames = 256
+
+    public init() {}
+
+    public var steps: Int { (positions + batchSize - 1) / batchSize }
+
+    public func kind(features: Int) throws -> SparseAutoencoder.Kind {
+        switch kind {
+        case "relu": return .relu(l1: l1)
+        case "topk": return .topK(k)
+        default: throw WorkbenchError("--kind \(kind): choose relu or topk")
+        }
+    }
+
+    public func validate() throws {
+        guard features >= 1 else { throw WorkbenchError("--features must be at least 1, got \(features)") }
+        guard batchSize >= 1, positions >= batchSize else { throw WorkbenchError("--positions (\(positions)) must be at least one batch (\(batchSize))") }
+        guard learningRate > 0, learningRate.isFinite else { throw WorkbenchError("--lr must be positive, got \(learningRate)") }
+        guard deadWindow >= 1, resampleEvery >= 0, chunkGames >= 1 else { throw WorkbenchError("--dead-window and --chunk-games must be positive") }
+        if kind == "topk", !(1...features).contains(k) { throw WorkbenchError("--k \(k) must be from 1 to the dictionary size --features \(features)") }
+        try SparseAutoencoder(dIn: 1, dSAE: 1, kind: try kind(features: features), hook: "", parameters: [0, 0, 0, 0]).validateSetting()
+    }
+}
+
+extension SparseAutoencoder {
+    /// The kind's own setting alone (the L1 coefficient).
+    func validateSetting() throws {
+        if case .relu(let l1) = kind, !(l1 >= 0 && l1.isFinite) { throw WorkbenchError("--l1 must be zero or positive, got \(l1)") }
+    }
+}
+
+/// Progress of a training run, for the progress bar and the log.
+public struct SAETrainingStatus: Sendable {
+    public var step: Int
+    public var mse: Double
+    public var l0: Double
+    public var explainedVariance: Double
+    public var dead: Int
+}
+
+/// Trains an SAE on a hook of `model`, resumable from its checkpoint.
+///
+///     var trainer = try SAETrainer(model: model, hook: "blocks.5.hook_resid_post", settings: settings)
+///     try trainer.train(checkpoint: url, every: 300) { status in … }
+///     let sae = trainer.sae
+public final class SAETrainer {
+    public let model: HookedTransformer
+    public let settings: SAETrainingSettings
+    public private(set) var sae: SparseAutoencoder
+    public private(set) var step = 0
+    var optimizer: AdamW
+    let stream: ActivationStream
+    /// Per feature, positions since it last fired.
+    var sinceFired: [Int]
+
+    public init(model: HookedTransformer, hook: String, settings: SAETrainingSettings) throws {
+        try settings.validate()
+        self.model = model
+        self.settings = settings
+        stream = try ActivationStream(model: model, hook: hook, seed: settings.seed, chunkGames: settings.chunkGames)
+        sae = SparseAutoencoder(dIn: stream.width, dSAE: settings.features, kind: try settings.kind(features: settings.features), hook: hook, seed: settings.seed)
+        try sae.validate()
+        optimizer = AdamW(parameterCount: sae.parameterCount, decayed: [], settings: .init(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
+        sinceFired = [Int](repeating: 0, count: settings.features)
+    }
+
+    /// Resumes from a checkpoint written by `saveCheckpoint`: weights, Adam's moments, the step, the stream's position.
+    public init(model: HookedTransformer, resuming url: URL) throws {
+        let file = try SafetensorsFile.read(from: url)
+        guard file.metadata["format"] == SAECheckpoint.format, let json = file.metadata["settings"],
+              let settings = try? JSONDecoder().decode(SAETrainingSettings.self, from: Data(json.utf8)),
+              let hook = file.metadata["hook"], let step = file.metadata["step"].flatMap(Int.init),
+              let chunk = file.metadata["chunk"].flatMap(Int.init), let row = file.metadata["row"].flatMap(Int.init) else {
+            throw WorkbenchError("\(url.path): not an SAE training checkpoint (no format, settings, hook, step or stream position in its metadata)")
+        }
+        self.model = model
+        self.settings = settings
+        stream = try ActivationStream(model: model, hook: hook, seed: settings.seed, chunkGames: settings.chunkGames, chunk: chunk, row: row)
+        let n = settings.features, d = stream.width
+        let count = 2 * d * n + n + d
+        func values(_ name: String, _ expected: Int) throws -> [Float] {
+            let tensor = try file.tensor(name)
+            guard tensor.values.count == expected else {
+                throw WorkbenchError("\(url.path): \(name) holds \(tensor.values.count) values, the checkpoint's SAE (\(d) → \(n)) needs \(expected); is it for another model or hook?")
+            }
+            return tensor.values
+        }
+        sae = SparseAutoencoder(dIn: d, dSAE: n, kind: try settings.kind(features: n), hook: hook, parameters: try values("parameters", count))
+        optimizer = AdamW(parameterCount: count, decayed: [], settings: .init(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
+        optimizer.restore(firstMoment: try values("adam_m", count), secondMoment: try values("adam_v", count), step: step)
+        sinceFired = try values("since_fired", n).map { Int($0) }
+        self.step = step
+    }
+
+    public var deadCount: Int { sinceFired.filter { $0 >= settings.deadWindow }.count }
+
+    /// Trains to `settings.steps`, writing the checkpoint every `every` seconds (and at the end) when given.
+    /// A non-finite loss stops the run with an error; the last checkpoint stays as it was.
+    public func train(checkpoint: URL? = nil, every seconds: Double = 300, progress: (SAETrainingStatus) -> Void = { _ in }) throws {
+        let B = settings.batchSize, d = sae.dIn, n = sae.dSAE, layout = sae.layout
+        let workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: B)
+        let batch = UnsafeMutablePointer<Float>.allocate(capacity: B * d)
+        let grad = UnsafeMutablePointer<Float>.allocate(capacity: sae.parameterCount)
+        defer { batch.deallocate(); grad.deallocate() }
+        var lastSave = Date()
+        let resampleSteps = settings.resampleEvery > 0 ? max(1, settings.resampleEvery / B) : 0
+        while step < settings.steps {
+            try stream.next(B, into: batch)
+            let loss = sae.parameters.withUnsafeMutableBufferPointer { p -> SAEMath.Loss in
+                let loss = SAEMath.forwardBackward(p.baseAddress!, layout, x: batch, rows: B, workspace: workspace, grad: grad)
+                SAEMath.projectDecoderGradient(p.baseAddress!, layout, grad: grad)
+                optimizer.step(parameters: p.baseAddress!, gradients: grad, learningRate: settings.learningRate)
+                SAEMath.normaliseDecoder(p.baseAddress!, layout)
+                return loss
+            }
+            guard loss.squaredError.isFinite, loss.l1.isFinite else {
+                throw WorkbenchError("SAE training: the loss became \(loss.squaredError + loss.l1) at step \(step + 1); lower --lr or --l1 (the last checkpoint is kept)")
+            }
+            // Which features fired in this batch.
+            for i in 0..<n { sinceFired[i] += B }
+            for r in 0..<B { for i in 0..<n where workspace.f[r * n + i] > 0 { sinceFired[i] = 0 } }
+            step += 1
+            if resampleSteps > 0, step % resampleSteps == 0, step <= settings.steps / 2 { resampleDead(batch: batch, workspace: workspace) }
+            if step % 10 == 0 || step == settings.steps {
+                var variance = 0.0
+                var mean = [Double](repeating: 0, count: d)
+                for r in 0..<B { for j in 0..<d { mean[j] += Double(batch[r * d + j]) } }
+                for j in 0..<d { mean[j] /= Double(B) }
+                for r in 0..<B { for j in 0..<d { let e = Double(batch[r * d + j]) - mean[j]; variance += e * e } }
+                progress(SAETrainingStatus(step: step, mse: loss.squaredError / Double(B), l0: Double(loss.active) / Double(B),
+                                           explainedVariance: 1 - loss.squaredError / max(variance, 1e-12), dead: deadCount))
+            }
+            if let checkpoint, Date().timeIntervalSince(lastSave) >= seconds || step == settings.steps {
+                try saveCheckpoint(to: checkpoint)
+                lastSave = Date()
+            }
+        }
+    }
+
+    /// Anthropic's resampling: each dead feature gets a decoder row along the residual x − x̂ of a position drawn
+    /// with probability ∝ its squared error, an encoder column 0.2 × the mean alive encoder norm along it, a zero
+    /// bias and zero Adam moments.
+    func resampleDead(batch: UnsafeMutablePointer<Float>, workspace w: SparseAutoencoder.Workspace) {
+        let dead = (0..<sae.dSAE).filter { sinceFired[$0] >= settings.deadWindow }
+        guard !dead.isEmpty else { return }
+        let B = settings.batchSize, d = sae.dIn, n = sae.dSAE
+        var errors = [Double](repeating: 0, count: B)
+        for r in 0..<B { for j in 0..<d { let e = Double(w.reconstruction[r * d + j] - batch[r * d + j]); errors[r] += e * e } }
+        let total = errors.reduce(0, +)
+        guard total > 0 else { return }
+        var random = SeededRandom(seed: settings.seed, stream: UInt64(1 << 40) + UInt64(step))
+        var aliveNorm = 0.0, alive = 0
+        for i in 0..<n where sinceFired[i] < settings.deadWindow {
+            var s = 0.0
+            for j in 0..<d { let v = Double(sae.parameters[sae.encoderWeights + j * n + i]); s += v * v }
+            aliveNorm += s.squareRoot(); alive += 1
+        }
+        let encoderNorm = Float(alive > 0 ? aliveNorm / Double(alive) : 1) * 0.2
+        for i in dead {
+            var u = Double(random.nextUnitFloat()) * total, r = 0
+            while r < B - 1 && u > errors[r] { u -= errors[r]; r += 1 }
+            var direction = (0..<d).map { batch[r * d + $0] - w.reconstruction[r * d + $0] }
+            let norm = direction.reduce(0) { $0 + $1 * $1 }.squareRoot()
+            guard norm > 0 else { continue }
+            direction = direction.map { $0 / norm }
+            for j in 0..<d {
+                sae.parameters[sae.decoderWeights + i * d + j] = direction[j]
+                sae.parameters[sae.encoderWeights + j * n + i] = encoderNorm * direction[j]
+            }
+            sae.parameters[sae.encoderBias + i] = 0
+            optimizer.resetMoments(at: [sae.encoderBias + i] + (0..<d).flatMap { [sae.decoderWeights + i * d + $0, sae.encoderWeights + $0 * n + i] })
+            sinceFired[i] = 0
+        }
+    }
+
+    /// Writes weights, Adam's moments, the step and the stream's position, atomically.
+    public func saveCheckpoint(to url: URL) throws {
+        let settingsJSON = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        try SafetensorsFile.write([
+            (name: "parameters", tensor: Tensor(shape: [sae.parameterCount], values: sae.parameters)),
+            (name: "adam_m", tensor: Tensor(shape: [sae.parameterCount], values: optimizer.firstMoment)),
+            (name: "adam_v", tensor: Tensor(shape: [sae.parameterCount], values: optimizer.secondMoment)),
+            (name: "since_fired", tensor: Tensor(shape: [sae.dSAE], values: sinceFired.map { Float(min($0, 1 << 24)) })),
+        ], metadata: ["format": SAECheckpoint.format, "settings": settingsJSON, "hook": sae.hook, "step": String(step),
+                      "chunk": String(stream.chunk), "row": String(stream.row)], to: url)
+    }
+}
+
+public enum SAECheckpoint {
+    public static let format = "othello-gpt-sae-checkpoint"
+}

@@ -1,0 +1,302 @@
+import Foundation
+import OthelloModel
+import WorkbenchSupport
+
+/// A sparse autoencoder on one hook's activations, in SAELens' layout:
+///
+///     encode(x) = ReLU((x − b_dec) · W_enc + b_enc)          W_enc [d_in, d_sae], b_enc [d_sae]
+///     decode(f) = f · W_dec + b_dec                          W_dec [d_sae, d_in], b_dec [d_in]
+///
+/// `relu` trains with an L1 penalty on the activations; `topK` keeps only the k largest pre-activations of each
+/// row (then the ReLU). The decoder rows are kept at unit norm, so the L1 penalty cannot be dodged by shrinking
+/// activations against growing decoder rows.
+///
+///     var sae = SparseAutoencoder(dIn: 256, dSAE: 2048, kind: .topK(32), hook: "blocks.5.hook_resid_post", seed: 1)
+///     let f = sae.encode(x, rows: n)          // [n, d_sae]
+///     let xHat = sae.decode(f, rows: n)       // [n, d_in]
+public struct SparseAutoencoder {
+    public enum Kind: Equatable, Sendable {
+        /// ReLU activations, trained with `l1` × the sum of the activations.
+        case relu(l1: Float)
+        /// The `k` largest pre-activations of each row, through a ReLU; the rest zero.
+        case topK(Int)
+
+        public var name: String { if case .topK = self { return "topk" } else { return "relu" } }
+    }
+
+    public let dIn: Int
+    public let dSAE: Int
+    public var kind: Kind
+    /// The hook the SAE reads (TransformerLens name).
+    public var hook: String
+    /// What else a file records: the training recipe, the model, the metrics.
+    public var metadata: [String: String] = [:]
+    /// W_enc, b_enc, W_dec, b_dec, one flat buffer in this order.
+    public var parameters: [Float]
+
+    /// Where each tensor starts in `parameters`, and the kind: what the passes need, apart from the weights.
+    public struct Layout: Sendable {
+        public let dIn: Int, dSAE: Int
+        public let kind: Kind
+        public var encoderWeights: Int { 0 }
+        public var encoderBias: Int { dIn * dSAE }
+        public var decoderWeights: Int { dIn * dSAE + dSAE }
+        public var decoderBias: Int { 2 * dIn * dSAE + dSAE }
+        public var parameterCount: Int { 2 * dIn * dSAE + dSAE + dIn }
+    }
+
+    public var layout: Layout { Layout(dIn: dIn, dSAE: dSAE, kind: kind) }
+    public var encoderWeights: Int { layout.encoderWeights }
+    public var encoderBias: Int { layout.encoderBias }
+    public var decoderWeights: Int { layout.decoderWeights }
+    public var decoderBias: Int { layout.decoderBias }
+    public var parameterCount: Int { layout.parameterCount }
+
+    /// A fresh SAE: decoder rows random unit vectors, the encoder their transpose, biases zero (SAELens'
+    /// `init_encoder_as_decoder_transpose`).
+    public init(dIn: Int, dSAE: Int, kind: Kind, hook: String, seed: UInt64) {
+        self.dIn = dIn
+        self.dSAE = dSAE
+        self.kind = kind
+        self.hook = hook
+        parameters = [Float](repeating: 0, count: 2 * dIn * dSAE + dSAE + dIn)
+        var random = SeededRandom(seed: seed, stream: 7)
+        let dec = decoderWeights, enc = encoderWeights
+        for i in 0..<dSAE {
+            var norm: Float = 0
+            for j in 0..<dIn {
+                let value = random.nextGaussian()
+                parameters[dec + i * dIn + j] = value
+                norm += value * value
+            }
+            norm = norm.squareRoot()
+            for j in 0..<dIn {
+                parameters[dec + i * dIn + j] /= norm
+                parameters[enc + j * dSAE + i] = parameters[dec + i * dIn + j]
+            }
+        }
+    }
+
+    /// An SAE with the given weights (shapes checked by the caller).
+    public init(dIn: Int, dSAE: Int, kind: Kind, hook: String, parameters: [Float], metadata: [String: String] = [:]) {
+        precondition(parameters.count == 2 * dIn * dSAE + dSAE + dIn)
+        self.dIn = dIn
+        self.dSAE = dSAE
+        self.kind = kind
+        self.hook = hook
+        self.parameters = parameters
+        self.metadata = metadata
+    }
+
+    /// Throws unless the kind's setting fits the dictionary (k from 1 to d_sae, L1 ≥ 0).
+    public func validate() throws {
+        switch kind {
+        case .topK(let k):
+            guard k >= 1, k <= dSAE else { throw WorkbenchError("TopK: k must be from 1 to the dictionary size \(dSAE), got \(k)") }
+        case .relu(let l1):
+            guard l1 >= 0, l1.isFinite else { throw WorkbenchError("the L1 coefficient must be zero or positive, got \(l1)") }
+        }
+    }
+
+    /// The activations `[rows, d_sae]` of `x` `[rows, d_in]`.
+    public func encode(_ x: [Float], rows: Int) -> [Float] {
+        var f = [Float](repeating: 0, count: rows * dSAE)
+        let workspace = Workspace(dIn: dIn, dSAE: dSAE, rows: rows)
+        withExtendedLifetime(workspace) {
+            x.withUnsafeBufferPointer { x in
+                f.withUnsafeMutableBufferPointer { f in
+                    parameters.withUnsafeBufferPointer { p in
+                        SAEMath.encode(p.baseAddress!, layout, x: x.baseAddress!, rows: rows, centred: workspace.centred, pre: workspace.pre, f: f.baseAddress!,
+                                       topValues: workspace.topValues, topIndices: workspace.topIndices)
+                    }
+                }
+            }
+        }
+        return f
+    }
+
+    /// The reconstruction `[rows, d_in]` of activations `f` `[rows, d_sae]`.
+    public func decode(_ f: [Float], rows: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * dIn)
+        f.withUnsafeBufferPointer { f in
+            out.withUnsafeMutableBufferPointer { out in
+                parameters.withUnsafeBufferPointer { p in SAEMath.decode(p.baseAddress!, layout, f: f.baseAddress!, rows: rows, out: out.baseAddress!) }
+            }
+        }
+        return out
+    }
+
+    /// Scratch buffers for `rows` rows at a time, allocated once outside the training loop.
+    public struct Workspace {
+        public let rows: Int
+        let centred: UnsafeMutablePointer<Float>    // x − b_dec        [rows, d_in]
+        let pre: UnsafeMutablePointer<Float>        // pre-activations  [rows, d_sae]
+        let f: UnsafeMutablePointer<Float>          // activations      [rows, d_sae]
+        let reconstruction: UnsafeMutablePointer<Float>
+        let dReconstruction: UnsafeMutablePointer<Float>
+        let dPre: UnsafeMutablePointer<Float>
+        let dCentred: UnsafeMutablePointer<Float>
+        let topValues: UnsafeMutablePointer<Float>
+        let topIndices: UnsafeMutablePointer<Int>
+        private let owner: Owner
+
+        final class Owner {
+            var buffers: [UnsafeMutableRawPointer] = []
+            func allocate<T>(_ count: Int, _: T.Type) -> UnsafeMutablePointer<T> {
+                let p = UnsafeMutablePointer<T>.allocate(capacity: max(1, count))
+                buffers.append(UnsafeMutableRawPointer(p))
+                return p
+            }
+            deinit { for b in buffers { b.deallocate() } }
+        }
+
+        public init(dIn: Int, dSAE: Int, rows: Int) {
+            let owner = Owner()
+            self.owner = owner
+            self.rows = rows
+            centred = owner.allocate(rows * dIn, Float.self)
+            pre = owner.allocate(rows * dSAE, Float.self)
+            f = owner.allocate(rows * dSAE, Float.self)
+            reconstruction = owner.allocate(rows * dIn, Float.self)
+            dReconstruction = owner.allocate(rows * dIn, Float.self)
+            dPre = owner.allocate(rows * dSAE, Float.self)
+            dCentred = owner.allocate(rows * dIn, Float.self)
+            topValues = owner.allocate(dSAE, Float.self)
+            topIndices = owner.allocate(dSAE, Int.self)
+        }
+    }
+}
+
+/// The SAE's forward and backward passes over flat buffers, one function per stage (llm.c's style).
+enum SAEMath {
+    /// centred = x − b_dec; pre = centred · W_enc + b_enc; f = ReLU(pre) or TopK.
+    static func encode(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
+                       centred: UnsafeMutablePointer<Float>, pre: UnsafeMutablePointer<Float>, f: UnsafeMutablePointer<Float>,
+                       topValues: UnsafeMutablePointer<Float>? = nil, topIndices: UnsafeMutablePointer<Int>? = nil) {
+        let (d, n) = (sae.dIn, sae.dSAE)
+        let bDec = p + sae.decoderBias, bEnc = p + sae.encoderBias
+        for r in 0..<rows { for j in 0..<d { centred[r * d + j] = x[r * d + j] - bDec[j] } }
+        for r in 0..<rows { (pre + r * n).update(from: bEnc, count: n) }
+        Matmul.gemm(m: rows, n: n, k: d, a: centred, lda: d, b: p + sae.encoderWeights, ldb: n, c: pre, ldc: n, beta: 1)
+        switch sae.kind {
+        case .relu:
+            for i in 0..<(rows * n) { f[i] = max(pre[i], 0) }
+        case .topK(let k):
+            let values = topValues ?? UnsafeMutablePointer<Float>.allocate(capacity: k)
+            let indices = topIndices ?? UnsafeMutablePointer<Int>.allocate(capacity: k)
+            defer { if topValues == nil { values.deallocate() }; if topIndices == nil { indices.deallocate() } }
+            for r in 0..<rows {
+                let row = pre + r * n, out = f + r * n
+                out.update(repeating: 0, count: n)
+                let count = topK(row, n, k, values, indices)
+                for i in 0..<count where values[i] > 0 { out[indices[i]] = values[i] }
+            }
+        }
+    }
+
+    /// The `k` largest of `row[0..<n]` into `values`/`indices`, kept sorted descending by insertion; returns k.
+    static func topK(_ row: UnsafePointer<Float>, _ n: Int, _ k: Int, _ values: UnsafeMutablePointer<Float>, _ indices: UnsafeMutablePointer<Int>) -> Int {
+        var count = 0
+        for i in 0..<n {
+            let v = row[i]
+            if count == k && v <= values[k - 1] { continue }
+            var slot = count == k ? k - 1 : count
+            while slot > 0 && values[slot - 1] < v {
+                values[slot] = values[slot - 1]
+                indices[slot] = indices[slot - 1]
+                slot -= 1
+            }
+            values[slot] = v
+            indices[slot] = i
+            if count < k { count += 1 }
+        }
+        return count
+    }
+
+    /// out = f · W_dec + b_dec.
+    static func decode(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, f: UnsafePointer<Float>, rows: Int, out: UnsafeMutablePointer<Float>) {
+        let (d, n) = (sae.dIn, sae.dSAE)
+        for r in 0..<rows { (out + r * d).update(from: p + sae.decoderBias, count: d) }
+        Matmul.gemm(m: rows, n: d, k: n, a: f, lda: n, b: p + sae.decoderWeights, ldb: d, c: out, ldc: d, beta: 1)
+    }
+
+    /// Sums of one batch's loss: squared error (summed over the input dimension) and the L1 term, each summed over
+    /// the rows (divide by the rows for the means).
+    struct Loss {
+        var squaredError: Double
+        var l1: Double
+        var active: Int
+    }
+
+    /// The forward pass and the gradient of the mean loss — mean over rows of ‖x̂ − x‖² + λ·Σf (ReLU only) — into
+    /// `grad` (all parameters, overwritten).
+    static func forwardBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
+                                workspace w: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>) -> Loss {
+        let (d, n) = (sae.dIn, sae.dSAE)
+        encode(p, sae, x: x, rows: rows, centred: w.centred, pre: w.pre, f: w.f, topValues: w.topValues, topIndices: w.topIndices)
+        decode(p, sae, f: w.f, rows: rows, out: w.reconstruction)
+        let l1: Float
+        if case .relu(let coefficient) = sae.kind { l1 = coefficient } else { l1 = 0 }
+        var loss = Loss(squaredError: 0, l1: 0, active: 0)
+        let scale = 2 / Float(rows)
+        for r in 0..<rows {
+            var sum: Float = 0
+            for j in 0..<d {
+                let e = w.reconstruction[r * d + j] - x[r * d + j]
+                sum += e * e
+                w.dReconstruction[r * d + j] = scale * e
+            }
+            loss.squaredError += Double(sum)
+        }
+        // Decoder: dW_dec = fᵀ · dx̂; db_dec = Σ dx̂ (the encoder's share is subtracted below).
+        Matmul.gemm(m: n, n: d, k: rows, a: w.f, lda: n, transposeA: true, b: w.dReconstruction, ldb: d, c: grad + sae.decoderWeights, ldc: d)
+        let gBDec = grad + sae.decoderBias
+        gBDec.update(repeating: 0, count: d)
+        for r in 0..<rows { for j in 0..<d { gBDec[j] += w.dReconstruction[r * d + j] } }
+        // Activations: df = dx̂ · W_decᵀ (+ λ/rows where active); through the ReLU / TopK mask to dpre.
+        Matmul.gemm(m: rows, n: n, k: d, a: w.dReconstruction, lda: d, b: p + sae.decoderWeights, ldb: d, transposeB: true, c: w.dPre, ldc: n)
+        let l1Grad = l1 / Float(rows)
+        var l1Sum = 0.0
+        for i in 0..<(rows * n) {
+            if w.f[i] > 0 {
+                w.dPre[i] += l1Grad
+                l1Sum += Double(w.f[i])
+                loss.active += 1
+            } else {
+                w.dPre[i] = 0
+            }
+        }
+        loss.l1 = Double(l1) * l1Sum
+        // Encoder: dW_enc = centredᵀ · dpre; db_enc = Σ dpre; the input x − b_dec gives b_dec −Σ dpre · W_encᵀ.
+        Matmul.gemm(m: d, n: n, k: rows, a: w.centred, lda: d, transposeA: true, b: w.dPre, ldb: n, c: grad + sae.encoderWeights, ldc: n)
+        let gBEnc = grad + sae.encoderBias
+        gBEnc.update(repeating: 0, count: n)
+        for r in 0..<rows { for i in 0..<n { gBEnc[i] += w.dPre[r * n + i] } }
+        Matmul.gemm(m: rows, n: d, k: n, a: w.dPre, lda: n, b: p + sae.encoderWeights, ldb: n, transposeB: true, c: w.dCentred, ldc: d)
+        for r in 0..<rows { for j in 0..<d { gBDec[j] -= w.dCentred[r * d + j] } }
+        return loss
+    }
+
+    /// Removes from each decoder row's gradient its part along the row (the rows stay on the unit sphere to first order).
+    static func projectDecoderGradient(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, grad: UnsafeMutablePointer<Float>) {
+        let d = sae.dIn
+        for i in 0..<sae.dSAE {
+            let row = p + sae.decoderWeights + i * d, g = grad + sae.decoderWeights + i * d
+            var dot: Float = 0
+            for j in 0..<d { dot += row[j] * g[j] }
+            for j in 0..<d { g[j] -= dot * row[j] }
+        }
+    }
+
+    /// Rescales every decoder row to unit norm.
+    static func normaliseDecoder(_ p: UnsafeMutablePointer<Float>, _ sae: SparseAutoencoder.Layout) {
+        let d = sae.dIn
+        for i in 0..<sae.dSAE {
+            let row = p + sae.decoderWeights + i * d
+            var norm: Float = 0
+            for j in 0..<d { norm += row[j] * row[j] }
+            norm = norm.squareRoot()
+            if norm > 0 { for j in 0..<d { row[j] /= norm } }
+        }
+    }
+}

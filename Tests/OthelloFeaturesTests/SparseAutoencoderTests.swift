@@ -1,0 +1,206 @@
+import Foundation
+@testable import OthelloFeatures
+import OthelloModel
+import OthelloRules
+import OthelloTraining
+import WorkbenchSupport
+import XCTest
+
+/// The SAE's forward and backward passes and the board metrics against PyTorch/NumPy (scripts/make_sae_fixtures.py),
+/// hand-worked cases, files, training and its resume, and the evaluation end to end.
+final class SparseAutoencoderTests: XCTestCase {
+    func fixture(_ name: String) throws -> [String: Any] {
+        let url = Bundle.module.url(forResource: name, withExtension: "json", subdirectory: "Fixtures")!
+        return try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
+    }
+
+    func floats(_ any: Any?) -> [Float] { (any as! [Double]).map(Float.init) }
+
+    func assertClose(_ a: [Float], _ b: [Float], _ tolerance: Float, _ what: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.count, b.count, what, file: file, line: line)
+        let worst = zip(a, b).map { abs($0 - $1) }.max() ?? 0
+        XCTAssertLessThan(worst, tolerance, "\(what): largest difference \(worst)", file: file, line: line)
+    }
+
+    func testForwardBackwardAndAdamStepMatchPyTorch() throws {
+        let all = try fixture("sae-step")
+        for name in ["relu", "topk"] {
+            let c = all[name] as! [String: Any]
+            let (d, n, rows) = (c["d_in"] as! Int, c["d_sae"] as! Int, c["rows"] as! Int)
+            let kind: SparseAutoencoder.Kind = name == "relu" ? .relu(l1: Float(c["l1"] as! Double)) : .topK(c["k"] as! Int)
+            var sae = SparseAutoencoder(dIn: d, dSAE: n, kind: kind, hook: "blocks.0.hook_resid_post", parameters: floats(c["parameters"]))
+            let x = floats(c["x"])
+            let layout = sae.layout
+            assertClose(sae.encode(x, rows: rows), floats(c["activations"]), 1e-5, "\(name) activations")
+            assertClose(sae.decode(sae.encode(x, rows: rows), rows: rows), floats(c["reconstruction"]), 1e-5, "\(name) reconstruction")
+            let workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: rows)
+            var grad = [Float](repeating: 0, count: sae.parameterCount)
+            let loss = x.withUnsafeBufferPointer { x in
+                sae.parameters.withUnsafeBufferPointer { p in
+                    grad.withUnsafeMutableBufferPointer { g -> SAEMath.Loss in
+                        let loss = SAEMath.forwardBackward(p.baseAddress!, layout, x: x.baseAddress!, rows: rows, workspace: workspace, grad: g.baseAddress!)
+                        SAEMath.projectDecoderGradient(p.baseAddress!, layout, grad: g.baseAddress!)
+                        return loss
+                    }
+                }
+            }
+            XCTAssertEqual(loss.squaredError / Double(rows), c["mse"] as! Double, accuracy: 1e-4, name)
+            XCTAssertEqual((loss.squaredError + loss.l1) / Double(rows), c["loss"] as! Double, accuracy: 1e-4, name)
+            assertClose(grad, floats(c["gradients"]), 1e-5, "\(name) gradients")
+            var adam = AdamW(parameterCount: sae.parameterCount, decayed: [], settings: .init(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
+            sae.parameters.withUnsafeMutableBufferPointer { p in
+                adam.step(parameters: p.baseAddress!, gradients: grad, learningRate: 1e-2)
+                SAEMath.normaliseDecoder(p.baseAddress!, layout)
+            }
+            assertClose(sae.parameters, floats(c["after_step"]), 2e-5, "\(name) after one Adam step")
+        }
+    }
+
+    func testTopKKeepsTheLargestAndNothingNegative() {
+        let sae = SparseAutoencoder(dIn: 1, dSAE: 5, kind: .topK(2), hook: "h",
+                                    parameters: [1, -1, 2, 0.5, 3] + [0, 0, 0, 0, 0] + [1, 1, 1, 1, 1] + [0])
+        // pre = x · W_enc: for x = 1 → [1, -1, 2, 0.5, 3]: keep 3 and 2; for x = -1 → [-1, 1, -2, -0.5, -3]: keep 1 and -0.5 → ReLU 0.
+        XCTAssertEqual(sae.encode([1, -1], rows: 2), [0, 0, 2, 0, 3, 0, 1, 0, 0, 0])
+    }
+
+    func testBoardMetricsMatchTheReference() throws {
+        let c = try fixture("board-metrics")
+        let n = c["features"] as! Int
+        func sparse(_ key: String) -> SparseActivations {
+            var s = SparseActivations()
+            let dense = floats(c[key])
+            dense.withUnsafeBufferPointer { s.append(dense: $0.baseAddress!, rows: dense.count / n, width: n) }
+            return s
+        }
+        let metrics = BoardFeatureMetrics.evaluate(train: sparse("train_activations"), trainActive: c["train_active"] as! [[Int]],
+                                                   test: sparse("test_activations"), testActive: c["test_active"] as! [[Int]], features: n)
+        let coverage = c["coverage"] as! [String: Double]
+        for (name, value) in coverage { XCTAssertEqual(metrics.coverage[name]!, value, accuracy: 1e-9, name) }
+        XCTAssertEqual(metrics.reconstructionF1, c["reconstruction_f1"] as! Double, accuracy: 1e-9)
+        XCTAssertEqual(Double(metrics.reconstructionThreshold), c["reconstruction_threshold"] as! Double, accuracy: 1e-6)
+    }
+
+    /// One feature fires exactly where element 0 holds: its F1 is 1, the coverage of the board is 1/192.
+    func testAPerfectDetectorByHand() {
+        var train = SparseActivations()
+        let dense: [Float] = [2, 0, 0, 0, 1, 0]   // 3 rows, 2 features; element 0 holds in rows 0 and 2
+        dense.withUnsafeBufferPointer { train.append(dense: $0.baseAddress!, rows: 3, width: 2) }
+        let active = [[0], [], [0]]
+        let metrics = BoardFeatureMetrics.evaluate(train: train, trainActive: active, test: train, testActive: active, features: 2)
+        XCTAssertEqual(metrics.alive, 1)
+        XCTAssertEqual(metrics.coverage["board"]!, 1.0 / 192, accuracy: 1e-12)
+        XCTAssertEqual(metrics.bestElement, [0])
+        XCTAssertEqual(metrics.bestF1, [1])
+        // Fewer than 10 true positives: no feature gets a label, nothing is reconstructed.
+        XCTAssertEqual(metrics.reconstructionF1, 0)
+    }
+
+    func testBoardPropertiesOfTheFirstMove() throws {
+        let step = try GameReplay(moves: [37]).steps[0]   // black plays E5, flipping E4 (36); white moves next
+        let active = BoardProperty.active(at: .init(game: 0, position: 0, step: step))
+        XCTAssertTrue(active.contains(37 * 3 + 1), "E5 is black's: theirs for white, who moves next")
+        XCTAssertTrue(active.contains(27 * 3 + 2), "D3 is white's: mine")
+        XCTAssertTrue(active.contains(0 * 3 + 0), "A0 empty")
+        XCTAssertTrue(active.contains(256 + 36), "E4 was flipped")
+        XCTAssertEqual(active.filter { (192..<256).contains($0) }.map { $0 - 192 }, Bitboard.squares(step.legalMoves))
+    }
+
+    func testFilesRoundTripInSAELensLayout() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sae-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var sae = SparseAutoencoder(dIn: 4, dSAE: 6, kind: .topK(2), hook: "blocks.1.hook_resid_post", seed: 3)
+        sae.metadata["model"] = "m"
+        let url = folder.appendingPathComponent("s.safetensors")
+        try SAEFile.save(sae, to: url)
+        let back = try SAEFile.load(from: url)
+        XCTAssertEqual(back.parameters, sae.parameters)
+        XCTAssertEqual(back.kind, .topK(2))
+        XCTAssertEqual(back.hook, sae.hook)
+        XCTAssertEqual(back.metadata["model"], "m")
+        let file = try SafetensorsFile.read(from: url)
+        XCTAssertEqual(file.entry("W_enc")?.shape, [4, 6])
+        XCTAssertEqual(file.entry("W_dec")?.shape, [6, 4])
+        // A SAELens folder: the same tensors without our metadata, the hook and kind in cfg.json.
+        let saeLens = folder.appendingPathComponent("saelens")
+        try FileManager.default.createDirectory(at: saeLens, withIntermediateDirectories: true)
+        try SafetensorsFile.write(["W_enc", "b_enc", "W_dec", "b_dec"].map { (name: $0, tensor: try file.tensor($0)) }, to: saeLens.appendingPathComponent("sae_weights.safetensors"))
+        try Data(#"{"d_in": 4, "d_sae": 6, "hook_name": "blocks.1.hook_resid_post", "activation_fn": "topk", "activation_fn_kwargs": {"k": 2}}"#.utf8)
+            .write(to: saeLens.appendingPathComponent("cfg.json"))
+        let fromSAELens = try SAEFile.load(from: saeLens)
+        XCTAssertEqual(fromSAELens.parameters, sae.parameters)
+        XCTAssertEqual(fromSAELens.kind, .topK(2))
+        // Bad files: a one-line error each.
+        try SafetensorsFile.write([(name: "W_enc", tensor: Tensor(shape: [4, 6], values: [Float](repeating: 0, count: 24)))], metadata: ["hook": "x"], to: url)
+        XCTAssertThrowsError(try SAEFile.load(from: url)) { XCTAssertTrue("\($0)".contains("no tensor b_enc"), "\($0)") }
+        var wide = SparseAutoencoder(dIn: 5, dSAE: 6, kind: .relu(l1: 1), hook: "blocks.1.hook_resid_post", seed: 1)
+        XCTAssertThrowsError(try wide.check(fits: try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32), source: "s")) {
+            XCTAssertTrue("\($0)".contains("5-wide activations, but blocks.1.hook_resid_post of this model is 16 wide"), "\($0)")
+        }
+        wide.hook = "blocks.7.hook_resid_post"
+        XCTAssertThrowsError(try wide.check(fits: try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32), source: "s"))
+        XCTAssertThrowsError(try SparseAutoencoder(dIn: 4, dSAE: 6, kind: .topK(7), hook: "h", seed: 1).validate())
+    }
+
+    func model() throws -> HookedTransformer {
+        HookedTransformer.random(config: try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32), seed: 4, std: 0.3)
+    }
+
+    func settings() -> SAETrainingSettings {
+        var s = SAETrainingSettings()
+        s.features = 32
+        s.batchSize = 256
+        s.positions = 256 * 12
+        s.l1 = 0.01
+        s.learningRate = 1e-2
+        s.chunkGames = 8
+        s.deadWindow = 256 * 4
+        s.resampleEvery = 256 * 4
+        return s
+    }
+
+    func testTrainingLowersTheLossAndResumesExactly() throws {
+        let model = try model()
+        var statuses: [SAETrainingStatus] = []
+        let whole = try SAETrainer(model: model, hook: "blocks.1.hook_resid_post", settings: settings())
+        try whole.train { statuses.append($0) }
+        XCTAssertLessThan(statuses.last!.mse, statuses.first!.mse)
+        XCTAssertEqual(whole.step, 12)
+        // Stopped after 6 steps (a checkpoint), then resumed: the same weights as the run without a stop.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sae-train-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        var half = settings()
+        half.positions = 256 * 6
+        let first = try SAETrainer(model: model, hook: "blocks.1.hook_resid_post", settings: half)
+        try first.train()
+        try first.saveCheckpoint(to: folder)
+        // The checkpoint's settings say 6 steps; resuming continues a run whose target is rewritten to 12.
+        var file = try SafetensorsFile.read(from: folder)
+        var metadata = file.metadata
+        metadata["settings"] = String(decoding: try JSONEncoder().encode(settings()), as: UTF8.self)
+        try SafetensorsFile.write(file.names.map { (name: $0, tensor: try file.tensor($0)) }, metadata: metadata, to: folder)
+        file = try SafetensorsFile.read(from: folder)
+        let resumed = try SAETrainer(model: model, resuming: folder)
+        try resumed.train()
+        XCTAssertEqual(resumed.sae.parameters, whole.sae.parameters)
+    }
+
+    func testEvaluationOnASmallModel() throws {
+        let model = try model()
+        let trainer = try SAETrainer(model: model, hook: "blocks.1.hook_resid_post", settings: settings())
+        try trainer.train()
+        let games = RandomGames.generate(count: 12, seed: 5)
+        let evaluation = try SAEEvaluation.evaluate(trainer.sae, model: model, games: games)
+        XCTAssertEqual(evaluation.positions, games.lengths.map { min($0, 59) }.reduce(0, +))
+        XCTAssertGreaterThan(evaluation.explainedVariance, 0)
+        XCTAssertLessThanOrEqual(evaluation.explainedVariance, 1)
+        XCTAssertGreaterThan(evaluation.l0, 0)
+        XCTAssertEqual(evaluation.frequencies.count, 32)
+        XCTAssertEqual(evaluation.dead, evaluation.frequencies.filter { $0 == 0 }.count)
+        XCTAssertGreaterThanOrEqual(evaluation.frequencyBelow["10%"]!, evaluation.frequencyBelow["1%"]!)
+        XCTAssertTrue((0...1).contains(evaluation.board.coverage["board"]!))
+        XCTAssertTrue((0...1).contains(evaluation.legalTop1.spliced))
+        XCTAssertThrowsError(try SAEEvaluation.evaluate(SparseAutoencoder(dIn: 32, dSAE: 8, kind: .relu(l1: 1), hook: "blocks.1.hook_resid_post", seed: 1),
+                                                        model: model, games: games))
+    }
+}
