@@ -12,6 +12,8 @@ let allSubcommands: [ParsableCommand.Type] = [
     TrainCommand.self,
     ProbeCommand.self,
     InterveneCommand.self,
+    SAECommand.self,
+    HeadsCommand.self,
     BenchCommand.self,
     FigureCommand.self,
 ]

@@ -47,7 +47,7 @@ public struct SAEEvaluation: Codable, Sendable {
         var trainActive: [[Int]] = [], testActive: [[Int]] = []
         var fired = [Int](repeating: 0, count: n)
         var squaredError = 0.0, sum = [Double](repeating: 0, count: d), sumSquares = 0.0, rows = 0, active = 0
-        var loss = (clean: 0.0, spliced: 0.0, zero: 0.0), legal = (clean: 0, spliced: 0, zero: 0), scored = 0
+        var scores = (clean: NextMoveScore(), spliced: NextMoveScore(), zero: NextMoveScore())
         var workspaceRows = 0
         var workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: 1)
 
@@ -94,10 +94,7 @@ public struct SAEEvaluation: Codable, Sendable {
             }
 
             // The model three ways: clean, on the reconstruction, with the hook zeroed.
-            var tokens = [Int32](repeating: 0, count: batch.count * T)
-            tokens.withUnsafeMutableBufferPointer { buffer in
-                for (row, g) in batch.enumerated() { games.writeTokens(ofGame: g, into: UnsafeMutableBufferPointer(rebasing: buffer[(row * T)..<((row + 1) * T)])) }
-            }
+            let tokens = OthelloFeatures.tokens(games, batch, T)
             let rowOf = Dictionary(uniqueKeysWithValues: positions.enumerated().map { ("\($0.element.game),\($0.element.position)", $0.offset) })
             let splice = Hook(point) { activation in
                 for (row, g) in batch.enumerated() {
@@ -112,36 +109,12 @@ public struct SAEEvaluation: Codable, Sendable {
             let clean = try model.runWithHooks(tokens: tokens, games: batch.count, positions: T, hooks: [], options: options).values
             let spliced = try model.runWithHooks(tokens: tokens, games: batch.count, positions: T, hooks: [splice], options: options).values
             let zeroed = try model.runWithHooks(tokens: tokens, games: batch.count, positions: T, hooks: [Hook.zeroAblation(point)], options: options).values
-            for (row, g) in batch.enumerated() {
-                let moves = games[g]
-                var t = 0
-                try GameReplay.replay(moves, source: "\(source), game \(g)") { step in
-                    defer { t += 1 }
-                    guard t < T, t + 1 < moves.count, step.legalMoves != 0 else { return }
-                    let target = Vocabulary.tokenUnchecked(forSquare: moves[t + 1])
-                    let offset = (row * T + t) * V
-                    func score(_ logits: [Float]) -> (Double, Bool) {
-                        logits.withUnsafeBufferPointer { l in
-                            let base = l.baseAddress! + offset
-                            var top = 0
-                            var maximum = base[0]
-                            for v in 1..<V where base[v] > maximum { maximum = base[v]; top = v }
-                            var total = 0.0
-                            for v in 0..<V { total += exp(Double(base[v] - maximum)) }
-                            let crossEntropy = log(total) - Double(base[target] - maximum)
-                            let isLegal = top != Vocabulary.padding && step.legalMoves & (1 << UInt64(Vocabulary.squareUnchecked(forToken: top))) != 0
-                            return (crossEntropy, isLegal)
-                        }
-                    }
-                    let a = score(clean), b = score(spliced), c = score(zeroed)
-                    loss.clean += a.0; loss.spliced += b.0; loss.zero += c.0
-                    legal.clean += a.1 ? 1 : 0; legal.spliced += b.1 ? 1 : 0; legal.zero += c.1 ? 1 : 0
-                    scored += 1
-                }
-            }
+            try scores.clean.add(logits: clean, games: games, batch: batch, positions: T, vocabulary: V, source: source)
+            try scores.spliced.add(logits: spliced, games: games, batch: batch, positions: T, vocabulary: V, source: source)
+            try scores.zero.add(logits: zeroed, games: games, batch: batch, positions: T, vocabulary: V, source: source)
             progress?.advance(by: batch.count)
         }
-        let N = Double(max(rows, 1)), S = Double(max(scored, 1))
+        let N = Double(max(rows, 1))
         let meanSquares = sum.reduce(0) { $0 + $1 * $1 } / N
         let variance = sumSquares - meanSquares
         let frequencies = fired.map { Double($0) / N }
@@ -149,12 +122,12 @@ public struct SAEEvaluation: Codable, Sendable {
         for (label, limit) in [("10%", 0.1), ("1%", 0.01), ("0.1%", 0.001), ("0.01%", 0.0001)] {
             below[label] = Double(frequencies.filter { $0 < limit }.count) / Double(n)
         }
-        let comparison = Comparison(clean: loss.clean / S, spliced: loss.spliced / S, zeroAblated: loss.zero / S)
+        let comparison = Comparison(clean: scores.clean.loss, spliced: scores.spliced.loss, zeroAblated: scores.zero.loss)
         return SAEEvaluation(
             mse: squaredError / N, explainedVariance: 1 - squaredError / max(variance, 1e-12), l0: Double(active) / N,
             dead: fired.filter { $0 == 0 }.count, dense: frequencies.filter { $0 > 0.1 }.count, frequencyBelow: below, frequencies: frequencies,
             loss: comparison,
-            legalTop1: Comparison(clean: Double(legal.clean) / S, spliced: Double(legal.spliced) / S, zeroAblated: Double(legal.zero) / S),
+            legalTop1: Comparison(clean: scores.clean.legalTop1, spliced: scores.spliced.legalTop1, zeroAblated: scores.zero.legalTop1),
             lossRecovered: (comparison.zeroAblated - comparison.spliced) / max(comparison.zeroAblated - comparison.clean, 1e-12),
             board: BoardFeatureMetrics.evaluate(train: train, trainActive: trainActive, test: test, testActive: testActive, features: n),
             positions: rows)

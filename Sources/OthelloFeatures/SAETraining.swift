@@ -4,14 +4,16 @@ import OthelloRules
 import OthelloTraining
 import WorkbenchSupport
 
-/// One hook's activations on fresh random games, streamed: chunk `c` is `chunkGames` games drawn from a seed of
-/// its own, run through the model (run-with-cache, stopping after the hook's layer), every position at which a
-/// move was read kept, and the rows shuffled within the chunk. Never more than one chunk in memory; the position
-/// (chunk, row) says exactly where a resumed run goes on.
+/// One hook's activations, streamed: chunk `c` is `chunkGames` games — fresh random games drawn from a seed of
+/// their own, or the next games of `games` (each pass over them in a new seeded order) — run through the model
+/// (run-with-cache, stopping after the hook's layer), every position at which a move was read kept, and the rows
+/// shuffled within the chunk. Never more than one chunk in memory; the position (chunk, row) says exactly where a
+/// resumed run goes on.
 public final class ActivationStream {
     public let model: HookedTransformer
     public let point: HookPoint
     public let seed: UInt64
+    public let games: GameDataset?
     public let chunkGames: Int
     public let batchSize: Int
     public let width: Int
@@ -20,7 +22,9 @@ public final class ActivationStream {
     private var rows: [Float] = []
     private var rowCount = 0
 
-    public init(model: HookedTransformer, hook: String, seed: UInt64, chunkGames: Int = 256, batchSize: Int = 64, chunk: Int = 0, row: Int = 0) throws {
+    public init(model: HookedTransformer, hook: String, seed: UInt64, games: GameDataset? = nil, chunkGames: Int = 256, batchSize: Int = 64,
+                chunk: Int = 0, row: Int = 0) throws {
+        if let games, games.count == 0 { throw WorkbenchError("no games to train on") }
         let point = try HookPoint(name: hook)
         guard point.layer.map({ $0 < model.config.nLayers }) ?? true else {
             throw WorkbenchError("--hook \(hook): the model has layers 0…\(model.config.nLayers - 1)")
@@ -28,6 +32,7 @@ public final class ActivationStream {
         self.model = model
         self.point = point
         self.seed = seed
+        self.games = games
         self.chunkGames = chunkGames
         self.batchSize = batchSize
         self.width = try Self.width(of: point, config: model.config)
@@ -49,11 +54,7 @@ public final class ActivationStream {
     public static func activations(model: HookedTransformer, point: HookPoint, games: GameDataset, indices: [Int], batchSize: Int) throws -> (values: [Float], positions: [(game: Int, position: Int)]) {
         let T = model.config.nCtx
         let width = try width(of: point, config: model.config)
-        var tokens = [Int32](repeating: 0, count: indices.count * T)
-        tokens.withUnsafeMutableBufferPointer { buffer in
-            for (r, g) in indices.enumerated() { games.writeTokens(ofGame: g, into: UnsafeMutableBufferPointer(rebasing: buffer[(r * T)..<((r + 1) * T)])) }
-        }
-        let cache = try model.runWithCache(tokens: tokens, games: indices.count, positions: T, filter: HookFilter { $0 == point },
+        let cache = try model.runWithCache(tokens: OthelloFeatures.tokens(games, indices, T), games: indices.count, positions: T, filter: HookFilter { $0 == point },
                                            options: .init(batchSize: batchSize, stopAtLayer: point.layer.map { $0 + 1 }, computeLogits: false))
         guard let tensor = cache[point] else { throw WorkbenchError("the model did not produce \(point.name)") }
         var values: [Float] = []
@@ -72,8 +73,26 @@ public final class ActivationStream {
 
     private func load(_ c: Int) throws {
         var random = SeededRandom(seed: seed, stream: UInt64(c))
-        let games = RandomGames.generate(count: chunkGames, seed: random.next(), threads: 1)
-        let (values, positions) = try Self.activations(model: model, point: point, games: games, indices: Array(0..<games.count), batchSize: batchSize)
+        let chosen: GameDataset, indices: [Int]
+        if let games {
+            // Game i of the endless sequence is game order_e[i mod count] of the file, e = i / count.
+            var orders: [Int: [Int]] = [:]
+            indices = (c * chunkGames..<(c + 1) * chunkGames).map { i in
+                let epoch = i / games.count
+                if orders[epoch] == nil {
+                    var r = SeededRandom(seed: seed, stream: UInt64(1) << 50 + UInt64(epoch))
+                    var order = Array(0..<games.count)
+                    for j in stride(from: order.count - 1, to: 0, by: -1) { order.swapAt(j, r.next(below: j + 1)) }
+                    orders[epoch] = order
+                }
+                return orders[epoch]![i % games.count]
+            }
+            chosen = games
+        } else {
+            chosen = RandomGames.generate(count: chunkGames, seed: random.next(), threads: 1)
+            indices = Array(0..<chunkGames)
+        }
+        let (values, positions) = try Self.activations(model: model, point: point, games: chosen, indices: indices, batchSize: batchSize)
         rowCount = positions.count
         // Fisher–Yates over the rows.
         var order = Array(0..<rowCount)
@@ -176,11 +195,12 @@ public final class SAETrainer {
     /// Per feature, positions since it last fired.
     var sinceFired: [Int]
 
-    public init(model: HookedTransformer, hook: String, settings: SAETrainingSettings) throws {
+    /// A fresh run on `games` (cycled), or on endless fresh random games when nil.
+    public init(model: HookedTransformer, hook: String, settings: SAETrainingSettings, games: GameDataset? = nil) throws {
         try settings.validate()
         self.model = model
         self.settings = settings
-        stream = try ActivationStream(model: model, hook: hook, seed: settings.seed, chunkGames: settings.chunkGames)
+        stream = try ActivationStream(model: model, hook: hook, seed: settings.seed, games: games, chunkGames: settings.chunkGames)
         sae = SparseAutoencoder(dIn: stream.width, dSAE: settings.features, kind: try settings.kind(features: settings.features), hook: hook, seed: settings.seed)
         try sae.validate()
         optimizer = AdamW(parameterCount: sae.parameterCount, decayed: [], settings: .init(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
@@ -188,7 +208,7 @@ public final class SAETrainer {
     }
 
     /// Resumes from a checkpoint written by `saveCheckpoint`: weights, Adam's moments, the step, the stream's position.
-    public init(model: HookedTransformer, resuming url: URL) throws {
+    public init(model: HookedTransformer, resuming url: URL, games: GameDataset? = nil) throws {
         let file = try SafetensorsFile.read(from: url)
         guard file.metadata["format"] == SAECheckpoint.format, let json = file.metadata["settings"],
               let settings = try? JSONDecoder().decode(SAETrainingSettings.self, from: Data(json.utf8)),
@@ -198,7 +218,7 @@ public final class SAETrainer {
         }
         self.model = model
         self.settings = settings
-        stream = try ActivationStream(model: model, hook: hook, seed: settings.seed, chunkGames: settings.chunkGames, chunk: chunk, row: row)
+        stream = try ActivationStream(model: model, hook: hook, seed: settings.seed, games: games, chunkGames: settings.chunkGames, chunk: chunk, row: row)
         let n = settings.features, d = stream.width
         let count = 2 * d * n + n + d
         func values(_ name: String, _ expected: Int) throws -> [Float] {

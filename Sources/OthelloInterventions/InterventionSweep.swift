@@ -65,14 +65,15 @@ public enum InterventionSweep {
         for scale in options.scales {
             for hook in EditProbes.studyHooks(config: config) { plans.append(EditPlan(method: .direction(scale: scale), hooks: [hook])) }
         }
+        // From each layer on but the last (from the last layer on is the single resid_post edit).
         for scale in options.multiLayerScales {
-            for start in 0..<L { plans.append(EditPlan(method: .direction(scale: scale), hooks: Array(post[start...]))) }
+            for start in 0..<(L - 1) { plans.append(EditPlan(method: .direction(scale: scale), hooks: Array(post[start...]))) }
         }
         let middle = options.scales.contains(2) ? Float(2) : options.scales[0]
         for hook in post { plans.append(EditPlan(method: .direction(scale: middle), hooks: [hook], positions: .fromEdit)) }
         if options.includeGradient {
             for hook in post { plans.append(EditPlan(method: options.gradient, hooks: [hook])) }
-            for start in 0..<L { plans.append(EditPlan(method: options.gradient, hooks: Array(post[start...]))) }
+            for start in 0..<(L - 1) { plans.append(EditPlan(method: options.gradient, hooks: Array(post[start...]))) }
         }
         return plans
     }

@@ -204,3 +204,16 @@ final class SparseAutoencoderTests: XCTestCase {
                                                         model: model, games: games))
     }
 }
+
+extension SparseAutoencoderTests {
+    /// Activations so large the loss overflows: training stops with an error, and the checkpoint written before stays.
+    func testANonFiniteLossStopsTrainingAndKeepsTheCheckpoint() throws {
+        let huge = HookedTransformer.random(config: try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32), seed: 4, std: 1e18)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("sae-nan-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try Data("previous checkpoint".utf8).write(to: url)
+        let trainer = try SAETrainer(model: huge, hook: "blocks.1.hook_resid_post", settings: settings())
+        XCTAssertThrowsError(try trainer.train(checkpoint: url, every: 0)) { XCTAssertTrue("\($0)".contains("the loss became"), "\($0)") }
+        XCTAssertEqual(try String(contentsOf: url), "previous checkpoint")
+    }
+}

@@ -68,15 +68,28 @@ final class StudyRunner {
         }
         var section = LegalSection(synthetic: try score(games, gamesSource))
         if let wthor = plan.wthor {
-            if FileManager.default.fileExists(atPath: wthor) {
-                section.wthor = try score(try GameDataset.read(from: URL(fileURLWithPath: wthor)), wthor)
+            if let file = Self.locate(wthor) {
+                section.wthor = try score(try GameDataset.read(from: URL(fileURLWithPath: file)), file)
             } else {
-                section.wthorNote = "\(wthor) was not found (run the study from the repository's folder to score the championship games)"
+                section.wthorNote = "\(wthor) was not found (neither in the working folder nor in the repository the tool was built in), so the championship games were not scored"
             }
         }
         if PublishedModelCheck.applies(to: config) { section.publishedCheck = try PublishedModelCheck.run(model) }
         record.legal = section
         log(String(format: "legal top-1: %.2f%% of %d positions", 100 * section.synthetic.share, section.synthetic.positions))
+    }
+
+    /// A repository file such as Games/WTH_2025.wtb: relative to the working folder, else to the repository the
+    /// tool was built in (the executable lives in its .build folder).
+    static func locate(_ path: String) -> String? {
+        if FileManager.default.fileExists(atPath: path) { return path }
+        guard !path.hasPrefix("/"), var folder = Bundle.main.executableURL?.deletingLastPathComponent() else { return nil }
+        for _ in 0..<4 {
+            folder.deleteLastPathComponent()
+            let candidate = folder.appendingPathComponent(path).path
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return nil
     }
 
     // MARK: probes

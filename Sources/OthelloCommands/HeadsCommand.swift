@@ -1,0 +1,135 @@
+import ArgumentParser
+import Foundation
+import OthelloFeatures
+import OthelloModel
+import OthelloPlots
+import OthelloRules
+import WorkbenchSupport
+
+/// `othello-gpt heads`: what each attention head attends to, and what it is worth.
+struct HeadsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "heads",
+        abstract: "Attention-head scores (previous move, mine / theirs moves, first position, duplicate, induction) and head ablations.",
+        subcommands: [HeadScoresCommand.self, HeadAblationCommand.self]
+    )
+}
+
+/// Games for the head commands: a file, or fresh random games.
+struct HeadGameOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Games file (.npy, .txt, .wtb, .pgn); default: --count fresh random games.", valueName: "file")) var games: String?
+    @Option(help: "Random games when no --games file is given.") var count: Int = 500
+    @Option(help: "Seed of the random games.") var seed: UInt64 = 3
+
+    func load() throws -> GameDataset {
+        if let games {
+            let dataset = try GameDataset.read(from: URL(fileURLWithPath: games))
+            guard dataset.count > 0 else { throw WorkbenchError("\(games): the file holds no games") }
+            return dataset
+        }
+        guard count >= 1 else { throw WorkbenchError("--count must be at least 1, got \(count)") }
+        return RandomGames.generate(count: count, seed: seed)
+    }
+}
+
+/// A layer × head matrix figure.
+func headMatrix(_ values: [[Double]], title: String, scale: ColorScale, decimals: Int = 2) -> MatrixHeatmap {
+    MatrixHeatmap(values: values.map { $0.map { Optional($0) } }, rowLabels: values.indices.map { "L\($0)" },
+                  columnLabels: (values.first ?? []).indices.map { "H\($0)" }, title: title, xLabel: "head", yLabel: "layer",
+                  scale: scale, cellText: .values(decimals: decimals))
+}
+
+struct HeadScoresCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scores",
+        abstract: "Per-head attention scores over many games, as layer × head figures and JSON.",
+        discussion: """
+        Mean attention, over every position of the games, to: the previous move; the earlier moves of the player \
+        who moves next ("mine", the position itself included) and of the other player ("theirs"); position 0. \
+        And TransformerLens' duplicate-token and induction detectors on random token sequences repeated twice \
+        (not games, as the tutorials' GPT-2 inputs are not: attention from the second copy to the same token in \
+        the first, and to the token after it). Writes one figure per score into --out.
+
+        Example:
+          othello-gpt heads scores --count 500 --out heads
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var data: HeadGameOptions
+    @Option(help: "Output folder.") var out: String = "heads"
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let transformer = try model.load()
+        let games = try data.load()
+        let folder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let bar = ProgressBar(total: games.count, label: "head scores")
+        let scores = try HeadScores.compute(model: transformer, games: games, seed: data.seed, batchSize: model.batchSize, progress: bar)
+        bar.finish()
+        let named: [(String, String, [[Double]])] = [
+            ("previous-move", "to the previous move", scores.previousMove), ("mine", "to the moves of the player who moves next", scores.mine),
+            ("theirs", "to the other player's moves", scores.theirs), ("first-position", "to position 0", scores.firstPosition),
+            ("duplicate-token", "duplicate-token score (repeated random tokens)", scores.duplicateToken),
+            ("induction", "induction score (repeated random tokens)", scores.induction),
+        ]
+        for (file, title, values) in named {
+            try headMatrix(values, title: "Mean attention \(title)", scale: .probability).write(to: folder.appendingPathComponent("\(file).png"))
+        }
+        let data = try JSONEncoder().encode(scores)
+        try AtomicFile.write(data, to: folder.appendingPathComponent("scores.json"))
+        if json { return try printJSON(try JSONSerialization.jsonObject(with: data)) }
+        for (file, _, values) in named {
+            let best = values.enumerated().flatMap { l, row in row.enumerated().map { (l, $0.offset, $0.element) } }.max { $0.2 < $1.2 }!
+            print(String(format: "%@: strongest L%dH%d %.2f", file, best.0, best.1, best.2))
+        }
+        print("wrote \(out)/*.png and scores.json")
+    }
+}
+
+struct HeadAblationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "ablate",
+        abstract: "The change of legal top-1 and next-move loss when each head, or each layer's attention, is ablated.",
+        discussion: """
+        Each head's hook_z (and, per layer, hook_attn_out) is replaced by zeros, or with --mean by its mean over \
+        the games at each position; the model is scored on the same games (Li et al.'s legal top-1 and the \
+        cross-entropy of the move played next). Writes legal.png and loss.png (layer × head) into --out.
+
+        Example:
+          othello-gpt heads ablate --count 300 --mean --out heads-ablation
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var data: HeadGameOptions
+    @Flag(help: "Mean-ablate instead of zero-ablate.") var mean = false
+    @Option(help: "Output folder.") var out: String = "heads-ablation"
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let transformer = try model.load()
+        let games = try data.load()
+        let folder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let c = transformer.config
+        let bar = ProgressBar(total: c.nLayers * (c.nHeads + 1), label: "ablations")
+        let result = try HeadAblation.run(model: transformer, games: games, mean: mean, batchSize: model.batchSize, progress: bar)
+        bar.finish()
+        try headMatrix(result.legalChange.map { $0.map { 100 * $0 } }, title: "Change of legal top-1 (points) when a head is \(result.method)-ablated",
+                       scale: .diverging(label: "points"), decimals: 1).write(to: folder.appendingPathComponent("legal.png"))
+        try headMatrix(result.lossChange, title: "Change of next-move loss when a head is \(result.method)-ablated",
+                       scale: .diverging(label: "nats")).write(to: folder.appendingPathComponent("loss.png"))
+        let data = try JSONEncoder().encode(result)
+        try AtomicFile.write(data, to: folder.appendingPathComponent("ablation.json"))
+        if json { return try printJSON(try JSONSerialization.jsonObject(with: data)) }
+        print(String(format: "clean: loss %.4f, legal top-1 %.2f%% on %d positions", result.clean.loss, 100 * result.clean.legalTop1, result.clean.positions))
+        for l in 0..<c.nLayers {
+            let worst = result.legalChange[l].enumerated().min { $0.element < $1.element }!
+            print(String(format: "  layer %d: whole attention %+.2f points, %+.3f nats; worst head H%d %+.2f points", l, 100 * result.layerLegalChange[l],
+                         result.layerLossChange[l], worst.offset, 100 * worst.element))
+        }
+        print("wrote \(out)/legal.png, loss.png, ablation.json")
+    }
+}

@@ -1,0 +1,278 @@
+import ArgumentParser
+import Foundation
+import OthelloFeatures
+import OthelloModel
+import OthelloPlots
+import OthelloProbes
+import OthelloRules
+import WorkbenchSupport
+
+/// `othello-gpt sae`: sparse autoencoders on a hook, scored against the board.
+struct SAECommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sae",
+        abstract: "Sparse autoencoders on a hook's activations, scored against the board the rules engine knows.",
+        discussion: """
+        encode(x) = ReLU((x − b_dec)·W_enc + b_enc), decode(f) = f·W_dec + b_dec (SAELens' layout and names), decoder \
+        rows at unit norm; --kind relu trains with an L1 penalty (--l1 × the summed activations), --kind topk keeps \
+        the --k largest activations. The loss is the mean over positions of the squared error summed over the \
+        hook's width (plus the L1 term). Board metrics (Karvonen et al. 2024) score each feature as a classifier \
+        of each square's mine/theirs/empty state ("mine" = the player who moves next), of legal moves and of \
+        flipped discs.
+        """,
+        subcommands: [SAETrainCommand.self, SAEEvalCommand.self, SAEFeaturesCommand.self]
+    )
+}
+
+/// Where an SAE's games come from: a file (cycled) or fresh random games.
+struct SAEGameOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Games file (.npy, .txt, .wtb, .pgn); default: fresh random games.", valueName: "file")) var games: String?
+    @Option(help: "Random games to use when no --games file is given (train: default endless fresh games; eval: 1,000).") var count: Int?
+
+    func dataset(seed: UInt64, defaultCount: Int?) throws -> (GameDataset?, String) {
+        if let games {
+            guard count == nil else { throw WorkbenchError("give --games or --count, not both") }
+            let dataset = try GameDataset.read(from: URL(fileURLWithPath: games))
+            guard dataset.count > 0 else { throw WorkbenchError("\(games): the file holds no games") }
+            return (dataset, games)
+        }
+        guard let n = count ?? defaultCount else { return (nil, "fresh random games (seed \(seed))") }
+        guard n >= 2 else { throw WorkbenchError("--count must be at least 2, got \(n)") }
+        return (RandomGames.generate(count: n, seed: seed), "\(n) random games (seed \(seed))")
+    }
+}
+
+/// The random-init model of a control SAE: TransformerLens' initialisation of the same shape, seeded.
+func controlModel(like model: HookedTransformer, seed: UInt64) -> HookedTransformer { ProbeSweep.randomModel(like: model, seed: seed) }
+
+struct SAETrainCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train",
+        abstract: "Train an SAE on a hook, on activations streamed from the model (never all in memory).",
+        discussion: """
+        Positions come in chunks of --chunk-games games run through the model, shuffled within the chunk. Adam \
+        (β 0.9/0.999) at --lr, --batch positions per step, --positions in all. A feature that has not fired for \
+        --dead-window positions is dead; every --resample-every positions, during the first half of training, \
+        the dead ones are resampled (Anthropic: the decoder row along the residual of a badly reconstructed \
+        position). The checkpoint (weights, Adam's moments, the stream's position) is written every 5 minutes: \
+        --resume continues exactly. With --control the same recipe is also trained on a randomly initialised \
+        model of the same shape (the control of the board metrics), into OUT with -control before the extension.
+
+        Example:
+          othello-gpt sae train --hook blocks.5.hook_resid_post --kind topk --features 2048 --k 32 --positions 4000000 --out L5-topk.safetensors
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var data: SAEGameOptions
+    @Option(help: "The hook (TransformerLens name).") var hook: String = "blocks.5.hook_resid_post"
+    @Option(help: "relu or topk.") var kind: String = "relu"
+    @Option(help: "Dictionary size.") var features: Int = 2048
+    @Option(help: "TopK: activations kept per position.") var k: Int = 32
+    @Option(help: "ReLU: the L1 coefficient.") var l1: Float = 5
+    @Option(help: "Adam's learning rate.") var lr: Float = 3e-4
+    @Option(help: "Positions per step.") var batch: Int = 4096
+    @Option(help: "Positions to train on.") var positions: Int = 4_000_000
+    @Option(name: .customLong("dead-window"), help: "Positions without firing after which a feature is dead.") var deadWindow: Int = 1_000_000
+    @Option(name: .customLong("resample-every"), help: "Resample dead features every this many positions (0: never).") var resampleEvery: Int = 1_000_000
+    @Option(name: .customLong("chunk-games"), help: "Games per chunk of the activation stream.") var chunkGames: Int = 256
+    @Option(help: "Seed of the games, the initial weights and the resampling.") var seed: UInt64 = 1
+    @Flag(help: "Also train the same recipe on a randomly initialised model (the control).") var control = false
+    @Flag(help: "Continue from OUT's checkpoint (OUT with .ckpt before the extension).") var resume = false
+    @Option(help: "Where to write the SAE (safetensors).") var out: String
+
+    var settings: SAETrainingSettings {
+        var s = SAETrainingSettings()
+        s.features = features; s.kind = kind; s.k = k; s.l1 = l1; s.learningRate = lr; s.batchSize = batch; s.positions = positions
+        s.seed = seed; s.deadWindow = deadWindow; s.resampleEvery = resampleEvery; s.chunkGames = chunkGames
+        return s
+    }
+
+    /// OUT with `suffix` before its extension: L5.safetensors → L5-control.safetensors, L5.ckpt.safetensors.
+    static func sibling(_ path: String, _ suffix: String) -> URL {
+        let url = URL(fileURLWithPath: path)
+        let ext = url.pathExtension.isEmpty ? "safetensors" : url.pathExtension
+        return url.deletingLastPathComponent().appendingPathComponent(url.deletingPathExtension().lastPathComponent + suffix + "." + ext)
+    }
+
+    func run() throws {
+        try settings.validate()
+        let transformer = try model.load()
+        try checkWritable(out)
+        let (games, source) = try data.dataset(seed: seed &+ 17, defaultCount: nil)
+        var runs: [(HookedTransformer, String, String)] = [(transformer, out, model.model ?? "shipped")]
+        if control { runs.append((controlModel(like: transformer, seed: seed), Self.sibling(out, "-control").path, "random-init")) }
+        for (m, path, name) in runs {
+            let checkpoint = Self.sibling(path, ".ckpt")
+            let trainer: SAETrainer
+            if resume && FileManager.default.fileExists(atPath: checkpoint.path) {
+                trainer = try SAETrainer(model: m, resuming: checkpoint, games: games)
+                guard trainer.settings == settings else {
+                    throw WorkbenchError("\(checkpoint.path) was written with other settings; resume with the same flags, or drop --resume")
+                }
+            } else {
+                trainer = try SAETrainer(model: m, hook: hook, settings: settings, games: games)
+            }
+            let bar = ProgressBar(total: settings.steps, label: "SAE \(name)")
+            try trainer.train(checkpoint: checkpoint, every: 300) { status in
+                bar.update(done: status.step, status: String(format: "mse %.4g L0 %.1f EV %.3f dead %d", status.mse, status.l0, status.explainedVariance, status.dead))
+            }
+            bar.finish()
+            var sae = trainer.sae
+            sae.metadata["model"] = name
+            if name == "random-init" { sae.metadata["random_init_seed"] = String(seed) }
+            sae.metadata["games"] = source
+            sae.metadata["settings"] = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+            try SAEFile.save(sae, to: URL(fileURLWithPath: path))
+            try? FileManager.default.removeItem(at: checkpoint)
+            print("wrote \(path): \(sae.dIn) → \(sae.dSAE) \(sae.kind.name) SAE on \(hook) of \(name), \(settings.steps) steps; \(trainer.deadCount) dead features")
+        }
+    }
+}
+
+/// An evaluation as JSON (the keys of `sae eval --json`).
+func saeEvaluationJSON(_ e: SAEEvaluation) -> [String: Any] {
+    ["explained_variance": e.explainedVariance, "mse": e.mse, "l0": e.l0, "dead": e.dead, "dense": e.dense, "positions": e.positions,
+     "frequency_below": e.frequencyBelow, "coverage": e.board.coverage["board"] ?? 0, "coverage_by_property": e.board.coverage,
+     "reconstruction_f1": e.board.reconstructionF1, "reconstruction_threshold": e.board.reconstructionThreshold, "alive": e.board.alive,
+     "loss": ["clean": e.loss.clean, "spliced": e.loss.spliced, "zero_ablated": e.loss.zeroAblated],
+     "loss_delta": e.loss.spliced - e.loss.clean, "loss_recovered": e.lossRecovered,
+     "legal_top1": ["clean": e.legalTop1.clean, "spliced": e.legalTop1.spliced, "zero_ablated": e.legalTop1.zeroAblated]]
+}
+
+struct SAEEvalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "eval",
+        abstract: "Score an SAE: reconstruction, sparsity, the model's loss on its reconstruction, board coverage and reconstruction.",
+        discussion: """
+        On the games (default 1,000 fresh random games): MSE and explained variance, L0, dead and dense (> 10%) \
+        features, the share of features firing at fewer than 10/1/0.1/0.01% of positions; the next-move loss and \
+        legal top-1 of the model clean, with the SAE's reconstruction spliced in at the hook (run-with-hooks), and \
+        with the hook zero-ablated; Karvonen et al.'s coverage (per property: the best F1 over features of each \
+        element at the best threshold, a fraction of each feature's max, averaged over the elements) and board \
+        reconstruction (features with precision ≥ 0.95 and ≥ 10 true positives on the first half of the games \
+        predict the board on the second half; micro F1). With --control FILE (written by `sae train --control`), \
+        the same on the randomly initialised model it was trained on, under "control".
+
+        Example:
+          othello-gpt sae eval --sae L5-topk.safetensors --control L5-topk-control.safetensors --count 1000 --json
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var data: SAEGameOptions
+    @Option(help: ArgumentHelp("The SAE file (or a SAELens folder).", valueName: "file")) var sae: String
+    @Option(help: ArgumentHelp("The control SAE, trained on a random-init model (sae train --control).", valueName: "file")) var control: String?
+    @Option(help: "Seed of the random games.") var seed: UInt64 = 2
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        let transformer = try model.load()
+        let autoencoder = try SAEFile.load(from: URL(fileURLWithPath: sae))
+        try autoencoder.check(fits: transformer.config, source: sae)
+        let (loaded, source) = try data.dataset(seed: seed, defaultCount: 1000)
+        let games = loaded!
+        let bar = ProgressBar(total: games.count, label: "eval")
+        let evaluation = try SAEEvaluation.evaluate(autoencoder, model: transformer, games: games, batchSize: model.batchSize, source: source, progress: bar)
+        bar.finish()
+        var object = saeEvaluationJSON(evaluation)
+        object["sae"] = sae
+        object["hook"] = autoencoder.hook
+        object["games"] = source
+        if let control {
+            let controlSAE = try SAEFile.load(from: URL(fileURLWithPath: control))
+            guard let controlSeed = controlSAE.metadata["random_init_seed"].flatMap({ UInt64($0) }) else {
+                throw WorkbenchError("\(control): not a control SAE (its metadata does not name the random-init model it was trained on); train it with `sae train --control`")
+            }
+            let random = controlModel(like: transformer, seed: controlSeed)
+            try controlSAE.check(fits: random.config, source: control)
+            let controlBar = ProgressBar(total: games.count, label: "eval (control)")
+            object["control"] = saeEvaluationJSON(try SAEEvaluation.evaluate(controlSAE, model: random, games: games, batchSize: model.batchSize, source: source, progress: controlBar))
+            controlBar.finish()
+        }
+        if json { return try printJSON(object) }
+        func line(_ label: String, _ o: [String: Any]) {
+            let loss = o["loss"] as! [String: Double], legal = o["legal_top1"] as! [String: Double]
+            print(String(format: "%@: explained variance %.3f, L0 %.1f, dead %d, coverage %.3f, board reconstruction F1 %.3f", label,
+                         o["explained_variance"] as! Double, o["l0"] as! Double, o["dead"] as! Int, o["coverage"] as! Double, o["reconstruction_f1"] as! Double))
+            print(String(format: "  next-move loss clean %.4f, on the reconstruction %.4f (%+.4f), zero-ablated %.4f; legal top-1 %.2f%% / %.2f%% / %.2f%%",
+                         loss["clean"]!, loss["spliced"]!, loss["spliced"]! - loss["clean"]!, loss["zero_ablated"]!,
+                         100 * legal["clean"]!, 100 * legal["spliced"]!, 100 * legal["zero_ablated"]!))
+        }
+        line("\(sae) on \(autoencoder.hook)", object)
+        if let c = object["control"] as? [String: Any] { line("control (random-init model)", c) }
+    }
+}
+
+struct SAEFeaturesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "features",
+        abstract: "Figures of an SAE's features: board correlations, the frequency histogram, top-activating positions.",
+        discussion: """
+        Writes into --out: correlations.png (for the --top features with the best board F1: the correlation of the \
+        feature's activation with each square being mine, theirs and empty), frequencies.png (the histogram of \
+        log10 firing frequencies) and top-positions.png (each of those features' most activating positions as \
+        boards, the last move marked), and features.json (per feature: frequency, best element and F1).
+
+        Example:
+          othello-gpt sae features --sae L5-topk.safetensors --count 500 --out sae-features
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @OptionGroup var data: SAEGameOptions
+    @Option(help: ArgumentHelp("The SAE file.", valueName: "file")) var sae: String
+    @Option(help: "Features shown.") var top: Int = 8
+    @Option(help: "Seed of the random games.") var seed: UInt64 = 2
+    @Option(help: "Output folder.") var out: String = "sae-features"
+
+    func run() throws {
+        guard top >= 1 else { throw WorkbenchError("--top must be at least 1") }
+        let transformer = try model.load()
+        let autoencoder = try SAEFile.load(from: URL(fileURLWithPath: sae))
+        try autoencoder.check(fits: transformer.config, source: sae)
+        let (loaded, source) = try data.dataset(seed: seed, defaultCount: 500)
+        let games = loaded!
+        let folder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let bar = ProgressBar(total: games.count, label: "features")
+        let evaluation = try SAEEvaluation.evaluate(autoencoder, model: transformer, games: games, batchSize: model.batchSize, source: source, progress: bar)
+        bar.finish()
+        let chosen = zip(evaluation.board.features, zip(evaluation.board.bestElement, evaluation.board.bestF1))
+            .sorted { $0.1.1 > $1.1.1 }.prefix(top).map { (feature: $0.0, element: $0.1.0, f1: $0.1.1) }
+        let profiles = try SAEFeatureProfiles.compute(autoencoder, model: transformer, games: games, features: chosen.map(\.feature), batchSize: model.batchSize)
+        var boards: [BoardHeatmap] = []
+        for (i, c) in chosen.enumerated() {
+            for (k, name) in ["mine", "theirs", "empty"].enumerated() {
+                boards.append(BoardHeatmap(values: profiles.correlation[i][k].map { Optional($0) },
+                                           title: String(format: "F%d %@ (best: %@ %.2f)", c.feature, name, BoardProperty.name(c.element), c.f1)))
+            }
+        }
+        try BoardGrid(boards: boards, columns: 3, title: "Correlation of each feature's activation with the squares' states",
+                      scale: .diverging(limit: 1, label: "correlation"), cellSize: 18)
+            .write(to: folder.appendingPathComponent("correlations.png"))
+        var histogram = [Double](repeating: 0, count: 8)
+        for f in evaluation.frequencies { histogram[f == 0 ? 0 : min(7, max(1, Int((log10(f) + 7).rounded(.down))))] += 1 }
+        try LinePlot(series: [LineSeries("features", x: (0..<8).map(Double.init), y: histogram, markers: true)],
+                     title: "Firing frequency of the \(autoencoder.dSAE) features (x = 0: dead; x = k: 10^(k−7) ≤ frequency < 10^(k−6))",
+                     xLabel: "log10(frequency) + 7", yLabel: "features")
+            .write(to: folder.appendingPathComponent("frequencies.png"))
+        var topBoards: [BoardHeatmap] = []
+        for (i, c) in chosen.enumerated() {
+            for (game, position, value) in profiles.top[i] {
+                let step = try GameReplay(moves: Array(games[game].prefix(position + 1))).steps.last!
+                let discs: [Disc?] = step.board.colours.map { $0 == .black ? .black : $0 == .white ? .white : nil }
+                topBoards.append(BoardHeatmap(values: [Double?](repeating: nil, count: 64), discs: discs, marks: [BoardMark(step.move, .played)],
+                                              title: String(format: "F%d %.2f", c.feature, value)))
+            }
+        }
+        try BoardGrid(boards: topBoards, columns: SAEFeatureProfiles.topCount, title: "Most activating positions of each feature (ring: the last move)",
+                      scale: .diverging(limit: 1, label: ""), cellSize: 14)
+            .write(to: folder.appendingPathComponent("top-positions.png"))
+        let json: [[String: Any]] = zip(evaluation.board.features, zip(evaluation.board.bestElement, evaluation.board.bestF1)).map {
+            ["feature": $0.0, "frequency": evaluation.frequencies[$0.0], "best_element": BoardProperty.name($0.1.0), "best_f1": $0.1.1]
+        }
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted]), to: folder.appendingPathComponent("features.json"))
+        print("wrote \(out)/correlations.png, frequencies.png, top-positions.png, features.json")
+    }
+}

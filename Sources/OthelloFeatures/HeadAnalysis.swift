@@ -1,0 +1,232 @@
+import Foundation
+import OthelloModel
+import OthelloProbes
+import OthelloRules
+import WorkbenchSupport
+
+/// The model's next-move loss and legal top-1 on games, from logits `[games, positions, d_vocab]`: at each position
+/// after which the game goes on, the cross-entropy of the move actually played next, and whether the top token is legal.
+public struct NextMoveScore: Codable, Sendable {
+    public var lossSum = 0.0
+    public var legal = 0
+    public var positions = 0
+    public var loss: Double { positions > 0 ? lossSum / Double(positions) : 0 }
+    public var legalTop1: Double { positions > 0 ? Double(legal) / Double(positions) : 0 }
+
+    public init() {}
+
+    /// Adds the positions of `batch` (dataset indices, in the logits' row order).
+    public mutating func add(logits: [Float], games: GameDataset, batch: [Int], positions T: Int, vocabulary V: Int, source: String) throws {
+        for (row, g) in batch.enumerated() {
+            let moves = games[g]
+            var t = 0
+            try GameReplay.replay(moves, source: "\(source), game \(g)") { step in
+                defer { t += 1 }
+                guard t < T, t + 1 < moves.count, step.legalMoves != 0 else { return }
+                let target = Vocabulary.tokenUnchecked(forSquare: moves[t + 1])
+                logits.withUnsafeBufferPointer { l in
+                    let base = l.baseAddress! + (row * T + t) * V
+                    var top = 0
+                    for v in 1..<V where base[v] > base[top] { top = v }
+                    let maximum = base[top]
+                    var total = 0.0
+                    for v in 0..<V { total += exp(Double(base[v] - maximum)) }
+                    lossSum += log(total) - Double(base[target] - maximum)
+                    if top != Vocabulary.padding && step.legalMoves & (1 << UInt64(Vocabulary.squareUnchecked(forToken: top))) != 0 { legal += 1 }
+                }
+                positions += 1
+            }
+        }
+    }
+
+    /// The score of `model` on `games` run with `hooks`, `batchSize` games per pass.
+    public static func measure(_ model: HookedTransformer, games: GameDataset, hooks: (_ batch: [Int]) throws -> [Hook] = { _ in [] },
+                               batchSize: Int = 64, source: String = "games") throws -> NextMoveScore {
+        let T = model.config.nCtx, V = model.config.dVocab
+        var score = NextMoveScore()
+        for start in stride(from: 0, to: games.count, by: batchSize) {
+            let batch = Array(start..<min(start + batchSize, games.count))
+            let logits = try model.runWithHooks(tokens: tokens(games, batch, T), games: batch.count, positions: T, hooks: try hooks(batch),
+                                                options: .init(batchSize: batch.count)).values
+            try score.add(logits: logits, games: games, batch: batch, positions: T, vocabulary: V, source: source)
+        }
+        return score
+    }
+}
+
+/// The tokens `[batch, T]` of games `batch`, padded.
+func tokens(_ games: GameDataset, _ batch: [Int], _ T: Int) -> [Int32] {
+    var tokens = [Int32](repeating: 0, count: batch.count * T)
+    tokens.withUnsafeMutableBufferPointer { buffer in
+        for (row, g) in batch.enumerated() { games.writeTokens(ofGame: g, into: UnsafeMutableBufferPointer(rebasing: buffer[(row * T)..<((row + 1) * T)])) }
+    }
+    return tokens
+}
+
+/// Per-head attention scores over many games, each a `[layer][head]` matrix of mean attention:
+/// - `previousMove`: from each position to the one before (TransformerLens' previous-token score, on real games);
+/// - `mine` / `theirs`: to the earlier moves (the position itself included) of the player who moves next / of the
+///   other player ("mine" = the player who moves next, passes inferred);
+/// - `firstPosition`: to position 0;
+/// - `duplicateToken` and `induction` (the TransformerLens tutorials' detectors) on sequences of random tokens
+///   repeated twice (not games: out of the model's distribution, as the tutorials' inputs are for GPT-2): from
+///   position i of the second copy to the same token in the first copy, and to the token after it.
+public struct HeadScores: Codable, Sendable {
+    public var previousMove: [[Double]]
+    public var mine: [[Double]]
+    public var theirs: [[Double]]
+    public var firstPosition: [[Double]]
+    public var duplicateToken: [[Double]]
+    public var induction: [[Double]]
+    public var games: Int
+
+    public static func compute(model: HookedTransformer, games: GameDataset, seed: UInt64 = 1, batchSize: Int = 64,
+                               progress: ProgressBar? = nil) throws -> HeadScores {
+        let config = model.config
+        let (L, H, T) = (config.nLayers, config.nHeads, config.nCtx)
+        let zero = [[Double]](repeating: [Double](repeating: 0, count: H), count: L)
+        var scores = HeadScores(previousMove: zero, mine: zero, theirs: zero, firstPosition: zero, duplicateToken: zero, induction: zero, games: games.count)
+        var rows = 0.0, previousRows = 0.0
+        let names = (0..<L).map { "blocks.\($0).attn.hook_pattern" }
+        for start in stride(from: 0, to: games.count, by: batchSize) {
+            let batch = Array(start..<min(start + batchSize, games.count))
+            let cache = try model.runWithCache(tokens: tokens(games, batch, T), games: batch.count, positions: T, names: names,
+                                               options: .init(batchSize: batch.count, computeLogits: false))
+            for (row, g) in batch.enumerated() {
+                let steps = try GameReplay(moves: games[g]).steps
+                let n = min(T, steps.count)
+                rows += Double(n)
+                previousRows += Double(n - 1)
+                for l in 0..<L {
+                    let pattern = cache[names[l]]!.values
+                    for h in 0..<H {
+                        let base = ((row * H + h) * T) * T
+                        var previous = 0.0, mine = 0.0, theirs = 0.0, first = 0.0
+                        for q in 0..<n {
+                            let perspective = steps[q].perspective
+                            first += Double(pattern[base + q * T])
+                            if q > 0 { previous += Double(pattern[base + q * T + q - 1]) }
+                            for k in 0...q {
+                                if steps[k].player == perspective { mine += Double(pattern[base + q * T + k]) } else { theirs += Double(pattern[base + q * T + k]) }
+                            }
+                        }
+                        scores.previousMove[l][h] += previous
+                        scores.mine[l][h] += mine
+                        scores.theirs[l][h] += theirs
+                        scores.firstPosition[l][h] += first
+                    }
+                }
+            }
+            progress?.advance(by: batch.count)
+        }
+        for l in 0..<L {
+            for h in 0..<H {
+                scores.previousMove[l][h] /= max(previousRows, 1)
+                scores.mine[l][h] /= max(rows, 1)
+                scores.theirs[l][h] /= max(rows, 1)
+                scores.firstPosition[l][h] /= max(rows, 1)
+            }
+        }
+        // Repeated random tokens: n tokens, then the same n again.
+        let n = T / 2, sequences = 64
+        var random = SeededRandom(seed: seed, stream: 99)
+        var repeated = [Int32](repeating: 0, count: sequences * T)
+        for s in 0..<sequences {
+            for i in 0..<n {
+                let token = Int32(1 + random.next(below: config.dVocab - 1))
+                repeated[s * T + i] = token
+                repeated[s * T + n + i] = token
+            }
+        }
+        let cache = try model.runWithCache(tokens: repeated, games: sequences, positions: T, names: names, options: .init(batchSize: batchSize, computeLogits: false))
+        for l in 0..<L {
+            let pattern = cache[names[l]]!.values
+            for h in 0..<H {
+                var duplicate = 0.0, induction = 0.0
+                for s in 0..<sequences {
+                    let base = ((s * H + h) * T) * T
+                    for i in 0..<n {
+                        let q = n + i
+                        duplicate += Double(pattern[base + q * T + i])
+                        if i + 1 < n { induction += Double(pattern[base + q * T + i + 1]) }
+                    }
+                }
+                scores.duplicateToken[l][h] = duplicate / Double(sequences * n)
+                scores.induction[l][h] = induction / Double(sequences * (n - 1))
+            }
+        }
+        return scores
+    }
+}
+
+/// What each head (and each layer's attention) is worth: the change of legal top-1 and next-move loss when it is
+/// zero- or mean-ablated (its `hook_z` replaced by zeros or by its mean over the games, per position).
+public struct HeadAblation: Codable, Sendable {
+    public var clean: NextMoveScore
+    /// [layer][head] change (ablated − clean) of the loss and of legal top-1.
+    public var lossChange: [[Double]]
+    public var legalChange: [[Double]]
+    /// [layer]: the whole attention layer (hook_attn_out) ablated.
+    public var layerLossChange: [Double]
+    public var layerLegalChange: [Double]
+    public var method: String
+
+    public static func run(model: HookedTransformer, games: GameDataset, mean: Bool, batchSize: Int = 64, progress: ProgressBar? = nil) throws -> HeadAblation {
+        let config = model.config
+        let (L, H, T, dHead) = (config.nLayers, config.nHeads, config.nCtx, config.dHead)
+        // Means of z per layer, position and head (over the games), and of attn_out per layer and position.
+        var zMean = [[Float]](repeating: [Float](repeating: 0, count: T * H * dHead), count: L)
+        var outMean = [[Float]](repeating: [Float](repeating: 0, count: T * config.dModel), count: L)
+        if mean {
+            let names = (0..<L).flatMap { ["blocks.\($0).attn.hook_z", "blocks.\($0).hook_attn_out"] }
+            for start in stride(from: 0, to: games.count, by: batchSize) {
+                let batch = Array(start..<min(start + batchSize, games.count))
+                let cache = try model.runWithCache(tokens: tokens(games, batch, T), games: batch.count, positions: T, names: names,
+                                                   options: .init(batchSize: batch.count, computeLogits: false))
+                for l in 0..<L {
+                    let z = cache["blocks.\(l).attn.hook_z"]!.values, out = cache["blocks.\(l).hook_attn_out"]!.values
+                    for i in 0..<z.count { zMean[l][i % (T * H * dHead)] += z[i] / Float(games.count) }
+                    for i in 0..<out.count { outMean[l][i % (T * config.dModel)] += out[i] / Float(games.count) }
+                }
+            }
+        }
+        let clean = try NextMoveScore.measure(model, games: games, batchSize: batchSize)
+        var result = HeadAblation(clean: clean, lossChange: [], legalChange: [], layerLossChange: [], layerLegalChange: [], method: mean ? "mean" : "zero")
+        for l in 0..<L {
+            var lossRow: [Double] = [], legalRow: [Double] = []
+            for h in 0..<H {
+                let point = HookPoint(.z, layer: l)
+                let score = try NextMoveScore.measure(model, games: games, hooks: { batch in
+                    [Hook(point) { act in
+                        for g in 0..<batch.count {
+                            for t in 0..<T {
+                                let row = act.row(game: g, position: t)
+                                for i in 0..<dHead { row[h * dHead + i] = zMean[l][(t * H + h) * dHead + i] }
+                            }
+                        }
+                    }]
+                }, batchSize: batchSize)
+                lossRow.append(score.loss - clean.loss)
+                legalRow.append(score.legalTop1 - clean.legalTop1)
+                progress?.advance(by: 1)
+            }
+            result.lossChange.append(lossRow)
+            result.legalChange.append(legalRow)
+            let point = HookPoint(.attnOut, layer: l)
+            let score = try NextMoveScore.measure(model, games: games, hooks: { batch in
+                [Hook(point) { act in
+                    for g in 0..<batch.count {
+                        for t in 0..<T {
+                            let row = act.row(game: g, position: t)
+                            for i in 0..<config.dModel { row[i] = outMean[l][t * config.dModel + i] }
+                        }
+                    }
+                }]
+            }, batchSize: batchSize)
+            result.layerLossChange.append(score.loss - clean.loss)
+            result.layerLegalChange.append(score.legalTop1 - clean.legalTop1)
+            progress?.advance(by: 1)
+        }
+        return result
+    }
+}

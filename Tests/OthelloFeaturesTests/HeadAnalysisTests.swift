@@ -1,0 +1,73 @@
+import Foundation
+@testable import OthelloFeatures
+import OthelloModel
+import OthelloRules
+import XCTest
+
+/// Head scores and ablations, with hand-worked cases: a model whose attention is uniform (W_Q = W_K = 0).
+final class HeadAnalysisTests: XCTestCase {
+    func uniformAttentionModel() throws -> HookedTransformer {
+        let config = try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32)
+        let model = HookedTransformer.random(config: config, seed: 2, std: 0.3)
+        let layout = model.parameters.layout
+        for block in layout.blocks {
+            for offset in [block.W_Q, block.W_K, block.b_Q, block.b_K] {
+                let count = offset == block.b_Q || offset == block.b_K ? config.nHeads * config.dHead : config.nHeads * config.dModel * config.dHead
+                (model.parameters.base + offset).update(repeating: 0, count: count)
+            }
+        }
+        return model
+    }
+
+    func testUniformAttentionScoresByHand() throws {
+        let model = try uniformAttentionModel()
+        let games = RandomGames.generate(count: 3, seed: 1, fullLength: true)
+        let scores = try HeadScores.compute(model: model, games: games)
+        // Position q attends 1/(q+1) to each of positions 0…q.
+        let T = 59
+        let previous = (1..<T).map { 1 / Double($0 + 1) }.reduce(0, +) / Double(T - 1)
+        let first = (0..<T).map { 1 / Double($0 + 1) }.reduce(0, +) / Double(T)
+        let n = T / 2
+        let duplicate = (0..<n).map { 1 / Double(n + $0 + 1) }.reduce(0, +) / Double(n)
+        for l in 0..<2 {
+            for h in 0..<2 {
+                XCTAssertEqual(scores.previousMove[l][h], previous, accuracy: 1e-5)
+                XCTAssertEqual(scores.firstPosition[l][h], first, accuracy: 1e-5)
+                XCTAssertEqual(scores.mine[l][h] + scores.theirs[l][h], 1, accuracy: 1e-5)
+                XCTAssertEqual(scores.duplicateToken[l][h], duplicate, accuracy: 1e-5)
+            }
+        }
+        // Mine by hand: at position q the moves of the player to move next, over q + 1 positions.
+        var mine = 0.0
+        for g in 0..<3 {
+            let steps = try GameReplay(moves: games[g]).steps
+            for q in 0..<T { mine += Double((0...q).filter { steps[$0].player == steps[q].perspective }.count) / Double(q + 1) }
+        }
+        XCTAssertEqual(scores.mine[0][0], mine / Double(3 * T), accuracy: 1e-5)
+    }
+
+    func testNextMoveScoreByHand() throws {
+        // Equal logits: the loss is log 61 everywhere, and the top token (the first, padding) is never legal.
+        let games = try GameDataset(games: [[37, 43, 34]])
+        var score = NextMoveScore()
+        try score.add(logits: [Float](repeating: 0, count: 59 * 61), games: games, batch: [0], positions: 59, vocabulary: 61, source: "g")
+        XCTAssertEqual(score.positions, 2, "after moves 1 and 2; the last move has no next move")
+        XCTAssertEqual(score.loss, log(61), accuracy: 1e-9)
+        XCTAssertEqual(score.legalTop1, 0)
+    }
+
+    func testAblationsChangeTheScoreAndMeanAblationOfAConstantHeadChangesNothing() throws {
+        let model = try uniformAttentionModel()
+        let games = RandomGames.generate(count: 4, seed: 2)
+        let zero = try HeadAblation.run(model: model, games: games, mean: false)
+        XCTAssertEqual(zero.lossChange.count, 2)
+        XCTAssertEqual(zero.lossChange[0].count, 2)
+        XCTAssertEqual(zero.clean.loss, try NextMoveScore.measure(model, games: games).loss, accuracy: 1e-9)
+        XCTAssertTrue(zero.lossChange.joined().contains { abs($0) > 1e-6 })
+        // One game, mean-ablated: the mean over the games of z is that game's z, so nothing changes.
+        let one = try GameDataset(games: [games[0]])
+        let mean = try HeadAblation.run(model: model, games: one, mean: true)
+        for change in mean.lossChange.joined() { XCTAssertEqual(change, 0, accuracy: 1e-4) }
+        for change in mean.layerLossChange { XCTAssertEqual(change, 0, accuracy: 1e-4) }
+    }
+}
