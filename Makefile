@@ -1,11 +1,12 @@
 # The two commands of the README, and the set-up they need.
 #   make build  — build the tool in release mode for this CPU (.build/release/othello-gpt)
-#   make demo   — build in release mode and run the main job
+#   make demo   — build in release mode and run the main job: `othello-gpt study --quick` (study/report.md)
+#   make tour   — a short tour of the other commands (tour-output/)
 #   make test   — run the whole test suite
 SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev libpng-dev libfreetype-dev fonts-dejavu-core pkg-config
 
-.PHONY: deps build demo test bench
+.PHONY: deps build demo tour test bench
 
 # Installs the system libraries when they are missing (Debian/Ubuntu).
 deps:
@@ -25,7 +26,10 @@ build: deps
 	$(SWIFT) build -c release --product othello-gpt $(NATIVE)
 
 demo: build
-	./scripts/demo.sh
+	./scripts/demo.sh $(ARGS)
+
+tour: build
+	./scripts/tour.sh
 
 test: deps
 	$(SWIFT) test --disable-swift-testing

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# The main job (`make demo`): a short tour of the workbench on the shipped model.
-# Everything it writes goes to demo-output/ (ignored by git); figures go to demo-output/ too.
+# A short tour of the workbench's commands on the shipped model (`make tour`).
+# Everything it writes goes to tour-output/ (ignored by git).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=.build/release/othello-gpt
-out=demo-output
+out=tour-output
 mkdir -p "$out"
 
 step() { printf '\n\033[1m== %s\033[0m\n$ %s\n' "$1" "${*:2}"; "${@:2}"; }

@@ -90,8 +90,9 @@ final class InterveneCommandsTests: CommandTestCase {
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: path("sweep")))
         XCTAssertEqual(files, ["intervene-sweep.md", "intervene-sweep.json", "intervene-sweep.png"])
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("sweep/intervene-sweep.json")))) as! [String: Any]
-        // 6 hooks × 3 scales + 2 start layers × 2 scales + 2 from-edit + 2 + 2 gradient plans.
-        XCTAssertEqual((json["results"] as! [Any]).count, 18 + 4 + 2 + 4)
+        // 6 hooks × 3 scales + 1 multi-layer start (from L0; from the last layer on is a single edit) × 2 scales
+        // + 2 from-edit + 2 single-hook and 1 multi-layer gradient plans.
+        XCTAssertEqual((json["results"] as! [Any]).count, 18 + 2 + 2 + 3)
         try run(["intervene", "show"] + common + ["--case", "2", "--hook", "blocks.0.hook_resid_post", "--out", path("show"), "--json"])
         XCTAssertEqual(Set(try FileManager.default.contentsOfDirectory(atPath: path("show"))), ["components.png", "readings.png", "boards.png"])
         try run(["intervene", "show"] + common + ["--out", path("average")])
