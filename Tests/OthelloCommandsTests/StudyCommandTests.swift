@@ -76,6 +76,20 @@ final class StudyCommandTests: CommandTestCase {
         XCTAssertEqual(try record().edits?.results.map(\.error), resumed.edits?.results.map(\.error))
     }
 
+    /// `--probe`: the given probe is scored instead of training the sweep, and the edits still get every probe they need.
+    func testGivenProbesReplaceTheSweep() throws {
+        try run(["probe", "train", "--model", model, "--count", "12", "--layer", "1", "--basis", "colour", "--modes", "nanda", "--epochs", "1",
+                 "--no-control", "--out", path("nanda-style.safetensors")])
+        try run(small + ["--probe", path("nanda-style.safetensors")])
+        let record = try record()
+        XCTAssertTrue(record.probes!.given)
+        // The three-mode colour probe, and its mine/theirs conversion (Nanda's), both scored on the held-out games.
+        XCTAssertEqual(Set(record.probes!.rows.map(\.basis)), ["colour", "relative"])
+        XCTAssertTrue(record.complete)
+        XCTAssertNotNil(record.edits)
+        XCTAssertEqual(record.findings.count, 3, "no probe-sweep findings without a sweep")
+    }
+
     func testBadOptionsAreOneLineErrors() throws {
         XCTAssertTrue(try errorMessage(["study", "--model", model, "--count", "3", "--out", out])?.contains("--count must be at least 10") ?? false)
         XCTAssertTrue(try errorMessage(["study", "--model", model, "--cases", "0", "--out", out])?.contains("--cases") ?? false)
