@@ -332,3 +332,34 @@ public final class SAETrainer {
 public enum SAECheckpoint {
     public static let format = "othello-gpt-sae-checkpoint"
 }
+
+/// The SAE's training step alone (no activation stream), timed on activations in memory: `bench sae`.
+public enum SAEBenchmark {
+    /// Runs `steps` Adam steps of `batch` rows of `data` (`rows × d_in`, cycled) on `sae`; returns the seconds and
+    /// the mean loss of the last step.
+    public static func time(_ sae: inout SparseAutoencoder, data: [Float], rows: Int, steps: Int, batch: Int, learningRate: Float) -> (seconds: Double, loss: Double) {
+        let layout = sae.layout, d = sae.dIn
+        let workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: sae.dSAE, rows: batch)
+        var grad = [Float](repeating: 0, count: sae.parameterCount)
+        var optimizer = AdamW(parameterCount: sae.parameterCount, decayed: [], settings: .init(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
+        var x = [Float](repeating: 0, count: batch * d)
+        var last = 0.0
+        let started = Date()
+        for step in 0..<steps {
+            for r in 0..<batch {
+                let source = (step * batch + r) % rows
+                for j in 0..<d { x[r * d + j] = data[source * d + j] }
+            }
+            sae.parameters.withUnsafeMutableBufferPointer { p in
+                grad.withUnsafeMutableBufferPointer { g in
+                    let loss = SAEMath.forwardBackward(p.baseAddress!, layout, x: x, rows: batch, workspace: workspace, grad: g.baseAddress!)
+                    SAEMath.projectDecoderGradient(p.baseAddress!, layout, grad: g.baseAddress!)
+                    optimizer.step(parameters: p.baseAddress!, gradients: g.baseAddress!, learningRate: learningRate)
+                    SAEMath.normaliseDecoder(p.baseAddress!, layout)
+                    last = (loss.squaredError + loss.l1) / Double(batch)
+                }
+            }
+        }
+        return (Date().timeIntervalSince(started), last)
+    }
+}

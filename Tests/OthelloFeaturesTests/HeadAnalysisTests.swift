@@ -71,3 +71,21 @@ final class HeadAnalysisTests: XCTestCase {
         for change in mean.layerLossChange { XCTAssertEqual(change, 0, accuracy: 1e-4) }
     }
 }
+
+extension HeadAnalysisTests {
+    func testEmptyCircuitOnASmallModel() throws {
+        let model = HookedTransformer.random(config: try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32), seed: 4, std: 0.3)
+        let games = RandomGames.generate(count: 12, seed: 6)
+        let circuit = try EmptyCircuit.run(model: model, games: games, layer: 1, topHeads: 1, topNeurons: 3)
+        XCTAssertEqual(circuit.hook, "blocks.1.hook_resid_post")
+        XCTAssertEqual(circuit.heads.count, 2)
+        XCTAssertEqual(circuit.headAblationEffect.count, 2)
+        XCTAssertEqual(circuit.occupiedLogitAttribution.count, 2)
+        XCTAssertEqual(circuit.neurons.count, 3)
+        // Applying the probe by hand to the un-ablated run gives the probe evaluator's accuracy.
+        XCTAssertEqual(circuit.ablations[0].what, "none")
+        XCTAssertEqual(circuit.ablations[0].accuracy, circuit.probeAccuracy, accuracy: 1e-9)
+        XCTAssertTrue(circuit.surviving(circuit.probeAccuracy) == 1 || circuit.probeAccuracy <= circuit.trivialAccuracy)
+        XCTAssertThrowsError(try EmptyCircuit.run(model: model, games: games, layer: 2))
+    }
+}
