@@ -19,7 +19,8 @@ struct StudyCommand: ParsableCommand {
         embeddings and after every block, beside a randomly initialised model and the trivial baseline; (3) the \
         minimal-edit sweep on a case set drawn from the games; (4) what the best single-hook edit changes \
         downstream, averaged and for one case; (5) activation patching, latent saliency, attention patterns and \
-        direct logit attribution on one prefix. Writes into --out: report.md (the figures embedded, every number \
+        direct logit attribution on one prefix; (6) a circuit: which heads and neurons compute "is this square \
+        empty?" (attribution to a linear empty probe, head ablations). Writes into --out: report.md (the figures embedded, every number \
         with the command that reproduces it, and a paragraph per question answered from the numbers), \
         report.json (every number; keys in the README), figures/, and what the commands need: games.npy, \
         cases.jsonl, probes/.
@@ -90,7 +91,7 @@ struct StudyCommand: ParsableCommand {
                 }
                 record = old
             } else if fresh {
-                for name in ["report.json", "report.md", "cases.jsonl", "games.npy", "probes", "figures"] {
+                for name in ["report.json", "report.md", "cases.jsonl", "games.npy", "circuit-games.npy", "probes", "figures"] {
                     try? FileManager.default.removeItem(at: folder.appendingPathComponent(name))
                 }
             } else {
@@ -108,6 +109,7 @@ struct StudyCommand: ParsableCommand {
         }
         let steps: [(String, () throws -> Void)] = [
             ("legal", runner.legalMoves), ("probes", runner.probes), ("edits", runner.edits), ("effect", runner.effect), ("examples", runner.examples),
+            ("circuit", runner.circuit),
         ]
         let pending = steps.filter { runner.record.seconds[$0.0] == nil }
         let estimate = try StudyEstimate(model: transformer, plan: plan, gameCount: runner.games.count, batchSize: model.batchSize)
@@ -193,5 +195,6 @@ struct StudyEstimate {
         seconds["edits"] = 0.7 * (directionPlans * cases * perGame * 0.6 + gradientWork + probeTraining)
         seconds["effect"] = cases * perGame * 4
         seconds["examples"] = perGame * (Double(config.nLayers) * 30 / 8 + 64) + 5
+        seconds["circuit"] = perGame * min(games * plan.testFraction, 400) * 30
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import OthelloInterventions
+import OthelloFeatures
 import OthelloModel
 
 /// What a study computes: the model, the games, the sample sizes and the settings. Two runs with equal plans on
@@ -194,6 +195,8 @@ struct StudyRecord: Codable {
     var edits: EditSection?
     var effect: EffectSection?
     var examples: ExampleSection?
+    /// The "is this square empty?" circuit.
+    var circuit: EmptyCircuit?
     var findings: [Finding] = []
 
     init(plan: StudyPlan, modelShape: ModelSummary) {

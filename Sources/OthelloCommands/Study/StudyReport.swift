@@ -1,4 +1,5 @@
 import Foundation
+import OthelloFeatures
 import OthelloInterventions
 import OthelloModel
 import OthelloRules
@@ -13,7 +14,7 @@ struct StudyReport {
     var modelFlag: String { plan.model == "shipped" ? "" : " --model \(plan.model)" }
     var gamesFile: String { plan.gamesFile ?? "\(dir)/games.npy" }
 
-    static let steps = ["legal", "probes", "edits", "effect", "examples"]
+    static let steps = ["legal", "probes", "edits", "effect", "examples", "circuit"]
 
     func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 
@@ -133,6 +134,7 @@ struct StudyReport {
         if let edits = record.edits { md += editSection(edits) }
         if let effect = record.effect { md += effectSection(effect) }
         if let examples = record.examples { md += exampleSection(examples) }
+        if let circuit = record.circuit { md += circuitSection(circuit) }
         md.append("---")
         md.append("All numbers are in `report.json` (keys documented in the README's study section). Conventions: squares as the Othello-GPT " +
                   "code labels them (row letter A–H, column 0–7); \"mine\" = the player who moves next.")
@@ -260,4 +262,18 @@ struct StudyReport {
                command("othello-gpt intervene attribution\(modelFlag) \(prefix) --out \(dir)/attribution"), ""]
         return md
     }
+
+    func circuitSection(_ c: EmptyCircuit) -> [String] {
+        var md = HeadCircuitCommand.markdown(c).components(separatedBy: "\n")
+        md[0] = "## 6. A circuit: is this square empty?"
+        md = md.map {
+            $0.replacingOccurrences(of: "](heads.png)", with: "](figures/circuit-heads.png)")
+                .replacingOccurrences(of: "](head-ablation.png)", with: "](figures/circuit-head-ablation.png)")
+                .replacingOccurrences(of: "](occupied-logits.png)", with: "](figures/circuit-occupied-logits.png)")
+        }
+        md.append(command("othello-gpt heads circuit\(modelFlag) --games \(dir)/circuit-games.npy --seed \(plan.seed) --layer \(c.hook.split(separator: ".")[1]) --out \(dir)/circuit"))
+        md.append("")
+        return md
+    }
 }
+

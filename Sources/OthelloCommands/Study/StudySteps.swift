@@ -1,4 +1,5 @@
 import Foundation
+import OthelloFeatures
 import OthelloInterventions
 import OthelloModel
 import OthelloPlots
@@ -305,4 +306,21 @@ final class StudyRunner {
         }
         record.examples = section
     }
+
+    // MARK: a circuit
+
+    /// "Is this square empty?" on up to 400 of the held-out games, probed after block 1 (or 0 in a 1-layer model).
+    func circuit() throws {
+        let chosen = try GameDataset(games: split.test.prefix(400).map { games[$0] }, source: "\(gamesSource) (held-out games)")
+        try chosen.write(to: folder.appendingPathComponent("circuit-games.npy"))
+        let circuit = try EmptyCircuit.run(model: model, games: chosen, layer: min(1, config.nLayers - 1), seed: plan.seed, batchSize: batchSize)
+        try headMatrix(circuit.heads, title: "Signed contribution of each head to the empty probe at \(circuit.hook)", scale: .diverging(label: "logit"))
+            .write(to: figures.appendingPathComponent("circuit-heads.png"))
+        try headMatrix(circuit.headAblationEffect.map { $0.map { 100 * $0 } }, title: "Empty-probe accuracy lost (points) when one head is mean-ablated",
+                       scale: .diverging(label: "points"), decimals: 1).write(to: figures.appendingPathComponent("circuit-head-ablation.png"))
+        try headMatrix(circuit.occupiedLogitAttribution, title: "Direct logit attribution: occupied − empty squares' move logits",
+                       scale: .diverging(label: "logit")).write(to: figures.appendingPathComponent("circuit-occupied-logits.png"))
+        record.circuit = circuit
+    }
 }
+
