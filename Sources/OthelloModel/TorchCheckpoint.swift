@@ -7,58 +7,96 @@ import ZIPFoundation
 /// tensor in `<folder>/data/<key>`. Tensors may be views (storage offset, strides); float32, float16 and
 /// bfloat16 are read as `Float`; other dtypes only for buffers that are ignored (`attn.mask`). A file that holds one
 /// tensor (`torch.save(tensor)`, as Nanda's published probe) reads as a state dict with the one key
-/// `StateDict.singleTensorKey`.
-enum TorchCheckpoint {
-    static func read(from url: URL) throws -> StateDict {
-        let path = url.path
+/// `StateDict.singleTensorKey`. Entries must be stored uncompressed, as torch.save writes them, so that no entry
+/// holds more bytes than the file.
+public enum TorchCheckpoint {
+    /// Reads the bytes of a torch zip archive; `source` names the file in errors.
+    static func read(data: Data, source: String) throws -> StateDict {
         let archive: Archive
-        do { archive = try Archive(url: url, accessMode: .read) } catch {
-            throw WorkbenchError("\(path): not a readable zip archive (truncated or corrupt torch file?): \(error)")
+        do { archive = try Archive(data: data, accessMode: .read) } catch {
+            throw WorkbenchError("\(source): not a readable zip archive (truncated or corrupt torch file?): \(error)")
         }
-        guard let pickleEntry = archive.first(where: { $0.path.hasSuffix("data.pkl") }) else {
-            throw WorkbenchError("\(path): no data.pkl in the archive; not a torch.save file")
+        var entries: [String: Entry] = [:]   // by path, looked up once per storage
+        var pickleEntry: Entry?
+        for entry in archive where entries[entry.path] == nil {
+            entries[entry.path] = entry
+            if pickleEntry == nil, entry.path.hasSuffix("data.pkl") { pickleEntry = entry }
+        }
+        guard let pickleEntry else {
+            throw WorkbenchError("\(source): no data.pkl in the archive; not a torch.save file")
         }
         let folder = String(pickleEntry.path.dropLast("data.pkl".count))
-        let pickle = try extract(archive, pickleEntry, path: path)
-        var unpickler = Unpickler(data: [UInt8](pickle), source: path)
+        let pickle = try extract(archive, pickleEntry, archiveSize: data.count, source: source)
+        return try read(pickle: [UInt8](pickle), source: source) { key in
+            try entries[folder + "data/" + key].map { try extract(archive, $0, archiveSize: data.count, source: source) }
+        }
+    }
+
+    /// The state dict of a `torch.save` pickle, read by the restricted `Unpickler`, whose tensors' storages
+    /// `data/<key>` come from `storage(key)` (nil when the archive lacks one): reading a torch file after its zip.
+    public static func read(pickle: [UInt8], source: String, storage: (String) throws -> Data?) throws -> StateDict {
+        var unpickler = Unpickler(data: pickle, source: source)
         let root = try unpickler.load()
         let items: [(key: Unpickler.Value, value: Unpickler.Value)]
         switch root {
         case .dict(let dict): items = dict.items
         case .tensor: items = [(.string(StateDict.singleTensorKey), root)]   // torch.save(tensor), e.g. Nanda's probe
         default:
-            throw WorkbenchError("\(path): the pickle is neither a state dict (a dict of tensors) nor one tensor; save model.state_dict(), not the model")
+            throw WorkbenchError("\(source): the pickle is neither a state dict (a dict of tensors) nor one tensor; save model.state_dict(), not the model")
         }
         var storages: [String: Data] = [:]
         var tensors: [String: Tensor] = [:]
         for (keyValue, value) in items {
-            guard case .string(let key) = keyValue else { throw WorkbenchError("\(path): a state-dict key is not a string") }
+            guard case .string(let key) = keyValue else { throw WorkbenchError("\(source): a state-dict key is not a string") }
             guard case .tensor(let record) = value else {
-                throw WorkbenchError("\(path): key \(key) is not a tensor")
+                throw WorkbenchError("\(source): key \(key) is not a tensor")
             }
             let isFloat = ["Float", "Half", "BFloat16", "Double"].contains(record.storage.dtype)
             if !isFloat {
                 if key.hasSuffix(".mask") { continue }   // boolean or integer buffers: the causal mask
-                throw WorkbenchError("\(path): key \(key) holds \(record.storage.dtype) values; weights must be float32, float16 or bfloat16")
+                throw WorkbenchError("\(source): key \(key) holds \(record.storage.dtype) values; weights must be float32, float16 or bfloat16")
             }
             if storages[record.storage.key] == nil {
-                guard let entry = archive[folder + "data/" + record.storage.key] else {
-                    throw WorkbenchError("\(path): key \(key): its storage data/\(record.storage.key) is missing from the archive (truncated file?)")
+                guard let bytes = try storage(record.storage.key) else {
+                    throw WorkbenchError("\(source): key \(key): its storage data/\(record.storage.key) is missing from the archive (truncated file?)")
                 }
-                storages[record.storage.key] = try extract(archive, entry, path: path)
+                storages[record.storage.key] = bytes
             }
-            tensors[key] = try tensor(record, storage: storages[record.storage.key]!, key: key, path: path)
+            tensors[key] = try tensor(record, storage: storages[record.storage.key]!, key: key, path: source)
         }
-        return StateDict(source: path, tensors: tensors)
+        return StateDict(source: source, tensors: tensors)
     }
 
-    private static func extract(_ archive: Archive, _ entry: Entry, path: String) throws -> Data {
+    /// The bytes of a stored (uncompressed) file entry, refused before anything is allocated when its header claims
+    /// more bytes than the archive has, and as soon as it yields more or fewer bytes than its header claims.
+    private static func extract(_ archive: Archive, _ entry: Entry, archiveSize: Int, source: String) throws -> Data {
+        guard entry.type == .file else {
+            throw WorkbenchError("\(source): \(entry.path) in the archive is not a file (a folder or link); not a torch.save file")
+        }
+        guard !entry.isCompressed else {
+            throw WorkbenchError("\(source): \(entry.path) is compressed in the archive; torch.save stores its entries uncompressed — re-save the file with torch.save")
+        }
+        let size = entry.uncompressedSize
+        guard size <= UInt64(archiveSize) else {
+            throw WorkbenchError("\(source): \(entry.path) claims \(size) bytes, more than the whole archive's \(archiveSize) (truncated or corrupt file?)")
+        }
         var data = Data()
-        data.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 28)))   // the archive's claim, at most 256 MiB: a damaged entry may claim anything
+        data.reserveCapacity(Int(size))
         do {
-            _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
+            _ = try archive.extract(entry, skipCRC32: false) { chunk in
+                // An empty chunk before the end is the end of the file: the entry is cut short.
+                guard data.count + chunk.count <= size, !chunk.isEmpty || data.count == size else {
+                    throw WorkbenchError("\(source): \(entry.path) does not hold the \(size) bytes its header claims (truncated or corrupt file?)")
+                }
+                data.append(chunk)
+            }
+        } catch let error as WorkbenchError {
+            throw error
         } catch {
-            throw WorkbenchError("\(path): cannot read \(entry.path) from the archive (truncated or corrupt file?): \(error)")
+            throw WorkbenchError("\(source): cannot read \(entry.path) from the archive (truncated or corrupt file?): \(error)")
+        }
+        guard data.count == size else {
+            throw WorkbenchError("\(source): \(entry.path) does not hold the \(size) bytes its header claims (truncated or corrupt file?)")
         }
         return data
     }

@@ -3,8 +3,8 @@ import WorkbenchSupport
 
 /// A restricted reader for the pickles inside `torch.save` archives: it understands the opcodes of
 /// pickle protocols 2–4 and only the globals a state dict needs (`collections.OrderedDict`,
-/// `torch._utils._rebuild_tensor_v2`, `torch._utils._rebuild_parameter`, `torch.*Storage`). Any other global
-/// is refused with an error naming it. It builds values; it never runs code.
+/// `torch._utils._rebuild_tensor_v2`, `torch._utils._rebuild_parameter`, `torch.*Storage`: `PickleGlobals.allowed`). Any other
+/// global is refused with an error naming it. It builds values; it never runs code.
 ///
 ///     let value = try Unpickler(data: pickleBytes, source: "model.pth").load()
 struct Unpickler {
@@ -66,14 +66,6 @@ struct Unpickler {
         let stride: [Int]
     }
 
-    /// The globals that may appear; everything else is refused.
-    static let allowedGlobals: Set<String> = [
-        "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
-        "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
-        "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage", "torch.CharStorage", "torch.ByteStorage",
-        "torch.BoolStorage",
-    ]
-
     let data: [UInt8]
     let source: String
     private var position = 0
@@ -132,7 +124,7 @@ struct Unpickler {
 
     private mutating func global(_ module: String, _ name: String) throws -> Value {
         let qualified = "\(module).\(name)"
-        guard Self.allowedGlobals.contains(qualified) else {
+        guard PickleGlobals.allowed.contains(qualified) else {
             throw fail("refusing the pickle global \(qualified): a state dict only needs tensors (collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch.*Storage); this file may run code if loaded with torch.load")
         }
         return .global(qualified)
@@ -277,6 +269,10 @@ struct Unpickler {
               case .global(let type) = parts[1], case .string(let key) = parts[2], case .int(let count) = parts[4] else {
             throw fail("unsupported persistent id in the pickle (expected a torch storage)")
         }
+        PickleGlobals.observer?(type)
+        guard type.hasPrefix("torch."), type.hasSuffix("Storage") else {
+            throw fail("unsupported persistent id in the pickle (\(type) is not a torch storage class)")
+        }
         let dtype = String(type.dropFirst("torch.".count).dropLast("Storage".count))
         return .storage(Storage(dtype: dtype, key: key, count: count))
     }
@@ -285,6 +281,7 @@ struct Unpickler {
         guard case .global(let name) = callable, case .tuple(let a, _) = args else {
             throw fail("malformed pickle (REDUCE of a non-global)")
         }
+        PickleGlobals.observer?(name)
         switch name {
         case "collections.OrderedDict":
             return .dict(DictBox())
@@ -311,4 +308,19 @@ struct Unpickler {
         }
         return out
     }
+}
+
+/// The globals a torch pickle may name, and a watch on the ones the unpickler uses.
+public enum PickleGlobals {
+    /// The allowlist: a state dict needs nothing else, and every other global is refused.
+    public static let allowed: Set<String> = [
+        "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+        "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
+        "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage", "torch.CharStorage", "torch.ByteStorage",
+        "torch.BoolStorage",
+    ]
+
+    /// Called with every global the unpickler is about to use (call, or take as a storage class). nil except in the
+    /// fuzz target, which asserts that each one is in `allowed`, whatever the bytes.
+    public static var observer: ((String) -> Void)?
 }

@@ -1,0 +1,31 @@
+import Foundation
+import OthelloModel
+import WorkbenchSupport
+import XCTest
+
+/// Weight files made to hurt the reader (found while fuzzing it, scripts/fuzz): each is refused with a one-line
+/// error naming the file, promptly, and without allocating more than the file holds.
+final class HostileWeightFileTests: XCTestCase {
+    func assertRefused(_ base64: String, _ expected: String, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try StateDict.read(data: Data(base64Encoded: base64)!, source: "hostile.pth"), file: file, line: line) { error in
+            XCTAssertEqual((error as? WorkbenchError)?.description, "hostile.pth: \(expected)", file: file, line: line)
+        }
+    }
+
+    /// A deflated data.pkl whose deflate stream runs past the end of the file: ZIPFoundation's inflate (on Linux)
+    /// never stops reading it, so compressed entries, which torch.save never writes, are refused before extraction.
+    func testCompressedEntryIsRefusedInsteadOfInflatedForever() {
+        assertRefused("UEsDBBQAAAAIADZpgV3ykQLFCAAAAAYAAAAQAAAAYXJjaGl2ZS9kYXRhLnBrbAD//wAAeHh4UEsBAhQDFAAAAAgANmmBXfKRAsUIAAAABgAAABAAAAAAAAAAAAAAAIABAAAAAGFyY2hpdmUvZGF0YS5wa2xQSwUGAAAAAAEAAQA+AAAANgAAAAAA",
+                      "archive/data.pkl is compressed in the archive; torch.save stores its entries uncompressed — re-save the file with torch.save")
+    }
+
+    /// A persistent id whose storage class is an allowed global but not a storage (`collections.OrderedDict`).
+    func testPersistentIdMustNameAStorageClass() {
+        let pickle: [UInt8] = [0x80, 0x02, 0x28] + Array("X\u{7}\0\0\0storage".utf8) + Array("ccollections\nOrderedDict\n".utf8)
+            + Array("X\u{1}\0\0\00X\u{3}\0\0\0cpuK\u{4}tQ.".utf8)
+        XCTAssertThrowsError(try TorchCheckpoint.read(pickle: pickle, source: "hostile.pkl", storage: { _ in Data(count: 16) })) { error in
+            XCTAssertEqual((error as? WorkbenchError)?.description,
+                           "hostile.pkl: unsupported persistent id in the pickle (collections.OrderedDict is not a torch storage class)")
+        }
+    }
+}
