@@ -17,6 +17,7 @@ let package = Package(
     name: "OthelloGPT",
     products: [
         .executable(name: "othello-gpt", targets: ["othello-gpt"]),
+        .library(name: "WorkbenchSupport", targets: ["WorkbenchSupport"]),
         .library(name: "OthelloRules", targets: ["OthelloRules"]),
         .library(name: "OthelloModel", targets: ["OthelloModel"]),
         .library(name: "OthelloTraining", targets: ["OthelloTraining"]),

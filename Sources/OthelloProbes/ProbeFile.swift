@@ -42,8 +42,15 @@ public enum ProbeFile {
     /// probe at `blocks.6.hook_resid_post`, where it was trained), or Li et al.'s state dicts (`proj.weight`,
     /// `proj.bias`: linear; `proj.0.*`, `proj.2.*`: two-layer; classes white/empty/black; no hook recorded).
     public static func load(from url: URL) throws -> Probe {
-        let path = url.path
-        let dict = try StateDict.read(from: url)
+        try probe(StateDict.read(from: url), path: url.path)
+    }
+
+    /// Reads a probe from the bytes of a probe file (see `load(from:)`); `source` names the file in errors.
+    public static func load(data: Data, source: String) throws -> Probe {
+        try probe(StateDict.read(data: data, source: source), path: source)
+    }
+
+    private static func probe(_ dict: StateDict, path: String) throws -> Probe {
         if dict.metadata["format"] == format { return try workbench(dict, path: path) }
         if let tensor = dict.tensors[StateDict.singleTensorKey] { return try nanda(tensor, path: path) }
         if dict.tensors["proj.weight"] != nil || dict.tensors["proj.0.weight"] != nil { return try li(dict, path: path) }

@@ -54,9 +54,14 @@ public struct Checkpoint {
 
     /// Reads a checkpoint written by `write`, checking every tensor's presence and shape.
     public static func read(from url: URL) throws -> Checkpoint {
-        let file = try SafetensorsFile.read(from: url)
+        try read(data: readFile(url, mapped: true), source: url.path)
+    }
+
+    /// Reads the bytes of a checkpoint file (see `read(from:)`); `source` names the file in errors.
+    public static func read(data: Data, source: String) throws -> Checkpoint {
+        let file = try SafetensorsFile(data: data, path: source)
         func fail(_ why: String) -> WorkbenchError {
-            WorkbenchError("\(url.path): \(why); resume from a checkpoint written by `othello-gpt train`")
+            WorkbenchError("\(source): \(why); resume from a checkpoint written by `othello-gpt train`")
         }
         guard file.metadata["format"] == format else {
             throw fail("not a training checkpoint (its metadata has no \"format\": \"\(format)\")")
