@@ -27,7 +27,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libpng-dev, libfreetype-dev).
@@ -41,7 +40,7 @@ let package = Package(
         .target(name: "OthelloRules", dependencies: ["WorkbenchSupport"]),
         .target(
             name: "OthelloModel",
-            dependencies: ["WorkbenchSupport", "OthelloRules", "COpenBLAS", "ZIPFoundation"],
+            dependencies: ["WorkbenchSupport", "OthelloRules", "COpenBLAS"],
             resources: [.copy("Resources")]
         ),
         .target(name: "OthelloTraining", dependencies: ["OthelloModel", "OthelloRules", "WorkbenchSupport", "COpenBLAS"]),

@@ -1,34 +1,22 @@
 import Foundation
 import WorkbenchSupport
-import ZIPFoundation
 
 /// State dicts saved by `torch.save(model.state_dict(), path)`: a zip archive holding `<folder>/data.pkl`
 /// (a protocol-2 pickle, read by the restricted `Unpickler`) and one raw little-endian storage per
-/// tensor in `<folder>/data/<key>`. Tensors may be views (storage offset, strides); float32, float16 and
-/// bfloat16 are read as `Float`; other dtypes only for buffers that are ignored (`attn.mask`). A file that holds one
-/// tensor (`torch.save(tensor)`, as Nanda's published probe) reads as a state dict with the one key
-/// `StateDict.singleTensorKey`. Entries must be stored uncompressed, as torch.save writes them, so that no entry
-/// holds more bytes than the file.
+/// tensor in `<folder>/data/<key>`, all stored uncompressed (`StoredZip`). Tensors may be views (storage offset,
+/// strides); float32, float16 and bfloat16 are read as `Float`; other dtypes only for buffers that are ignored
+/// (`attn.mask`). A file that holds one tensor (`torch.save(tensor)`, as Nanda's published probe) reads as a state
+/// dict with the one key `StateDict.singleTensorKey`.
 public enum TorchCheckpoint {
     /// Reads the bytes of a torch zip archive; `source` names the file in errors.
     static func read(data: Data, source: String) throws -> StateDict {
-        let archive: Archive
-        do { archive = try Archive(data: data, accessMode: .read) } catch {
-            throw WorkbenchError("\(source): not a readable zip archive (truncated or corrupt torch file?): \(error)")
-        }
-        var entries: [String: Entry] = [:]   // by path, looked up once per storage
-        var pickleEntry: Entry?
-        for entry in archive where entries[entry.path] == nil {
-            entries[entry.path] = entry
-            if pickleEntry == nil, entry.path.hasSuffix("data.pkl") { pickleEntry = entry }
-        }
-        guard let pickleEntry else {
+        let zip = try StoredZip(data: data, source: source)
+        guard let pickle = zip.paths.first(where: { $0.hasSuffix("data.pkl") }).flatMap(zip.entry) else {
             throw WorkbenchError("\(source): no data.pkl in the archive; not a torch.save file")
         }
-        let folder = String(pickleEntry.path.dropLast("data.pkl".count))
-        let pickle = try extract(archive, pickleEntry, archiveSize: data.count, source: source)
-        return try read(pickle: [UInt8](pickle), source: source) { key in
-            try entries[folder + "data/" + key].map { try extract(archive, $0, archiveSize: data.count, source: source) }
+        let folder = String(pickle.path.dropLast("data.pkl".count))
+        return try read(pickle: [UInt8](zip.contents(of: pickle)), source: source) { key in
+            try zip.entry(folder + "data/" + key).map(zip.contents)
         }
     }
 
@@ -65,40 +53,6 @@ public enum TorchCheckpoint {
             tensors[key] = try tensor(record, storage: storages[record.storage.key]!, key: key, path: source)
         }
         return StateDict(source: source, tensors: tensors)
-    }
-
-    /// The bytes of a stored (uncompressed) file entry, refused before anything is allocated when its header claims
-    /// more bytes than the archive has, and as soon as it yields more or fewer bytes than its header claims.
-    private static func extract(_ archive: Archive, _ entry: Entry, archiveSize: Int, source: String) throws -> Data {
-        guard entry.type == .file else {
-            throw WorkbenchError("\(source): \(entry.path) in the archive is not a file (a folder or link); not a torch.save file")
-        }
-        guard !entry.isCompressed else {
-            throw WorkbenchError("\(source): \(entry.path) is compressed in the archive; torch.save stores its entries uncompressed — re-save the file with torch.save")
-        }
-        let size = entry.uncompressedSize
-        guard size <= UInt64(archiveSize) else {
-            throw WorkbenchError("\(source): \(entry.path) claims \(size) bytes, more than the whole archive's \(archiveSize) (truncated or corrupt file?)")
-        }
-        var data = Data()
-        data.reserveCapacity(Int(size))
-        do {
-            _ = try archive.extract(entry, skipCRC32: false) { chunk in
-                // An empty chunk before the end is the end of the file: the entry is cut short.
-                guard data.count + chunk.count <= size, !chunk.isEmpty || data.count == size else {
-                    throw WorkbenchError("\(source): \(entry.path) does not hold the \(size) bytes its header claims (truncated or corrupt file?)")
-                }
-                data.append(chunk)
-            }
-        } catch let error as WorkbenchError {
-            throw error
-        } catch {
-            throw WorkbenchError("\(source): cannot read \(entry.path) from the archive (truncated or corrupt file?): \(error)")
-        }
-        guard data.count == size else {
-            throw WorkbenchError("\(source): \(entry.path) does not hold the \(size) bytes its header claims (truncated or corrupt file?)")
-        }
-        return data
     }
 
     /// The storage index of the last element of a view (non-negative strides), nil if it overflows `Int`.

@@ -228,13 +228,16 @@ struct Unpickler {
         }
     }
 
-    /// The depth of a container holding `items` (at least `depth`), marking the lists and dicts among them
-    /// as stored; throws past `maxDepth`.
-    private func depth(holding items: [Value], atLeast depth: Int = 1) throws -> Int {
+    /// The depth of `container` (a new tuple when nil) holding `items` (at least `depth`), marking the lists and
+    /// dicts among them as stored; throws past `maxDepth`, and for a container put into itself (a cycle, which
+    /// could never be freed; any longer cycle would change a stored container).
+    private func depth(holding items: [Value], atLeast depth: Int = 1, in container: Container? = nil) throws -> Int {
         var depth = depth
         for item in items {
             switch item {
-            case .list(let box as Container), .dict(let box as Container): box.isStored = true
+            case .list(let box as Container), .dict(let box as Container):
+                guard box !== container else { throw fail("malformed pickle (a list or dict put into itself)") }
+                box.isStored = true
             default: break
             }
             depth = max(depth, item.depth + 1)
@@ -251,7 +254,7 @@ struct Unpickler {
 
     private func add(_ items: [Value], to box: ListBox) throws {
         guard !box.isStored else { throw fail("malformed pickle (a list changed after it was stored in another container)") }
-        box.depth = try depth(holding: items, atLeast: box.depth)
+        box.depth = try depth(holding: items, atLeast: box.depth, in: box)
         box.items += items
     }
 
@@ -259,7 +262,7 @@ struct Unpickler {
     private func add(_ items: [Value], to box: DictBox) throws {
         guard items.count % 2 == 0 else { throw fail("malformed pickle (a key without a value)") }
         guard !box.isStored else { throw fail("malformed pickle (a dict changed after it was stored in another container)") }
-        box.depth = try depth(holding: items, atLeast: box.depth)
+        box.depth = try depth(holding: items, atLeast: box.depth, in: box)
         for i in stride(from: 0, to: items.count, by: 2) { box.items.append((items[i], items[i + 1])) }
     }
 

@@ -12,11 +12,35 @@ final class HostileWeightFileTests: XCTestCase {
         }
     }
 
-    /// A deflated data.pkl whose deflate stream runs past the end of the file: ZIPFoundation's inflate (on Linux)
-    /// never stops reading it, so compressed entries, which torch.save never writes, are refused before extraction.
+    /// A deflated data.pkl whose deflate stream runs past the end of the file: ZIPFoundation's inflate (on Linux),
+    /// which read torch files before `StoredZip`, never stopped reading it. Compressed entries, which torch.save
+    /// never writes, are refused.
     func testCompressedEntryIsRefusedInsteadOfInflatedForever() {
         assertRefused("UEsDBBQAAAAIADZpgV3ykQLFCAAAAAYAAAAQAAAAYXJjaGl2ZS9kYXRhLnBrbAD//wAAeHh4UEsBAhQDFAAAAAgANmmBXfKRAsUIAAAABgAAABAAAAAAAAAAAAAAAIABAAAAAGFyY2hpdmUvZGF0YS5wa2xQSwUGAAAAAAEAAQA+AAAANgAAAAAA",
                       "archive/data.pkl is compressed in the archive; torch.save stores its entries uncompressed — re-save the file with torch.save")
+    }
+
+    /// Two bytes "PK": ZIPFoundation's in-memory archive leaked itself when the end record was missing.
+    func testZipWithoutEndRecord() {
+        assertRefused("UEs=", "not a readable zip archive: no end-of-central-directory record (truncated or corrupt torch file?)")
+    }
+
+    /// An end record whose central directory lies past the end of the file crashed ZIPFoundation's in-memory reader
+    /// (a range with a negative length); so did the fuzz targets' findings, fuzz_zip_crash_*.pth.
+    func testCentralDirectoryPastTheEnd() throws {
+        assertRefused("UEsFBgAAAAABAAEALgAAAOgDAAAAAA==",
+                      "not a readable zip archive: the central directory (1 entries, 46 bytes at byte 1000) does not fit in the file (truncated or corrupt torch file?)")
+        for name in ["fuzz_zip_crash_model.pth", "fuzz_zip_crash_probe.pth"] {
+            XCTAssertThrowsError(try StateDict.read(from: Fixtures.url(name))) { XCTAssertTrue($0 is WorkbenchError, "\($0)") }
+        }
+    }
+
+    /// A list appended to itself (EMPTY_LIST, DUP, APPEND): a cycle that was never freed (found by the pickle target).
+    func testListPutIntoItself() {
+        let pickle: [UInt8] = [0x80, 0x02, 0x5D, 0x71, 0x00, 0x5D, 0x71, 0x01, 0x5D, 0x32, 0x71, 0x02, 0x61, 0x61, 0x2E]
+        XCTAssertThrowsError(try TorchCheckpoint.read(pickle: pickle, source: "hostile.pkl", storage: { _ in nil })) { error in
+            XCTAssertEqual((error as? WorkbenchError)?.description, "hostile.pkl: malformed pickle (a list or dict put into itself)")
+        }
     }
 
     /// A persistent id whose storage class is an allowed global but not a storage (`collections.OrderedDict`).
