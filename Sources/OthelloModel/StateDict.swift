@@ -69,6 +69,9 @@ public struct StateDict {
             do { try config.validate() } catch let error as WorkbenchError {
                 throw WorkbenchError("\(source): the config in the file's metadata is not valid (\(error.description))")
             }
+            // Before a layout is built for it: a config may claim a billion layers (this stops at the first one missing).
+            _ = try require("embed.W_E", shape: [config.dVocab, config.dModel])
+            for layer in 0..<config.nLayers { _ = try require("blocks.\(layer).attn.W_Q", shape: [config.nHeads, config.dModel, config.dHead]) }
             return config
         }
         let embed = try require("embed.W_E")
@@ -89,9 +92,13 @@ public struct StateDict {
             throw WorkbenchError("\(source): key blocks.0.mlp.W_in has shape \(win.shape), expected [\(dModel), d_mlp]")
         }
         let heads = nHeads ?? wq.shape[0]
-        return try ModelConfig(nLayers: nLayers, dModel: dModel, nHeads: heads, dHead: dModel / max(heads, 1), dMLP: win.shape[1],
-                               dVocab: embed.shape[0], nCtx: pos.shape[0], actFn: .gelu,
-                               normalizationType: tensors["blocks.0.ln1.w"] != nil ? .LN : .LNPre)
+        do {
+            return try ModelConfig(nLayers: nLayers, dModel: dModel, nHeads: heads, dHead: dModel / max(heads, 1), dMLP: win.shape[1],
+                                   dVocab: embed.shape[0], nCtx: pos.shape[0], actFn: .gelu,
+                                   normalizationType: tensors["blocks.0.ln1.w"] != nil ? .LN : .LNPre)
+        } catch let error as WorkbenchError {
+            throw WorkbenchError("\(source): the tensor shapes give no valid model (\(error.description))")
+        }
     }
 }
 

@@ -43,6 +43,17 @@ final class HostileWeightFileTests: XCTestCase {
         }
     }
 
+    /// A config in the metadata claiming 900 million layers: the parameter layout alone would not fit in memory.
+    func testBillionLayerConfigIsRefusedBeforeTheLayout() throws {
+        let config = String(decoding: try JSONEncoder().encode(ModelConfig(nLayers: 900_000_000, dModel: 1, nHeads: 1, dMLP: 1)), as: UTF8.self)
+        let dict = StateDict(source: "hostile.safetensors", tensors: ["embed.W_E": Tensor(shape: [61, 1]), "blocks.0.attn.W_Q": Tensor(shape: [1, 1, 1])],
+                             metadata: ["config": config])
+        XCTAssertThrowsError(try HookedTransformer(stateDict: dict)) { error in
+            XCTAssertEqual((error as? WorkbenchError)?.description,
+                           "hostile.safetensors: missing key blocks.1.attn.W_Q (expected shape [1, 1, 1]); is this an Othello-GPT state dict?")
+        }
+    }
+
     /// A persistent id whose storage class is an allowed global but not a storage (`collections.OrderedDict`).
     func testPersistentIdMustNameAStorageClass() {
         let pickle: [UInt8] = [0x80, 0x02, 0x28] + Array("X\u{7}\0\0\0storage".utf8) + Array("ccollections\nOrderedDict\n".utf8)
