@@ -2,10 +2,11 @@
 #   make build  — build the tool in release mode for this CPU (.build/release/othello-gpt)
 #   make demo   — build in release mode and run the main job
 #   make test   — run the whole test suite
+#   make fuzz   — build the fuzz targets (libFuzzer, AddressSanitizer) and run each for SECONDS (scripts/fuzz/run.sh)
 SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev libpng-dev libfreetype-dev fonts-dejavu-core pkg-config
 
-.PHONY: deps build demo test bench
+.PHONY: deps build demo test bench fuzz
 
 # Installs the system libraries when they are missing (Debian/Ubuntu).
 deps:
@@ -32,3 +33,9 @@ test: deps
 
 bench: build
 	.build/release/othello-gpt bench games
+
+# Each fuzz target for SECONDS (CI: 3); TARGETS="pickle pth" runs some of them.
+SECONDS ?= 60
+TARGETS ?=
+fuzz: deps
+	scripts/fuzz/run.sh --seconds $(SECONDS) $(TARGETS)

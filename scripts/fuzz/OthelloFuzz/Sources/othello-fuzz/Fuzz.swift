@@ -13,7 +13,7 @@ import WorkbenchSupport
 enum Fuzz {
     /// The target of this process.
     static var target: FuzzTarget!
-    /// `FUZZ_VERBOSE=1` prints each input's error: why a seed is refused.
+    /// `FUZZ_VERBOSE=1` prints each input's error (why a seed is refused) and the most it made the reader allocate.
     static let verbose = ProcessInfo.processInfo.environment["FUZZ_VERBOSE"] == "1"
 
     static func main() {
@@ -57,6 +57,7 @@ public func LLVMFuzzerTestOneInput(_ bytes: UnsafePointer<UInt8>?, _ count: Int)
         fatalError("\(target.name): a \(type(of: error)) escaped the reader instead of a WorkbenchError: \(error)")
     }
     let peak = Int(allocation_watch_peak()), allowed = target.bytesPerInputByte * count + FuzzTarget.slack
+    if Fuzz.verbose { print("\(count) bytes read with at most \(peak) bytes allocated at once (\(allowed) allowed)") }
     if peak > allowed {
         fatalError("\(target.name): reading \(count) bytes allocated \(peak) bytes at once, more than the \(allowed) allowed")
     }
