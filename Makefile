@@ -34,8 +34,9 @@ test: deps
 bench: build
 	.build/release/othello-gpt bench games
 
-# Each fuzz target for SECONDS (CI: 3); TARGETS="pickle pth" runs some of them.
+# Each fuzz target for SECONDS (CI: 3), or until RUNS executions; TARGETS="pickle pth" runs some of them.
 SECONDS ?= 60
+RUNS ?=
 TARGETS ?=
 fuzz: deps
-	scripts/fuzz/run.sh --seconds $(SECONDS) $(TARGETS)
+	scripts/fuzz/run.sh --seconds $(SECONDS) $(if $(RUNS),--runs $(RUNS)) $(TARGETS)

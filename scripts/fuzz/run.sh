@@ -4,7 +4,8 @@
 #   scripts/fuzz/run.sh                       # every target, 60 s each
 #   scripts/fuzz/run.sh --seconds 3           # CI: each target briefly, so the targets build and the seeds pass
 #   scripts/fuzz/run.sh --seconds 3600 pickle pth     # long runs of some targets
-#   make fuzz SECONDS=600 TARGETS="npy pgn"
+#   scripts/fuzz/run.sh --seconds 3600 --runs 10000000    # each target to 10 million executions or an hour
+#   make fuzz SECONDS=600 TARGETS="npy pgn" RUNS=…
 #
 # Each target starts from its committed seeds (scripts/fuzz/seeds/NAME) and keeps what it finds in an ignored corpus
 # (scripts/fuzz/corpus/NAME), so later runs go on from there; dictionaries are scripts/fuzz/dict/NAME.dict. A finding
@@ -17,12 +18,15 @@ cd "$(dirname "$0")"
 here=$(pwd)
 
 seconds=60
+runs=()
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
     --seconds=*) seconds="${1#--seconds=}"; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --runs) runs=("-runs=$2"); shift 2 ;;
+    --runs=*) runs=("-runs=${1#--runs=}"); shift ;;
+    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
@@ -54,18 +58,19 @@ for target in "${targets[@]}"; do
   # -timeout: an input that takes 10 s is a hang; -rss_limit_mb bounds the process (the allocation check in
   # Fuzz.swift bounds each input much more tightly).
   if locked "$fuzzer" --target="$target" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=4096 -print_final_stats=1 \
-       -artifact_prefix="findings/$target/" "${dict[@]}" "corpus/$target" "${seeds[@]}" > "$log" 2>&1; then
+       -artifact_prefix="findings/$target/" "${runs[@]}" "${dict[@]}" "corpus/$target" "${seeds[@]}" > "$log" 2>&1; then
     status=ok
   else
     status=FAILED
     failed+=("$target")
   fi
-  runs=$(grep -o '^stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
+  executed=$(grep -o '^stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || echo "?")
   done_line=$(grep -E '^#[0-9]+[[:space:]]+DONE' "$log" | tail -1 || true)
   cov=$(echo "$done_line" | grep -o 'cov: [0-9]*' || true)
   ft=$(echo "$done_line" | grep -o 'ft: [0-9]*' || true)
   corp=$(echo "$done_line" | grep -o 'corp: [0-9]*/[0-9]*[a-zA-Z]*' || true)
-  line="$target: $status, $runs runs in ${seconds}s, $cov $ft $corp"
+  took=$(grep -o 'Done [0-9]* runs in [0-9]* second' "$log" | grep -o 'in [0-9]*' | grep -o '[0-9]*' || echo "?")
+  line="$target: $status, $executed runs in ${took}s, $cov $ft $corp"
   echo "$line" | tee -a "$summary"
   if [ "$status" = FAILED ]; then
     grep -E "ERROR|Fatal error|SUMMARY|Test unit written|==[0-9]+==" "$log" | head -8 | tee -a "$summary"
