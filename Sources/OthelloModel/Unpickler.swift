@@ -2,9 +2,9 @@ import Foundation
 import WorkbenchSupport
 
 /// A restricted reader for the pickles inside `torch.save` archives: it understands the opcodes of
-/// pickle protocols 2–4 and only the globals a state dict needs (`collections.OrderedDict`,
-/// `torch._utils._rebuild_tensor_v2`, `torch._utils._rebuild_parameter`, `torch.*Storage`: `PickleGlobals.allowed`). Any other
-/// global is refused with an error naming it. It builds values; it never runs code.
+/// pickle protocols 2–4 and only the globals a state dict needs (`PickleGlobals.allowed`: `collections.OrderedDict`,
+/// `torch._utils._rebuild_tensor_v2`, `torch._utils._rebuild_parameter`, `torch.*Storage`). Any other global
+/// is refused with an error naming it. It builds values; it never runs code.
 ///
 ///     let value = try Unpickler(data: pickleBytes, source: "model.pth").load()
 struct Unpickler {
