@@ -3,10 +3,11 @@
 #   make demo   — build in release mode and run the main job: `othello-gpt study --quick` (study/report.md)
 #   make tour   — a short tour of the other commands (tour-output/)
 #   make test   — run the whole test suite
+#   make fuzz   — build the fuzz targets (libFuzzer, AddressSanitizer) and run each for SECONDS (scripts/fuzz/run.sh)
 SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev libpng-dev libfreetype-dev fonts-dejavu-core pkg-config
 
-.PHONY: deps build demo tour test bench
+.PHONY: deps build demo tour test bench fuzz
 
 # Installs the system libraries when they are missing (Debian/Ubuntu).
 deps:
@@ -36,3 +37,10 @@ test: deps
 
 bench: build
 	.build/release/othello-gpt bench games
+
+# Each fuzz target for SECONDS (CI: 3), or until RUNS executions; TARGETS="pickle pth" runs some of them.
+SECONDS ?= 60
+RUNS ?=
+TARGETS ?=
+fuzz: deps
+	scripts/fuzz/run.sh --seconds $(SECONDS) $(if $(RUNS),--runs $(RUNS)) $(TARGETS)

@@ -18,6 +18,7 @@ let package = Package(
     name: "OthelloGPT",
     products: [
         .executable(name: "othello-gpt", targets: ["othello-gpt"]),
+        .library(name: "WorkbenchSupport", targets: ["WorkbenchSupport"]),
         .library(name: "OthelloRules", targets: ["OthelloRules"]),
         .library(name: "OthelloModel", targets: ["OthelloModel"]),
         .library(name: "OthelloTraining", targets: ["OthelloTraining"]),
@@ -28,7 +29,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
-        .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libpng-dev, libfreetype-dev).
@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "OthelloRules", dependencies: ["WorkbenchSupport"]),
         .target(
             name: "OthelloModel",
-            dependencies: ["WorkbenchSupport", "OthelloRules", "COpenBLAS", "ZIPFoundation"],
+            dependencies: ["WorkbenchSupport", "OthelloRules", "COpenBLAS"],
             resources: [.copy("Resources")]
         ),
         .target(name: "OthelloTraining", dependencies: ["OthelloModel", "OthelloRules", "WorkbenchSupport", "COpenBLAS"]),

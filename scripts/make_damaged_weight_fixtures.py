@@ -6,7 +6,7 @@
 Each is a zip holding archive/data.pkl (a hand-written protocol-2 pickle) and, where needed, archive/data/0.
 Every one must be refused with a one-line error, never crash the reader:
 
-  damaged_nested.pth          200,000 lists nested in one another (EMPTY_LIST ... APPEND ...)
+  damaged_nested.pth          1,000 lists nested in one another (EMPTY_LIST ... APPEND ...)
   damaged_stored_changed.pth  a list changed after it was stored in another one (depth hidden by the memo)
   damaged_storage_count.pth   a tensor whose storage claims 2^62 float32 elements
   damaged_view.pth            a tensor view whose strides reach past 2^63
@@ -20,7 +20,7 @@ OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "O
 
 
 def write(name, pickle, storages=None):
-    with zipfile.ZipFile(os.path.join(OUT, name), "w", zipfile.ZIP_DEFLATED) as z:
+    with zipfile.ZipFile(os.path.join(OUT, name), "w", zipfile.ZIP_STORED) as z:   # stored, as torch.save writes
         z.writestr("archive/data.pkl", pickle)
         for key, data in (storages or {}).items():
             z.writestr("archive/data/" + key, data)
@@ -42,7 +42,7 @@ def tensor_dict(count, shape, stride):
 
 
 def main():
-    n = 200_000
+    n = 1_000
     write("damaged_nested.pth", b"\x80\x02" + b"]" * n + b"a" * (n - 1) + b".")
     # Two empty lists in memo 0 and 1; list 1 goes into list 0, then list 1 changes.
     write("damaged_stored_changed.pth", b"\x80\x02]q\x00]q\x01h\x00h\x01a0h\x01Na.")

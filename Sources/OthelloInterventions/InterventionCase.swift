@@ -111,12 +111,18 @@ public struct PreparedCase: Sendable {
 public enum InterventionCases {
     /// Reads a JSON Lines case file; a malformed line is an error naming the file and the line.
     public static func read(from url: URL) throws -> [InterventionCase] {
-        let text = try readTextFile(url)
+        try read(data: readFile(url), source: url.path)
+    }
+
+    /// Reads the bytes of a case file (see `read(from:)`); `source` names the file in errors.
+    public static func read(data: Data, source: String) throws -> [InterventionCase] {
+        let text = try utf8Text(data, source: source)
         var cases: [InterventionCase] = []
-        for (index, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+        // Lines end in "\n" or "\r\n" (one Character, which "\n" alone would not split).
+        for (index, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if trimmed.isEmpty { continue }
-            let place = "\(url.path), line \(index + 1)"
+            let place = "\(source), line \(index + 1)"
             guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
                 throw WorkbenchError("\(place): not a JSON object; each line is {\"moves\": [...], \"square\": ...}")
             }
@@ -132,7 +138,7 @@ public enum InterventionCases {
             }
             cases.append(InterventionCase(moves: moves, square: try square(squareValue, place: place), edit: edit))
         }
-        guard !cases.isEmpty else { throw WorkbenchError("\(url.path): no cases in the file") }
+        guard !cases.isEmpty else { throw WorkbenchError("\(source): no cases in the file") }
         return cases
     }
 

@@ -25,17 +25,23 @@ public struct StateDict {
     /// Reads a weight file by its content: safetensors, or a torch zip archive (`torch.save` of a state dict).
     public static func read(from url: URL) throws -> StateDict {
         let data = try readFile(url, mapped: true)
-        if data.starts(with: [0x50, 0x4B]) {   // "PK": a zip archive, i.e. torch.save's format
-            return try TorchCheckpoint.read(from: url)
-        }
-        if url.pathExtension == "pth" || url.pathExtension == "pt" || url.pathExtension == "ckpt" {
+        if !isZip(data), ["pth", "pt", "ckpt"].contains(url.pathExtension) {
             throw WorkbenchError("\(url.path): not a zip archive; only the zip format of torch.save (PyTorch ≥ 1.6) is read — re-save with torch.save(model.state_dict(), path)")
         }
-        let file = try SafetensorsFile(data: data, path: url.path)
+        return try read(data: data, source: url.path)
+    }
+
+    /// Reads the bytes of a weight file by their content (see `read(from:)`); `source` names the file in errors.
+    public static func read(data: Data, source: String) throws -> StateDict {
+        if isZip(data) { return try TorchCheckpoint.read(data: data, source: source) }
+        let file = try SafetensorsFile(data: data, path: source)
         var tensors: [String: Tensor] = [:]
         for name in file.names { tensors[name] = try file.tensor(name) }
-        return StateDict(source: url.path, tensors: tensors, metadata: file.metadata)
+        return StateDict(source: source, tensors: tensors, metadata: file.metadata)
     }
+
+    /// Whether `data` starts as a zip archive ("PK"), i.e. torch.save's format.
+    private static func isZip(_ data: Data) -> Bool { data.starts(with: [0x50, 0x4B]) }
 
     /// Whether the keys are minGPT's (Li et al.'s Othello-GPT checkpoints) rather than TransformerLens'.
     public var isMinGPT: Bool { tensors["tok_emb.weight"] != nil }
@@ -63,6 +69,9 @@ public struct StateDict {
             do { try config.validate() } catch let error as WorkbenchError {
                 throw WorkbenchError("\(source): the config in the file's metadata is not valid (\(error.description))")
             }
+            // Before a layout is built for it: a config may claim a billion layers (this stops at the first one missing).
+            _ = try require("embed.W_E", shape: [config.dVocab, config.dModel])
+            for layer in 0..<config.nLayers { _ = try require("blocks.\(layer).attn.W_Q", shape: [config.nHeads, config.dModel, config.dHead]) }
             return config
         }
         let embed = try require("embed.W_E")
@@ -83,9 +92,13 @@ public struct StateDict {
             throw WorkbenchError("\(source): key blocks.0.mlp.W_in has shape \(win.shape), expected [\(dModel), d_mlp]")
         }
         let heads = nHeads ?? wq.shape[0]
-        return try ModelConfig(nLayers: nLayers, dModel: dModel, nHeads: heads, dHead: dModel / max(heads, 1), dMLP: win.shape[1],
-                               dVocab: embed.shape[0], nCtx: pos.shape[0], actFn: .gelu,
-                               normalizationType: tensors["blocks.0.ln1.w"] != nil ? .LN : .LNPre)
+        do {
+            return try ModelConfig(nLayers: nLayers, dModel: dModel, nHeads: heads, dHead: dModel / max(heads, 1), dMLP: win.shape[1],
+                                   dVocab: embed.shape[0], nCtx: pos.shape[0], actFn: .gelu,
+                                   normalizationType: tensors["blocks.0.ln1.w"] != nil ? .LN : .LNPre)
+        } catch let error as WorkbenchError {
+            throw WorkbenchError("\(source): the tensor shapes give no valid model (\(error.description))")
+        }
     }
 }
 

@@ -1,66 +1,58 @@
 import Foundation
 import WorkbenchSupport
-import ZIPFoundation
 
 /// State dicts saved by `torch.save(model.state_dict(), path)`: a zip archive holding `<folder>/data.pkl`
 /// (a protocol-2 pickle, read by the restricted `Unpickler`) and one raw little-endian storage per
-/// tensor in `<folder>/data/<key>`. Tensors may be views (storage offset, strides); float32, float16 and
-/// bfloat16 are read as `Float`; other dtypes only for buffers that are ignored (`attn.mask`). A file that holds one
-/// tensor (`torch.save(tensor)`, as Nanda's published probe) reads as a state dict with the one key
-/// `StateDict.singleTensorKey`.
-enum TorchCheckpoint {
-    static func read(from url: URL) throws -> StateDict {
-        let path = url.path
-        let archive: Archive
-        do { archive = try Archive(url: url, accessMode: .read) } catch {
-            throw WorkbenchError("\(path): not a readable zip archive (truncated or corrupt torch file?): \(error)")
+/// tensor in `<folder>/data/<key>`, all stored uncompressed (`StoredZip`). Tensors may be views (storage offset,
+/// strides); float32, float16 and bfloat16 are read as `Float`; other dtypes only for buffers that are ignored
+/// (`attn.mask`). A file that holds one tensor (`torch.save(tensor)`, as Nanda's published probe) reads as a state
+/// dict with the one key `StateDict.singleTensorKey`.
+public enum TorchCheckpoint {
+    /// Reads the bytes of a torch zip archive; `source` names the file in errors.
+    static func read(data: Data, source: String) throws -> StateDict {
+        let zip = try StoredZip(data: data, source: source)
+        guard let pickle = zip.paths.first(where: { $0.hasSuffix("data.pkl") }).flatMap(zip.entry) else {
+            throw WorkbenchError("\(source): no data.pkl in the archive; not a torch.save file")
         }
-        guard let pickleEntry = archive.first(where: { $0.path.hasSuffix("data.pkl") }) else {
-            throw WorkbenchError("\(path): no data.pkl in the archive; not a torch.save file")
+        let folder = String(pickle.path.dropLast("data.pkl".count))
+        return try read(pickle: [UInt8](zip.contents(of: pickle)), source: source) { key in
+            try zip.entry(folder + "data/" + key).map(zip.contents)
         }
-        let folder = String(pickleEntry.path.dropLast("data.pkl".count))
-        let pickle = try extract(archive, pickleEntry, path: path)
-        var unpickler = Unpickler(data: [UInt8](pickle), source: path)
+    }
+
+    /// The state dict of a `torch.save` pickle, read by the restricted `Unpickler`, whose tensors' storages
+    /// `data/<key>` come from `storage(key)` (nil when the archive lacks one): reading a torch file after its zip.
+    public static func read(pickle: [UInt8], source: String, storage: (String) throws -> Data?) throws -> StateDict {
+        var unpickler = Unpickler(data: pickle, source: source)
         let root = try unpickler.load()
         let items: [(key: Unpickler.Value, value: Unpickler.Value)]
         switch root {
         case .dict(let dict): items = dict.items
         case .tensor: items = [(.string(StateDict.singleTensorKey), root)]   // torch.save(tensor), e.g. Nanda's probe
         default:
-            throw WorkbenchError("\(path): the pickle is neither a state dict (a dict of tensors) nor one tensor; save model.state_dict(), not the model")
+            throw WorkbenchError("\(source): the pickle is neither a state dict (a dict of tensors) nor one tensor; save model.state_dict(), not the model")
         }
         var storages: [String: Data] = [:]
         var tensors: [String: Tensor] = [:]
         for (keyValue, value) in items {
-            guard case .string(let key) = keyValue else { throw WorkbenchError("\(path): a state-dict key is not a string") }
+            guard case .string(let key) = keyValue else { throw WorkbenchError("\(source): a state-dict key is not a string") }
             guard case .tensor(let record) = value else {
-                throw WorkbenchError("\(path): key \(key) is not a tensor")
+                throw WorkbenchError("\(source): key \(key) is not a tensor")
             }
             let isFloat = ["Float", "Half", "BFloat16", "Double"].contains(record.storage.dtype)
             if !isFloat {
                 if key.hasSuffix(".mask") { continue }   // boolean or integer buffers: the causal mask
-                throw WorkbenchError("\(path): key \(key) holds \(record.storage.dtype) values; weights must be float32, float16 or bfloat16")
+                throw WorkbenchError("\(source): key \(key) holds \(record.storage.dtype) values; weights must be float32, float16 or bfloat16")
             }
             if storages[record.storage.key] == nil {
-                guard let entry = archive[folder + "data/" + record.storage.key] else {
-                    throw WorkbenchError("\(path): key \(key): its storage data/\(record.storage.key) is missing from the archive (truncated file?)")
+                guard let bytes = try storage(record.storage.key) else {
+                    throw WorkbenchError("\(source): key \(key): its storage data/\(record.storage.key) is missing from the archive (truncated file?)")
                 }
-                storages[record.storage.key] = try extract(archive, entry, path: path)
+                storages[record.storage.key] = bytes
             }
-            tensors[key] = try tensor(record, storage: storages[record.storage.key]!, key: key, path: path)
+            tensors[key] = try tensor(record, storage: storages[record.storage.key]!, key: key, path: source)
         }
-        return StateDict(source: path, tensors: tensors)
-    }
-
-    private static func extract(_ archive: Archive, _ entry: Entry, path: String) throws -> Data {
-        var data = Data()
-        data.reserveCapacity(Int(min(entry.uncompressedSize, 1 << 28)))   // the archive's claim, at most 256 MiB: a damaged entry may claim anything
-        do {
-            _ = try archive.extract(entry, skipCRC32: false) { data.append($0) }
-        } catch {
-            throw WorkbenchError("\(path): cannot read \(entry.path) from the archive (truncated or corrupt file?): \(error)")
-        }
-        return data
+        return StateDict(source: source, tensors: tensors)
     }
 
     /// The storage index of the last element of a view (non-negative strides), nil if it overflows `Int`.

@@ -2,7 +2,7 @@ import Foundation
 import WorkbenchSupport
 
 /// A restricted reader for the pickles inside `torch.save` archives: it understands the opcodes of
-/// pickle protocols 2–4 and only the globals a state dict needs (`collections.OrderedDict`,
+/// pickle protocols 2–4 and only the globals a state dict needs (`PickleGlobals.allowed`: `collections.OrderedDict`,
 /// `torch._utils._rebuild_tensor_v2`, `torch._utils._rebuild_parameter`, `torch.*Storage`). Any other global
 /// is refused with an error naming it. It builds values; it never runs code.
 ///
@@ -66,14 +66,6 @@ struct Unpickler {
         let stride: [Int]
     }
 
-    /// The globals that may appear; everything else is refused.
-    static let allowedGlobals: Set<String> = [
-        "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
-        "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
-        "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage", "torch.CharStorage", "torch.ByteStorage",
-        "torch.BoolStorage",
-    ]
-
     let data: [UInt8]
     let source: String
     private var position = 0
@@ -132,7 +124,7 @@ struct Unpickler {
 
     private mutating func global(_ module: String, _ name: String) throws -> Value {
         let qualified = "\(module).\(name)"
-        guard Self.allowedGlobals.contains(qualified) else {
+        guard PickleGlobals.allowed.contains(qualified) else {
             throw fail("refusing the pickle global \(qualified): a state dict only needs tensors (collections.OrderedDict, torch._utils._rebuild_tensor_v2, torch.*Storage); this file may run code if loaded with torch.load")
         }
         return .global(qualified)
@@ -236,13 +228,16 @@ struct Unpickler {
         }
     }
 
-    /// The depth of a container holding `items` (at least `depth`), marking the lists and dicts among them
-    /// as stored; throws past `maxDepth`.
-    private func depth(holding items: [Value], atLeast depth: Int = 1) throws -> Int {
+    /// The depth of `container` (a new tuple when nil) holding `items` (at least `depth`), marking the lists and
+    /// dicts among them as stored; throws past `maxDepth`, and for a container put into itself (a cycle, which
+    /// could never be freed; any longer cycle would change a stored container).
+    private func depth(holding items: [Value], atLeast depth: Int = 1, in container: Container? = nil) throws -> Int {
         var depth = depth
         for item in items {
             switch item {
-            case .list(let box as Container), .dict(let box as Container): box.isStored = true
+            case .list(let box as Container), .dict(let box as Container):
+                guard box !== container else { throw fail("malformed pickle (a list or dict put into itself)") }
+                box.isStored = true
             default: break
             }
             depth = max(depth, item.depth + 1)
@@ -259,7 +254,7 @@ struct Unpickler {
 
     private func add(_ items: [Value], to box: ListBox) throws {
         guard !box.isStored else { throw fail("malformed pickle (a list changed after it was stored in another container)") }
-        box.depth = try depth(holding: items, atLeast: box.depth)
+        box.depth = try depth(holding: items, atLeast: box.depth, in: box)
         box.items += items
     }
 
@@ -267,7 +262,7 @@ struct Unpickler {
     private func add(_ items: [Value], to box: DictBox) throws {
         guard items.count % 2 == 0 else { throw fail("malformed pickle (a key without a value)") }
         guard !box.isStored else { throw fail("malformed pickle (a dict changed after it was stored in another container)") }
-        box.depth = try depth(holding: items, atLeast: box.depth)
+        box.depth = try depth(holding: items, atLeast: box.depth, in: box)
         for i in stride(from: 0, to: items.count, by: 2) { box.items.append((items[i], items[i + 1])) }
     }
 
@@ -277,6 +272,10 @@ struct Unpickler {
               case .global(let type) = parts[1], case .string(let key) = parts[2], case .int(let count) = parts[4] else {
             throw fail("unsupported persistent id in the pickle (expected a torch storage)")
         }
+        PickleGlobals.observer?(type)
+        guard type.hasPrefix("torch."), type.hasSuffix("Storage") else {
+            throw fail("unsupported persistent id in the pickle (\(type) is not a torch storage class)")
+        }
         let dtype = String(type.dropFirst("torch.".count).dropLast("Storage".count))
         return .storage(Storage(dtype: dtype, key: key, count: count))
     }
@@ -285,6 +284,7 @@ struct Unpickler {
         guard case .global(let name) = callable, case .tuple(let a, _) = args else {
             throw fail("malformed pickle (REDUCE of a non-global)")
         }
+        PickleGlobals.observer?(name)
         switch name {
         case "collections.OrderedDict":
             return .dict(DictBox())
@@ -311,4 +311,19 @@ struct Unpickler {
         }
         return out
     }
+}
+
+/// The globals a torch pickle may name, and a watch on the ones the unpickler uses.
+public enum PickleGlobals {
+    /// The allowlist: a state dict needs nothing else, and every other global is refused.
+    public static let allowed: Set<String> = [
+        "collections.OrderedDict", "torch._utils._rebuild_tensor_v2", "torch._utils._rebuild_parameter",
+        "torch.FloatStorage", "torch.HalfStorage", "torch.BFloat16Storage", "torch.DoubleStorage",
+        "torch.LongStorage", "torch.IntStorage", "torch.ShortStorage", "torch.CharStorage", "torch.ByteStorage",
+        "torch.BoolStorage",
+    ]
+
+    /// Called with every global the unpickler is about to use (call, or take as a storage class). nil except in the
+    /// fuzz target, which asserts that each one is in `allowed`, whatever the bytes.
+    public static var observer: ((String) -> Void)?
 }

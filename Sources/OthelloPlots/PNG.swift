@@ -42,8 +42,12 @@ public enum PNG {
         try AtomicFile.write(try encode(bitmap), to: url)
     }
 
+    /// The most pixels a decoded image may have: 64 Mpx (256 MiB of RGBA), far more than any figure.
+    public static let maxPixels = 1 << 26
+
     /// Decodes PNG bytes into an 8-bit RGBA bitmap (grey, palette and 16-bit files are converted).
-    /// `name` appears in error messages.
+    /// `name` appears in error messages. An image larger than `maxPixels`, or than `data` can hold (deflate expands
+    /// at most 1032 times, and a pixel takes at least one bit), is refused before its pixels are allocated.
     public static func decode(_ data: Data, name: String = "PNG data") throws -> Bitmap {
         // libpng keeps a pointer to the bytes between begin and finish, so both happen in one closure.
         var image = png_image()
@@ -52,6 +56,10 @@ public enum PNG {
         let problem: String? = data.withUnsafeBytes { bytes in
             guard png_image_begin_read_from_memory(&image, bytes.baseAddress, bytes.count) != 0 else {
                 return "not a readable PNG (\(message(of: &image)))"
+            }
+            let count = Int(image.width) * Int(image.height)
+            guard count <= maxPixels, count <= 8 * 1032 * bytes.count else {
+                return "the PNG header announces \(image.width)×\(image.height) pixels, more than \(count > maxPixels ? "the \(maxPixels) this workbench reads" : "its \(bytes.count) bytes can hold") (damaged file?)"
             }
             image.format = UInt32(PNG_FORMAT_FLAG_COLOR | PNG_FORMAT_FLAG_ALPHA)
             pixels = [UInt8](repeating: 0, count: Int(image.width) * Int(image.height) * 4)

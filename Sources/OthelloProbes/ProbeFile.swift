@@ -42,8 +42,15 @@ public enum ProbeFile {
     /// probe at `blocks.6.hook_resid_post`, where it was trained), or Li et al.'s state dicts (`proj.weight`,
     /// `proj.bias`: linear; `proj.0.*`, `proj.2.*`: two-layer; classes white/empty/black; no hook recorded).
     public static func load(from url: URL) throws -> Probe {
-        let path = url.path
-        let dict = try StateDict.read(from: url)
+        try probe(StateDict.read(from: url), path: url.path)
+    }
+
+    /// Reads a probe from the bytes of a probe file (see `load(from:)`); `source` names the file in errors.
+    public static func load(data: Data, source: String) throws -> Probe {
+        try probe(StateDict.read(data: data, source: source), path: source)
+    }
+
+    private static func probe(_ dict: StateDict, path: String) throws -> Probe {
         if dict.metadata["format"] == format { return try workbench(dict, path: path) }
         if let tensor = dict.tensors[StateDict.singleTensorKey] { return try nanda(tensor, path: path) }
         if dict.tensors["proj.weight"] != nil || dict.tensors["proj.0.weight"] != nil { return try li(dict, path: path) }
@@ -56,8 +63,13 @@ public enum ProbeFile {
             guard let value = meta[key] else { throw WorkbenchError("\(path): probe metadata lacks \"\(key)\"; re-save the probe with othello-gpt probe train") }
             return value
         }
-        let kind = try Probe.Kind(name: try field("kind"))
-        let basis = try ProbeBasis(name: try field("basis"))
+        let (kindName, basisName) = (try field("kind"), try field("basis"))
+        let kind: Probe.Kind, basis: ProbeBasis
+        do {
+            (kind, basis) = (try Probe.Kind(name: kindName), try ProbeBasis(name: basisName))
+        } catch let error as WorkbenchError {
+            throw WorkbenchError("\(path): \(error.description)")
+        }
         let modes = try field("modes").split(separator: ",").map { name -> ProbeMode in
             guard let mode = ProbeMode(rawValue: String(name)) else { throw WorkbenchError("\(path): unknown probe mode \(name)") }
             return mode
@@ -65,14 +77,17 @@ public enum ProbeFile {
         guard let d = Int(try field("d_in")), d > 0, let h = Int(try field("hidden")), h >= 0, !modes.isEmpty else {
             throw WorkbenchError("\(path): bad probe metadata (d_in, hidden, modes)")
         }
+        let (m, c) = (modes.count, basis.classCount)
+        let shapes: [(name: String, shape: [Int])] = kind == .linear
+            ? [("W", [m, d, 8, 8, c]), ("b", [m, 8, 8, c])]
+            : [("W_hidden", [m, d, h]), ("b_hidden", [m, h]), ("W_out", [m, h, 8, 8, c]), ("b_out", [m, 8, 8, c])]
+        // The tensors are checked before the probe is allocated: the metadata may claim any d_in or hidden width.
+        var tensors: [String: Tensor] = [:]
+        for (name, shape) in shapes { tensors[name] = try dict.tensor(name, shape: shape) }
         var probe = Probe(kind: kind, basis: basis, hook: try field("hook"), modes: modes, inputWidth: d, hidden: h,
                           metadata: meta.filter { !["format", "kind", "basis", "hook", "modes", "classes", "d_in", "hidden"].contains($0.key) })
-        let (m, c) = (modes.count, basis.classCount)
-        let shapes: [String: [Int]] = kind == .linear
-            ? ["W": [m, d, 8, 8, c], "b": [m, 8, 8, c]]
-            : ["W_hidden": [m, d, h], "b_hidden": [m, h], "W_out": [m, h, 8, 8, c], "b_out": [m, 8, 8, c]]
         for entry in probe.layout.tensors {
-            let tensor = try dict.tensor(entry.name, shape: shapes[entry.name]!)
+            let tensor = tensors[entry.name]!
             for mode in 0..<m {
                 probe.parameters[mode].replaceSubrange(entry.offset..<(entry.offset + entry.count),
                                                        with: tensor.values[(mode * entry.count)..<((mode + 1) * entry.count)])

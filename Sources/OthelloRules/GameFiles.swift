@@ -27,11 +27,17 @@ extension GameDataset {
     ///
     ///     let games = try GameDataset.read(from: URL(fileURLWithPath: "Games/WTH_2025.wtb"))
     public static func read(from url: URL) throws -> GameDataset {
-        switch try GameFileFormat(url: url) {
-        case .npy: return try readNPY(url)
-        case .txt: return try readText(url)
-        case .wtb: return try GameDataset(games: WTHORFile.read(from: url).games.map(\.moves), source: url.path)
-        case .pgn: return try GameDataset(games: PGNFile.read(from: url).map(\.moves), source: url.path)
+        let format = try GameFileFormat(url: url)
+        return try read(data: readFile(url, mapped: format == .npy), format: format, source: url.path)
+    }
+
+    /// Reads games from the bytes of a file in `format`, checking every move; `source` names the file in errors.
+    public static func read(data: Data, format: GameFileFormat, source: String) throws -> GameDataset {
+        switch format {
+        case .npy: return try readNPY(data, source: source)
+        case .txt: return try readText(utf8Text(data, source: source), source: source)
+        case .wtb: return try GameDataset(games: WTHORFile.parse([UInt8](data), file: source).games.map(\.moves), source: source)
+        case .pgn: return try GameDataset(games: PGNFile.parse(utf8Text(data, source: source), file: source).map(\.moves), source: source)
         }
     }
 
@@ -60,32 +66,32 @@ extension GameDataset {
         }
     }
 
-    private static func readNPY(_ url: URL) throws -> GameDataset {
-        let array = try NPYArray.read(from: url)
+    private static func readNPY(_ data: Data, source: String) throws -> GameDataset {
+        let array = try NPYArray.parse(data, file: source)
         guard array.dtype == Int8.npyDType else {
-            throw WorkbenchError("\(url.path): expected dtype int8 (|i1), found \(array.dtype); convert with numpy: a.astype('int8')")
+            throw WorkbenchError("\(source): expected dtype int8 (|i1), found \(array.dtype); convert with numpy: a.astype('int8')")
         }
         guard array.shape.count == 2, array.shape[1] == maxLength else {
-            throw WorkbenchError("\(url.path): expected shape [N, 60] (one game per row, -1 after its end), found \(array.shape)")
+            throw WorkbenchError("\(source): expected shape [N, 60] (one game per row, -1 after its end), found \(array.shape)")
         }
-        return try GameDataset(squares: array.elements(of: Int8.self, file: url.path), source: url.path)
+        return try GameDataset(squares: array.elements(of: Int8.self, file: source), source: source)
     }
 
-    private static func readText(_ url: URL) throws -> GameDataset {
-        let text = try readTextFile(url)
+    private static func readText(_ text: String, source: String) throws -> GameDataset {
         var games: [[Int]] = []
-        for (lineIndex, line) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let labels = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\r" || $0 == "," })
+        // Lines end in "\n" or "\r\n" (one Character, which "\n" alone would not split).
+        for (lineIndex, line) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let labels = line.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "," })
             if labels.isEmpty { continue }
             var game: [Int] = []
             for (move, label) in labels.enumerated() {
                 guard let square = SquareNotation.othelloGPT.square(ifValid: label) else {
-                    throw WorkbenchError("\(url.path): line \(lineIndex + 1) (game \(games.count)), move \(move + 1): '\(label)' is not a square label A0...H7 (row letter, column 0-7)")
+                    throw WorkbenchError("\(source): line \(lineIndex + 1) (game \(games.count)), move \(move + 1): '\(label)' is not a square label A0...H7 (row letter, column 0-7)")
                 }
                 game.append(square)
             }
             games.append(game)
         }
-        return try GameDataset(games: games, source: url.path)
+        return try GameDataset(games: games, source: source)
     }
 }

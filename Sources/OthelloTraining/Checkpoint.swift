@@ -54,9 +54,14 @@ public struct Checkpoint {
 
     /// Reads a checkpoint written by `write`, checking every tensor's presence and shape.
     public static func read(from url: URL) throws -> Checkpoint {
-        let file = try SafetensorsFile.read(from: url)
+        try read(data: readFile(url, mapped: true), source: url.path)
+    }
+
+    /// Reads the bytes of a checkpoint file (see `read(from:)`); `source` names the file in errors.
+    public static func read(data: Data, source: String) throws -> Checkpoint {
+        let file = try SafetensorsFile(data: data, path: source)
         func fail(_ why: String) -> WorkbenchError {
-            WorkbenchError("\(url.path): \(why); resume from a checkpoint written by `othello-gpt train`")
+            WorkbenchError("\(source): \(why); resume from a checkpoint written by `othello-gpt train`")
         }
         guard file.metadata["format"] == format else {
             throw fail("not a training checkpoint (its metadata has no \"format\": \"\(format)\")")
@@ -73,16 +78,27 @@ public struct Checkpoint {
         guard step <= options.totalSteps, elapsed.isFinite, elapsed >= 0 else {
             throw fail("step \(step) or elapsed time \(elapsed) s does not fit a run of \(options.totalSteps) steps")
         }
-        let parameters = ModelParameters(config: options.config)
+        // Nothing is allocated for the model before the file is known to hold it: a config may claim a billion layers
+        // (the layout alone would not fit; looking for them stops at the first one missing) or a huge d_model.
+        let config = options.config
+        for layer in 0..<config.nLayers where file.entry("blocks.\(layer).attn.W_Q") == nil {
+            throw fail("tensor blocks.\(layer).attn.W_Q is missing")
+        }
+        let layout = ParameterLayout(config: config)
+        for entry in layout.entries {
+            for name in [entry.name, "optimizer.exp_avg." + entry.name, "optimizer.exp_avg_sq." + entry.name] {
+                guard let header = file.entry(name) else { throw fail("tensor \(name) is missing") }
+                guard header.shape == entry.shape else {
+                    throw fail("tensor \(name) has shape \(header.shape), the model config says \(entry.shape)")
+                }
+            }
+        }
+        let parameters = ModelParameters(layout: layout)
         var firstMoment = [Float](repeating: 0, count: parameters.count)
         var secondMoment = firstMoment
-        for entry in parameters.layout.entries {
+        for entry in layout.entries {
             for (name, target) in [(entry.name, 0), ("optimizer.exp_avg." + entry.name, 1), ("optimizer.exp_avg_sq." + entry.name, 2)] {
-                guard file.entry(name) != nil else { throw fail("tensor \(name) is missing") }
                 let tensor = try file.tensor(name)
-                guard tensor.shape == entry.shape else {
-                    throw fail("tensor \(name) has shape \(tensor.shape), the model config says \(entry.shape)")
-                }
                 switch target {
                 case 0: tensor.values.withUnsafeBufferPointer { (parameters.base + entry.offset).update(from: $0.baseAddress!, count: entry.count) }
                 case 1: firstMoment.replaceSubrange(entry.offset..<(entry.offset + entry.count), with: tensor.values)

@@ -195,11 +195,17 @@ public struct TrainingLog {
 
     /// The entries of a log file; throws naming the line that is not a log entry.
     public static func read(_ url: URL) throws -> [TrainingRun.LogEntry] {
-        let text = try readTextFile(url)
+        try read(data: readFile(url), source: url.path)
+    }
+
+    /// The entries of the bytes of a log file (see `read(_:)`); `source` names the file in errors.
+    public static func read(data: Data, source: String) throws -> [TrainingRun.LogEntry] {
+        let text = try utf8Text(data, source: source)
         let decoder = JSONDecoder()
-        return try text.split(separator: "\n").enumerated().map { index, line in
+        // Lines end in "\n" or "\r\n" (one Character, which "\n" alone would not split).
+        return try text.split(whereSeparator: \.isNewline).enumerated().map { index, line in
             guard let entry = try? decoder.decode(TrainingRun.LogEntry.self, from: Data(line.utf8)) else {
-                throw WorkbenchError("\(url.path), line \(index + 1): not a training log entry; pass another --log file")
+                throw WorkbenchError("\(source), line \(index + 1): not a training log entry; pass another --log file")
             }
             return entry
         }

@@ -19,8 +19,13 @@ public func readFile(_ url: URL, mapped: Bool = false) throws -> Data {
 
 /// The contents of the file at `url` as UTF-8 text (see `readFile`).
 public func readTextFile(_ url: URL) throws -> String {
-    guard let text = String(data: try readFile(url), encoding: .utf8) else {
-        throw WorkbenchError("\(url.path): not UTF-8 text")
+    try utf8Text(readFile(url), source: url.path)
+}
+
+/// `data` as UTF-8 text, or a `WorkbenchError` naming `source` (the file the bytes came from).
+public func utf8Text(_ data: Data, source: String) throws -> String {
+    guard let text = String(data: data, encoding: .utf8) else {
+        throw WorkbenchError("\(source): not UTF-8 text")
     }
     return text
 }

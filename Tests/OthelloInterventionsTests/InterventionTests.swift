@@ -61,6 +61,9 @@ final class InterventionTests: XCTestCase {
         } catch {
             XCTAssertTrue("\(error)".contains("line 2") && "\(error)".contains("Z9"), "\(error)")
         }
+        // Windows line ends ("\r\n" is one Character in Swift) end lines too; found by the fuzz target's seeds.
+        let crlf = try InterventionCases.read(data: Data("{\"moves\": [37], \"square\": 20}\r\n\r\n{\"moves\": [\"E5\"], \"square\": 28}\r\n".utf8), source: "crlf.jsonl")
+        XCTAssertEqual(crlf, [InterventionCase(moves: [37], square: 20), InterventionCase(moves: [37], square: 28)])
     }
 
     /// On a small random model: a scale −1 direction edit changes nothing; a reflection changes the reading of the

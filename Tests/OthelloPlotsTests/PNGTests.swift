@@ -45,6 +45,19 @@ final class PNGTests: XCTestCase {
         assertWorkbenchError("half.png") { _ = try PNG.decode(data, name: "half.png") }
     }
 
+    /// Headers that announce more pixels than the workbench reads, or than the file can hold, are refused before
+    /// the pixels are allocated (the first asked for 40 GB).
+    func testHugeHeaderIsRefusedBeforeAllocating() {
+        let huge = Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgABhqAAAYagCAIAAAAnMJyfAAAACElEQVR4nAMAAAAAAUgGidIAAAAASUVORK5CYII=")!
+        assertWorkbenchError("huge.png: the PNG header announces 100000×100000 pixels, more than the 67108864 this workbench reads") {
+            _ = try PNG.decode(huge, name: "huge.png")
+        }
+        let empty = Data(base64Encoded: "iVBORw0KGgoAAAANSUhEUgAAB9AAAAfQCAYAAACaOMR5AAAACElEQVR4nAMAAAAAAUgGidIAAAAASUVORK5CYII=")!
+        assertWorkbenchError("empty.png: the PNG header announces 2000×2000 pixels, more than its 65 bytes can hold") {
+            _ = try PNG.decode(empty, name: "empty.png")
+        }
+    }
+
     func testMissingFileAndUnwritablePathsAreClearErrors() throws {
         assertWorkbenchError("/no/such/folder/x.png") { _ = try PNG.read(from: URL(fileURLWithPath: "/no/such/folder/x.png")) }
         let image = try Bitmap(width: 2, height: 2)

@@ -27,6 +27,12 @@ final class GameDatasetTests: XCTestCase {
         XCTAssertEqual(text, games)
     }
 
+    /// Windows line ends ("\r\n" is one Character in Swift) end lines too; found by the fuzz target's seeds.
+    func testTextGamesWithWindowsLineEnds() throws {
+        let games = try GameDataset.read(data: Data("E5 F5\tF4,F3\r\n\r\nE5\r\n".utf8), format: .txt, source: "crlf.txt")
+        XCTAssertEqual(games.games, [[37, 45, 44, 43], [37]])
+    }
+
     func testWritesWhatNumPyWrites() throws {
         let fixture = Self.fixtures.appendingPathComponent("numpy-games.npy")
         let games = try GameDataset.read(from: fixture)
