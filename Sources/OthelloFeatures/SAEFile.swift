@@ -41,12 +41,18 @@ public enum SAEFile {
         let exists = FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder)
         guard exists else { throw WorkbenchError("\(url.path): no such file; give an SAE written by `othello-gpt sae train` or a SAELens folder") }
         let weights = isFolder.boolValue ? url.appendingPathComponent("sae_weights.safetensors") : url
-        let file = try SafetensorsFile.read(from: weights)
-        let path = weights.path
-        var metadata = file.metadata
         let cfgURL = (isFolder.boolValue ? url : url.deletingLastPathComponent()).appendingPathComponent("cfg.json")
-        if metadata["format"] != format, FileManager.default.fileExists(atPath: cfgURL.path) {
-            metadata.merge(try saeLensConfig(cfgURL)) { $1 }
+        let cfg = FileManager.default.fileExists(atPath: cfgURL.path) ? try readFile(cfgURL) : nil
+        return try load(data: try readFile(weights), source: weights.path, saeLensConfig: cfg, configSource: cfgURL.path)
+    }
+
+    /// The SAE in the safetensors bytes `data` (named `source` in errors); `saeLensConfig`, the bytes of a SAELens
+    /// cfg.json, gives the hook and kind when the file's metadata does not.
+    public static func load(data: Data, source path: String, saeLensConfig: Data? = nil, configSource: String = "cfg.json") throws -> SparseAutoencoder {
+        let file = try SafetensorsFile(data: data, path: path)
+        var metadata = file.metadata
+        if metadata["format"] != format, let saeLensConfig {
+            metadata.merge(try Self.saeLensConfig(saeLensConfig, source: configSource)) { $1 }
         }
         func tensor(_ name: String) throws -> Tensor {
             guard file.entry(name) != nil else {
@@ -80,9 +86,9 @@ public enum SAEFile {
     }
 
     /// hook, kind and k from a SAELens cfg.json.
-    static func saeLensConfig(_ url: URL) throws -> [String: String] {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
-            throw WorkbenchError("\(url.path): not a JSON object (SAELens' cfg.json)")
+    static func saeLensConfig(_ data: Data, source: String) throws -> [String: String] {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw WorkbenchError("\(source): not a JSON object (SAELens' cfg.json)")
         }
         var out: [String: String] = [:]
         if let hook = object["hook_name"] as? String { out["hook"] = hook }

@@ -39,6 +39,7 @@ final class StudyCommandTests: CommandTestCase {
         XCTAssertNotNil(record.effect?.example)
         XCTAssertNotNil(record.examples)
         XCTAssertEqual(record.findings.map(\.question).count, 5)
+        XCTAssertNotNil(record.circuit)
         // Every figure the report embeds exists; the reproducing commands name the study's files.
         let markdown = try String(contentsOfFile: out + "/report.md")
         let images = markdown.components(separatedBy: "](").dropFirst().compactMap { $0.split(separator: ")").first.map(String.init) }.filter { $0.hasSuffix(".png") }
@@ -57,12 +58,12 @@ final class StudyCommandTests: CommandTestCase {
         // As if interrupted after the probes: the later sections and their times gone.
         var partial = try record()
         partial.complete = false
-        partial.edits = nil; partial.effect = nil; partial.examples = nil
-        for step in ["edits", "effect", "examples"] { partial.seconds[step] = nil }
+        partial.edits = nil; partial.effect = nil; partial.examples = nil; partial.circuit = nil
+        for step in ["edits", "effect", "examples", "circuit"] { partial.seconds[step] = nil }
         let kept = partial.seconds
         try StudyRecord.encoder.encode(partial).write(to: URL(fileURLWithPath: out + "/report.json"))
         let report = StudyReport(record: partial, dir: out).markdown()
-        XCTAssertTrue(report.contains("**Incomplete study**: finished legal, probes; not run: edits, effect, examples"))
+        XCTAssertTrue(report.contains("**Incomplete study**: finished legal, probes; not run: edits, effect, examples, circuit"))
         XCTAssertFalse(report.contains("## 3."), "an incomplete report claims nothing of the steps not run")
 
         try run(small + ["--resume"])

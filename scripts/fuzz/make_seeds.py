@@ -195,6 +195,13 @@ def main():
 
     # Probes: the workbench's safetensors, Nanda's one tensor, Li et al.'s state dicts.
     d, h = 4, 3
+    # SAE files (workbench metadata; TopK; SAELens tensors without metadata).
+    sae = {"W_enc": rng_array(4, 6), "b_enc": rng_array(6), "W_dec": rng_array(6, 4), "b_dec": rng_array(4)}
+    write("sae", "relu.safetensors", safetensors(sae, {"format": "othello-gpt-sae", "hook": "blocks.0.hook_resid_post", "kind": "relu",
+                                                      "l1": "5", "d_in": "4", "d_sae": "6"}))
+    write("sae", "topk.safetensors", safetensors(sae, {"format": "othello-gpt-sae", "hook": "blocks.0.mlp.hook_post", "kind": "topk",
+                                                      "k": "2", "d_in": "4", "d_sae": "6"}))
+    write("sae", "saelens.safetensors", safetensors(sae))
     write("probe", "linear-colour.safetensors", safetensors(
         {"W": rng_array(1, d, 8, 8, 3), "b": rng_array(1, 8, 8, 3)},
         {"format": "othello-gpt-probe", "kind": "linear", "basis": "colour", "hook": "blocks.0.hook_resid_post",

@@ -1,4 +1,5 @@
 import Foundation
+import OthelloFeatures
 import OthelloInterventions
 import OthelloModel
 import OthelloPlots
@@ -39,6 +40,7 @@ struct FuzzTarget {
         FuzzTarget("pgn", "fuzz.pgn") { _ = try GameDataset.read(data: $0, format: .pgn, source: $1) },
         FuzzTarget("txt", "fuzz.txt") { _ = try GameDataset.read(data: $0, format: .txt, source: $1) },
         FuzzTarget("probe", "fuzz.safetensors") { _ = try ProbeFile.load(data: $0, source: $1) },
+        FuzzTarget("sae", "fuzz.safetensors") { _ = try SAEFile.load(data: $0, source: $1) },
         FuzzTarget("cases", "fuzz.jsonl") { data, source in
             _ = try InterventionCases.read(data: data, source: source).map { try PreparedCase($0, maxPositions: 59, source: source) }
         },
