@@ -136,7 +136,7 @@ func saeEvaluationJSON(_ e: SAEEvaluation) -> [String: Any] {
      "frequency_below": e.frequencyBelow, "coverage": e.board.coverage["board"] ?? 0, "coverage_by_property": e.board.coverage,
      "reconstruction_f1": e.board.reconstructionF1, "reconstruction_threshold": e.board.reconstructionThreshold, "alive": e.board.alive,
      "loss": ["clean": e.loss.clean, "spliced": e.loss.spliced, "zero_ablated": e.loss.zeroAblated],
-     "loss_delta": e.loss.spliced - e.loss.clean, "loss_recovered": e.lossRecovered,
+     "loss_delta": e.loss.spliced - e.loss.clean, "loss_recovered": e.lossRecovered.map { $0 as Any } ?? NSNull(),
      "legal_top1": ["clean": e.legalTop1.clean, "spliced": e.legalTop1.spliced, "zero_ablated": e.legalTop1.zeroAblated]]
 }
 

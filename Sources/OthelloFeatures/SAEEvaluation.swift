@@ -23,8 +23,9 @@ public struct SAEEvaluation: Codable, Sendable {
     /// and with the hook zero-ablated.
     public var loss: Comparison
     public var legalTop1: Comparison
-    /// (zero-ablated − spliced) / (zero-ablated − clean) of the loss: 1 = the reconstruction loses nothing.
-    public var lossRecovered: Double
+    /// (zero-ablated − spliced) / (zero-ablated − clean) of the loss: 1 = the reconstruction loses nothing; nil when
+    /// zero-ablating does not raise the loss (a random-init model), so there is nothing to recover.
+    public var lossRecovered: Double?
     /// Karvonen et al.'s board metrics (training positions: the first half of the games; held out: the rest).
     public var board: BoardFeatureMetrics
     public var positions: Int
@@ -59,8 +60,7 @@ public struct SAEEvaluation: Codable, Sendable {
             var reconstruction = [Float](repeating: 0, count: m * d)
             x.withUnsafeBufferPointer { x in
                 sae.parameters.withUnsafeBufferPointer { p in
-                    SAEMath.encode(p.baseAddress!, layout, x: x.baseAddress!, rows: m, centred: workspace.centred, pre: workspace.pre, f: workspace.f,
-                                   topValues: workspace.topValues, topIndices: workspace.topIndices)
+                    SAEMath.encode(p.baseAddress!, layout, x: x.baseAddress!, rows: m, centred: workspace.centred, pre: workspace.pre, f: workspace.f)
                     reconstruction.withUnsafeMutableBufferPointer { SAEMath.decode(p.baseAddress!, layout, f: workspace.f, rows: m, out: $0.baseAddress!) }
                 }
             }
@@ -128,7 +128,8 @@ public struct SAEEvaluation: Codable, Sendable {
             dead: fired.filter { $0 == 0 }.count, dense: frequencies.filter { $0 > 0.1 }.count, frequencyBelow: below, frequencies: frequencies,
             loss: comparison,
             legalTop1: Comparison(clean: scores.clean.legalTop1, spliced: scores.spliced.legalTop1, zeroAblated: scores.zero.legalTop1),
-            lossRecovered: (comparison.zeroAblated - comparison.spliced) / max(comparison.zeroAblated - comparison.clean, 1e-12),
+            lossRecovered: comparison.zeroAblated - comparison.clean > 1e-9
+                ? (comparison.zeroAblated - comparison.spliced) / (comparison.zeroAblated - comparison.clean) : nil,
             board: BoardFeatureMetrics.evaluate(train: train, trainActive: trainActive, test: test, testActive: testActive, features: n),
             positions: rows)
     }

@@ -106,8 +106,7 @@ public struct SparseAutoencoder {
             x.withUnsafeBufferPointer { x in
                 f.withUnsafeMutableBufferPointer { f in
                     parameters.withUnsafeBufferPointer { p in
-                        SAEMath.encode(p.baseAddress!, layout, x: x.baseAddress!, rows: rows, centred: workspace.centred, pre: workspace.pre, f: f.baseAddress!,
-                                       topValues: workspace.topValues, topIndices: workspace.topIndices)
+                        SAEMath.encode(p.baseAddress!, layout, x: x.baseAddress!, rows: rows, centred: workspace.centred, pre: workspace.pre, f: f.baseAddress!)
                     }
                 }
             }
@@ -135,9 +134,6 @@ public struct SparseAutoencoder {
         let reconstruction: UnsafeMutablePointer<Float>
         let dReconstruction: UnsafeMutablePointer<Float>
         let dPre: UnsafeMutablePointer<Float>
-        let dCentred: UnsafeMutablePointer<Float>
-        let topValues: UnsafeMutablePointer<Float>
-        let topIndices: UnsafeMutablePointer<Int>
         private let owner: Owner
 
         final class Owner {
@@ -160,9 +156,6 @@ public struct SparseAutoencoder {
             reconstruction = owner.allocate(rows * dIn, Float.self)
             dReconstruction = owner.allocate(rows * dIn, Float.self)
             dPre = owner.allocate(rows * dSAE, Float.self)
-            dCentred = owner.allocate(rows * dIn, Float.self)
-            topValues = owner.allocate(dSAE, Float.self)
-            topIndices = owner.allocate(dSAE, Int.self)
         }
     }
 }
@@ -171,25 +164,30 @@ public struct SparseAutoencoder {
 enum SAEMath {
     /// centred = x − b_dec; pre = centred · W_enc + b_enc; f = ReLU(pre) or TopK.
     static func encode(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
-                       centred: UnsafeMutablePointer<Float>, pre: UnsafeMutablePointer<Float>, f: UnsafeMutablePointer<Float>,
-                       topValues: UnsafeMutablePointer<Float>? = nil, topIndices: UnsafeMutablePointer<Int>? = nil) {
+                       centred: UnsafeMutablePointer<Float>, pre: UnsafeMutablePointer<Float>, f: UnsafeMutablePointer<Float>) {
         let (d, n) = (sae.dIn, sae.dSAE)
         let bDec = p + sae.decoderBias, bEnc = p + sae.encoderBias
         for r in 0..<rows { for j in 0..<d { centred[r * d + j] = x[r * d + j] - bDec[j] } }
-        for r in 0..<rows { (pre + r * n).update(from: bEnc, count: n) }
-        Matmul.gemm(m: rows, n: n, k: d, a: centred, lda: d, b: p + sae.encoderWeights, ldb: n, c: pre, ldc: n, beta: 1)
-        switch sae.kind {
-        case .relu:
-            for i in 0..<(rows * n) { f[i] = max(pre[i], 0) }
-        case .topK(let k):
-            let values = topValues ?? UnsafeMutablePointer<Float>.allocate(capacity: k)
-            let indices = topIndices ?? UnsafeMutablePointer<Int>.allocate(capacity: k)
-            defer { if topValues == nil { values.deallocate() }; if topIndices == nil { indices.deallocate() } }
-            for r in 0..<rows {
-                let row = pre + r * n, out = f + r * n
-                out.update(repeating: 0, count: n)
-                let count = topK(row, n, k, values, indices)
-                for i in 0..<count where values[i] > 0 { out[indices[i]] = values[i] }
+        Matmul.gemm(m: rows, n: n, k: d, a: centred, lda: d, b: p + sae.encoderWeights, ldb: n, c: pre, ldc: n)
+        // The bias and the activation, rows split between the cores.
+        let kind = sae.kind, threads = Parallel.coreCount, chunk = (rows + threads - 1) / threads
+        let preRows = SharedPointer(pre), fRows = SharedPointer(f), bias = SharedPointer(bEnc)
+        Parallel.forEach(chunks: threads) { c in
+            let rowRange = (c * chunk)..<min(rows, (c + 1) * chunk)
+            guard !rowRange.isEmpty else { return }
+            for r in rowRange { for i in 0..<n { preRows.base[r * n + i] += bias.base[i] } }
+            switch kind {
+            case .relu:
+                for i in (rowRange.lowerBound * n)..<(rowRange.upperBound * n) { fRows.base[i] = max(preRows.base[i], 0) }
+            case .topK(let k):
+                let values = UnsafeMutablePointer<Float>.allocate(capacity: k), indices = UnsafeMutablePointer<Int>.allocate(capacity: k)
+                defer { values.deallocate(); indices.deallocate() }
+                for r in rowRange {
+                    let row = preRows.base + r * n, out = fRows.base + r * n
+                    out.update(repeating: 0, count: n)
+                    let count = topK(row, n, k, values, indices)
+                    for i in 0..<count where values[i] > 0 { out[indices[i]] = values[i] }
+                }
             }
         }
     }
@@ -233,11 +231,32 @@ enum SAEMath {
     static func forwardBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
                                 workspace w: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>) -> Loss {
         let (d, n) = (sae.dIn, sae.dSAE)
-        encode(p, sae, x: x, rows: rows, centred: w.centred, pre: w.pre, f: w.f, topValues: w.topValues, topIndices: w.topIndices)
-        decode(p, sae, f: w.f, rows: rows, out: w.reconstruction)
+        encode(p, sae, x: x, rows: rows, centred: w.centred, pre: w.pre, f: w.f)
+        // The active features of each row; sparse enough (TopK), the decoder's three products run over them only.
+        var active: [Int32] = [], rowStart = [Int](repeating: 0, count: rows + 1)
+        active.reserveCapacity(rows * 64)
+        for r in 0..<rows {
+            let row = w.f + r * n
+            for i in 0..<n where row[i] > 0 { active.append(Int32(i)) }
+            rowStart[r + 1] = active.count
+        }
+        let sparse = Double(active.count) <= sparseDensity * Double(rows * n)
+        let wDec = p + sae.decoderWeights
+        if sparse {
+            for r in 0..<rows {
+                let out = w.reconstruction + r * d
+                out.update(from: p + sae.decoderBias, count: d)
+                for a in rowStart[r]..<rowStart[r + 1] {
+                    let i = Int(active[a]), value = w.f[r * n + i], row = wDec + i * d
+                    for j in 0..<d { out[j] += value * row[j] }
+                }
+            }
+        } else {
+            decode(p, sae, f: w.f, rows: rows, out: w.reconstruction)
+        }
         let l1: Float
         if case .relu(let coefficient) = sae.kind { l1 = coefficient } else { l1 = 0 }
-        var loss = Loss(squaredError: 0, l1: 0, active: 0)
+        var loss = Loss(squaredError: 0, l1: 0, active: active.count)
         let scale = 2 / Float(rows)
         for r in 0..<rows {
             var sum: Float = 0
@@ -249,33 +268,68 @@ enum SAEMath {
             loss.squaredError += Double(sum)
         }
         // Decoder: dW_dec = fᵀ · dx̂; db_dec = Σ dx̂ (the encoder's share is subtracted below).
-        Matmul.gemm(m: n, n: d, k: rows, a: w.f, lda: n, transposeA: true, b: w.dReconstruction, ldb: d, c: grad + sae.decoderWeights, ldc: d)
+        // Activations: df = dx̂ · W_decᵀ (+ λ/rows), kept where active (the ReLU / TopK mask) as dpre.
+        let gDec = grad + sae.decoderWeights
+        let l1Grad = l1 / Float(rows)
+        var l1Sum = 0.0
+        if sparse {
+            gDec.update(repeating: 0, count: n * d)
+            w.dPre.update(repeating: 0, count: rows * n)
+            for r in 0..<rows {
+                let dx = w.dReconstruction + r * d
+                for a in rowStart[r]..<rowStart[r + 1] {
+                    let i = Int(active[a]), value = w.f[r * n + i], row = wDec + i * d, g = gDec + i * d
+                    var dot: Float = 0
+                    for j in 0..<d {
+                        g[j] += value * dx[j]
+                        dot += dx[j] * row[j]
+                    }
+                    w.dPre[r * n + i] = dot + l1Grad
+                    l1Sum += Double(value)
+                }
+            }
+        } else {
+            Matmul.gemm(m: n, n: d, k: rows, a: w.f, lda: n, transposeA: true, b: w.dReconstruction, ldb: d, c: gDec, ldc: d)
+            Matmul.gemm(m: rows, n: n, k: d, a: w.dReconstruction, lda: d, b: wDec, ldb: d, transposeB: true, c: w.dPre, ldc: n)
+            // The mask, rows split between the cores; each chunk's L1 sum apart.
+            let threads = Parallel.coreCount, chunk = (rows + threads - 1) / threads
+            let sums = UnsafeMutablePointer<Double>.allocate(capacity: threads)
+            defer { sums.deallocate() }
+            let fs = SharedPointer(w.f), dPre = SharedPointer(w.dPre), chunkSums = SharedPointer(sums)
+            Parallel.forEach(chunks: threads) { c in
+                var sum = 0.0
+                for i in min(rows, c * chunk) * n..<min(rows, (c + 1) * chunk) * n {
+                    if fs.base[i] > 0 {
+                        dPre.base[i] += l1Grad
+                        sum += Double(fs.base[i])
+                    } else {
+                        dPre.base[i] = 0
+                    }
+                }
+                chunkSums.base[c] = sum
+            }
+            for c in 0..<threads { l1Sum += sums[c] }
+        }
+        loss.l1 = Double(l1) * l1Sum
         let gBDec = grad + sae.decoderBias
         gBDec.update(repeating: 0, count: d)
         for r in 0..<rows { for j in 0..<d { gBDec[j] += w.dReconstruction[r * d + j] } }
-        // Activations: df = dx̂ · W_decᵀ (+ λ/rows where active); through the ReLU / TopK mask to dpre.
-        Matmul.gemm(m: rows, n: n, k: d, a: w.dReconstruction, lda: d, b: p + sae.decoderWeights, ldb: d, transposeB: true, c: w.dPre, ldc: n)
-        let l1Grad = l1 / Float(rows)
-        var l1Sum = 0.0
-        for i in 0..<(rows * n) {
-            if w.f[i] > 0 {
-                w.dPre[i] += l1Grad
-                l1Sum += Double(w.f[i])
-                loss.active += 1
-            } else {
-                w.dPre[i] = 0
-            }
-        }
-        loss.l1 = Double(l1) * l1Sum
-        // Encoder: dW_enc = centredᵀ · dpre; db_enc = Σ dpre; the input x − b_dec gives b_dec −Σ dpre · W_encᵀ.
+        // Encoder: dW_enc = centredᵀ · dpre; db_enc = Σ dpre; the input x − b_dec gives b_dec −W_enc · db_enc.
         Matmul.gemm(m: d, n: n, k: rows, a: w.centred, lda: d, transposeA: true, b: w.dPre, ldb: n, c: grad + sae.encoderWeights, ldc: n)
         let gBEnc = grad + sae.encoderBias
         gBEnc.update(repeating: 0, count: n)
         for r in 0..<rows { for i in 0..<n { gBEnc[i] += w.dPre[r * n + i] } }
-        Matmul.gemm(m: rows, n: d, k: n, a: w.dPre, lda: n, b: p + sae.encoderWeights, ldb: n, transposeB: true, c: w.dCentred, ldc: d)
-        for r in 0..<rows { for j in 0..<d { gBDec[j] -= w.dCentred[r * d + j] } }
+        let wEnc = p + sae.encoderWeights
+        for j in 0..<d {
+            var dot: Float = 0
+            for i in 0..<n { dot += wEnc[j * n + i] * gBEnc[i] }
+            gBDec[j] -= dot
+        }
         return loss
     }
+
+    /// Share of active (row, feature) entries below which the decoder's products run sparse.
+    nonisolated(unsafe) static var sparseDensity = 0.05
 
     /// Removes from each decoder row's gradient its part along the row (the rows stay on the unit sphere to first order).
     static func projectDecoderGradient(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, grad: UnsafeMutablePointer<Float>) {

@@ -24,7 +24,10 @@ final class SparseAutoencoderTests: XCTestCase {
 
     func testForwardBackwardAndAdamStepMatchPyTorch() throws {
         let all = try fixture("sae-step")
-        for name in ["relu", "topk"] {
+        defer { SAEMath.sparseDensity = 0.05 }
+        // Both paths of the decoder's products: dense (BLAS) and over the active features only.
+        for (name, density) in [("relu", 0.0), ("topk", 0.0), ("relu", 1.0), ("topk", 1.0)] {
+            SAEMath.sparseDensity = density
             let c = all[name] as! [String: Any]
             let (d, n, rows) = (c["d_in"] as! Int, c["d_sae"] as! Int, c["rows"] as! Int)
             let kind: SparseAutoencoder.Kind = name == "relu" ? .relu(l1: Float(c["l1"] as! Double)) : .topK(c["k"] as! Int)
