@@ -7,7 +7,7 @@ import WorkbenchSupport
 public struct OthelloGPTCommand: ParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "othello-gpt",
-        abstract: "The Othello-GPT world-model workbench: rules, games, the model, probes and figures.",
+        abstract: "The Othello-GPT world-model workbench: rules, games, the model, probes, edits, features and figures.",
         discussion: """
         Reproduce and extend the Othello-GPT studies (Li et al. 2023; Nanda 2023) on the CPU. \
         Squares use the Othello-GPT labels A0..H7 (row letter, 0-indexed column) unless a \

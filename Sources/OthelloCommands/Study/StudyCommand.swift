@@ -11,7 +11,7 @@ import WorkbenchSupport
 struct StudyCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "study",
-        abstract: "The whole study in one command: legal moves, probes, edits, what the edits change, worked examples, a report.",
+        abstract: "The whole study in one command: legal moves, probes, edits, what they change, examples, a circuit, a report.",
         discussion: """
         Runs, on one model (default: the shipped one): (1) the legal-move metric on the study's games and on the \
         2025 championship games (Games/WTH_2025.wtb, when run from the repository), with the published-model check \
