@@ -12,8 +12,9 @@ struct BenchSAE: ParsableCommand {
         abstract: "Time SAE training steps on a hook's activations, next to the same recipe in PyTorch.",
         discussion: """
         Caches the hook's activations on --games random games, then times --steps training steps (forward, \
-        backward, decoder-gradient projection, Adam, renormalisation) of --batch positions each, after one \
-        untimed warm-up step. When python3 can import torch, scripts/bench_sae_torch.py runs the same steps from \
+        backward, decoder-gradient projection, Adam, renormalisation) of --batch positions each, after --warmup \
+        untimed training steps (a ReLU SAE is dense at initialisation and sparse once trained: the two regimes \
+        run different code) and one more untimed step. When python3 can import torch, scripts/bench_sae_torch.py runs the same steps from \
         the same initial weights on the same activations with the same number of threads; the report gives both \
         rates (positions per second), their ratio and both final losses.
 
@@ -30,6 +31,7 @@ struct BenchSAE: ParsableCommand {
     @Option(help: "ReLU's L1 coefficient.") var l1: Float = 5
     @Option(help: "Positions per step.") var batch: Int = 4096
     @Option(help: "Timed steps.") var steps: Int = 50
+    @Option(help: "Untimed training steps first (both sides then start from the same trained weights, as sparse as training makes them).") var warmup: Int = 300
     @Option(help: "Games whose activations are cycled through.") var games: Int = 300
     @Flag(name: .customLong("no-torch"), help: "Skip the PyTorch reference.") var noTorch = false
     @Flag(help: "Print one JSON object.") var json = false
@@ -43,19 +45,21 @@ struct BenchSAE: ParsableCommand {
         let point = try HookPoint(name: hook)
         let dataset = RandomGames.generate(count: games, seed: 1)
         let (data, positions) = try ActivationStream.activations(model: transformer, point: point, games: dataset, indices: Array(0..<games), batchSize: 64)
-        let initial = SparseAutoencoder(dIn: data.count / positions.count, dSAE: features, kind: try settings.kind(features: features), hook: hook, seed: 1)
+        var initial = SparseAutoencoder(dIn: data.count / positions.count, dSAE: features, kind: try settings.kind(features: features), hook: hook, seed: 1)
         try initial.check(fits: transformer.config, source: "--hook")
+        guard warmup >= 0 else { throw WorkbenchError("--warmup must be 0 or more") }
+        if warmup > 0 { _ = SAEBenchmark.time(&initial, data: data, rows: positions.count, steps: warmup, batch: batch, learningRate: settings.learningRate) }
         var warm = initial
         _ = SAEBenchmark.time(&warm, data: data, rows: positions.count, steps: 1, batch: batch, learningRate: settings.learningRate)
         var sae = initial
         let ours = SAEBenchmark.time(&sae, data: data, rows: positions.count, steps: steps, batch: batch, learningRate: settings.learningRate)
         let rate = Double(steps * batch) / ours.seconds
         let torch = noTorch ? ["skipped": "--no-torch"] : try pyTorch(initial: initial, data: data, rows: positions.count)
-        var object: [String: Any] = ["hook": hook, "d_in": initial.dIn, "features": features, "kind": kind, "batch": batch, "steps": steps,
+        var object: [String: Any] = ["hook": hook, "d_in": initial.dIn, "features": features, "kind": kind, "batch": batch, "steps": steps, "warmup": warmup,
                                      "threads": Matmul.threads, "seconds": ours.seconds, "positions_per_second": rate, "loss": ours.loss, "pytorch": torch]
         if let seconds = torch["seconds"] as? Double { object["speedup"] = seconds / ours.seconds }
         if json { return try printJSON(object) }
-        print("\(initial.dIn) → \(features) \(kind) SAE on \(hook), \(steps) steps of \(batch) positions, \(Matmul.threads) threads")
+        print("\(initial.dIn) → \(features) \(kind) SAE on \(hook), \(steps) steps of \(batch) positions after \(warmup) untimed ones, \(Matmul.threads) threads")
         print(String(format: "  workbench %7.2f s  (%.0f positions/s, final loss %.4g)", ours.seconds, rate, ours.loss))
         if let seconds = torch["seconds"] as? Double, let loss = torch["loss"] as? Double {
             print(String(format: "  PyTorch   %7.2f s  (%.0f positions/s, final loss %.4g)  → %.2f×", seconds, Double(steps * batch) / seconds, loss, seconds / ours.seconds))

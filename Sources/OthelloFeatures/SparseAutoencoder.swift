@@ -233,22 +233,41 @@ enum SAEMath {
         let (d, n) = (sae.dIn, sae.dSAE)
         encode(p, sae, x: x, rows: rows, centred: w.centred, pre: w.pre, f: w.f)
         // The active features of each row; sparse enough (TopK), the decoder's three products run over them only.
-        var active: [Int32] = [], rowStart = [Int](repeating: 0, count: rows + 1)
-        active.reserveCapacity(rows * 64)
-        for r in 0..<rows {
-            let row = w.f + r * n
-            for i in 0..<n where row[i] > 0 { active.append(Int32(i)) }
-            rowStart[r + 1] = active.count
+        let threads = Parallel.coreCount, chunk = (rows + threads - 1) / threads
+        let fs = SharedPointer(w.f)
+        // Found chunk by chunk of rows between the cores, then joined.
+        let lists = UnsafeMutablePointer<(features: [Int32], ends: [Int])>.allocate(capacity: threads)
+        lists.initialize(repeating: ([], []), count: threads)
+        defer { lists.deinitialize(count: threads); lists.deallocate() }
+        let shared = SharedPointer(lists)
+        Parallel.forEach(chunks: threads) { c in
+            var features: [Int32] = [], ends: [Int] = []
+            for r in min(rows, c * chunk)..<min(rows, (c + 1) * chunk) {
+                let row = fs.base + r * n
+                for i in 0..<n where row[i] > 0 { features.append(Int32(i)) }
+                ends.append(features.count)
+            }
+            shared.base[c] = (features, ends)
+        }
+        var active: [Int32] = [], rowStart = [0]
+        for c in 0..<threads {
+            let offset = active.count
+            active += lists[c].features
+            rowStart += lists[c].ends.map { $0 + offset }
         }
         let sparse = Double(active.count) <= sparseDensity * Double(rows * n)
         let wDec = p + sae.decoderWeights
+        let params = SharedPointer(p), features = active, starts = rowStart
         if sparse {
-            for r in 0..<rows {
-                let out = w.reconstruction + r * d
-                out.update(from: p + sae.decoderBias, count: d)
-                for a in rowStart[r]..<rowStart[r + 1] {
-                    let i = Int(active[a]), value = w.f[r * n + i], row = wDec + i * d
-                    for j in 0..<d { out[j] += value * row[j] }
+            let out = SharedPointer(w.reconstruction)
+            Parallel.forEach(chunks: threads) { c in
+                for r in min(rows, c * chunk)..<min(rows, (c + 1) * chunk) {
+                    let o = out.base + r * d
+                    o.update(from: params.base + sae.decoderBias, count: d)
+                    for a in starts[r]..<starts[r + 1] {
+                        let i = Int(features[a]), value = fs.base[r * n + i], row = params.base + sae.decoderWeights + i * d
+                        for j in 0..<d { o[j] += value * row[j] }
+                    }
                 }
             }
         } else {
@@ -272,30 +291,41 @@ enum SAEMath {
         let gDec = grad + sae.decoderWeights
         let l1Grad = l1 / Float(rows)
         var l1Sum = 0.0
+        // Each chunk of rows has its own L1 sum and (sparse) its own dW_dec, summed after.
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: threads)
+        defer { sums.deallocate() }
+        let chunkSums = SharedPointer(sums), dPre = SharedPointer(w.dPre)
         if sparse {
             gDec.update(repeating: 0, count: n * d)
             w.dPre.update(repeating: 0, count: rows * n)
-            for r in 0..<rows {
-                let dx = w.dReconstruction + r * d
-                for a in rowStart[r]..<rowStart[r + 1] {
-                    let i = Int(active[a]), value = w.f[r * n + i], row = wDec + i * d, g = gDec + i * d
-                    var dot: Float = 0
-                    for j in 0..<d {
-                        g[j] += value * dx[j]
-                        dot += dx[j] * row[j]
+            let extra = UnsafeMutablePointer<Float>.allocate(capacity: max(1, (threads - 1) * n * d))
+            defer { extra.deallocate() }
+            extra.update(repeating: 0, count: max(1, (threads - 1) * n * d))
+            let gradients = SharedPointer(gDec), extras = SharedPointer(extra), dxs = SharedPointer(w.dReconstruction)
+            Parallel.forEach(chunks: threads) { c in
+                let gBase = c == 0 ? gradients.base : extras.base + (c - 1) * n * d
+                var sum = 0.0
+                for r in min(rows, c * chunk)..<min(rows, (c + 1) * chunk) {
+                    let dx = dxs.base + r * d
+                    for a in starts[r]..<starts[r + 1] {
+                        let i = Int(features[a]), value = fs.base[r * n + i], row = params.base + sae.decoderWeights + i * d, g = gBase + i * d
+                        var dot: Float = 0
+                        for j in 0..<d {
+                            g[j] += value * dx[j]
+                            dot += dx[j] * row[j]
+                        }
+                        dPre.base[r * n + i] = dot + l1Grad
+                        sum += Double(value)
                     }
-                    w.dPre[r * n + i] = dot + l1Grad
-                    l1Sum += Double(value)
                 }
+                chunkSums.base[c] = sum
             }
+            for c in 1..<max(threads, 1) { for k in 0..<(n * d) { gDec[k] += extra[(c - 1) * n * d + k] } }
+            for c in 0..<threads { l1Sum += sums[c] }
         } else {
             Matmul.gemm(m: n, n: d, k: rows, a: w.f, lda: n, transposeA: true, b: w.dReconstruction, ldb: d, c: gDec, ldc: d)
             Matmul.gemm(m: rows, n: n, k: d, a: w.dReconstruction, lda: d, b: wDec, ldb: d, transposeB: true, c: w.dPre, ldc: n)
-            // The mask, rows split between the cores; each chunk's L1 sum apart.
-            let threads = Parallel.coreCount, chunk = (rows + threads - 1) / threads
-            let sums = UnsafeMutablePointer<Double>.allocate(capacity: threads)
-            defer { sums.deallocate() }
-            let fs = SharedPointer(w.f), dPre = SharedPointer(w.dPre), chunkSums = SharedPointer(sums)
+            // The mask, rows split between the cores.
             Parallel.forEach(chunks: threads) { c in
                 var sum = 0.0
                 for i in min(rows, c * chunk) * n..<min(rows, (c + 1) * chunk) * n {
@@ -317,8 +347,17 @@ enum SAEMath {
         // Encoder: dW_enc = centredᵀ · dpre; db_enc = Σ dpre; the input x − b_dec gives b_dec −W_enc · db_enc.
         Matmul.gemm(m: d, n: n, k: rows, a: w.centred, lda: d, transposeA: true, b: w.dPre, ldb: n, c: grad + sae.encoderWeights, ldc: n)
         let gBEnc = grad + sae.encoderBias
+        // Column sums of dpre: each chunk of rows its own, then added.
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * n)
+        defer { partial.deallocate() }
+        partial.update(repeating: 0, count: threads * n)
+        let partials = SharedPointer(partial)
+        Parallel.forEach(chunks: threads) { c in
+            let out = partials.base + c * n
+            for r in min(rows, c * chunk)..<min(rows, (c + 1) * chunk) { for i in 0..<n { out[i] += dPre.base[r * n + i] } }
+        }
         gBEnc.update(repeating: 0, count: n)
-        for r in 0..<rows { for i in 0..<n { gBEnc[i] += w.dPre[r * n + i] } }
+        for c in 0..<threads { for i in 0..<n { gBEnc[i] += partial[c * n + i] } }
         let wEnc = p + sae.encoderWeights
         for j in 0..<d {
             var dot: Float = 0
@@ -329,7 +368,7 @@ enum SAEMath {
     }
 
     /// Share of active (row, feature) entries below which the decoder's products run sparse.
-    nonisolated(unsafe) static var sparseDensity = 0.05
+    nonisolated(unsafe) static var sparseDensity = 0.12
 
     /// Removes from each decoder row's gradient its part along the row (the rows stay on the unit sphere to first order).
     static func projectDecoderGradient(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, grad: UnsafeMutablePointer<Float>) {

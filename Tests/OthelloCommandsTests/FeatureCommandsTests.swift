@@ -31,6 +31,8 @@ final class FeatureCommandsTests: CommandTestCase {
         try run(["sae", "features", "--model", model, "--sae", path("s.safetensors"), "--count", "6", "--top", "2", "--out", path("features")])
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: path("features")))
         XCTAssertEqual(files, ["correlations.png", "frequencies.png", "top-positions.png", "features.json"])
+        try run(["bench", "sae", "--model", model, "--hook", "blocks.1.hook_resid_post", "--features", "8", "--batch", "16", "--steps", "2",
+                 "--warmup", "2", "--games", "3", "--no-torch", "--json"])
         try run(["heads", "scores", "--model", model, "--count", "4", "--out", path("heads")])
         XCTAssertTrue(FileManager.default.fileExists(atPath: path("heads/induction.png")))
         try run(["heads", "ablate", "--model", model, "--count", "3", "--mean", "--out", path("ablation")])
