@@ -309,9 +309,11 @@ final class StudyRunner {
 
     // MARK: a circuit
 
-    /// "Is this square empty?" on up to 400 of the held-out games, probed after block 1 (or 0 in a 1-layer model).
+    /// "Is this square empty?" on up to 400 of the held-out games (all games when fewer than 4 are held out), probed
+    /// after block 1 (or 0 in a 1-layer model).
     func circuit() throws {
-        let chosen = try GameDataset(games: split.test.prefix(400).map { games[$0] }, source: "\(gamesSource) (held-out games)")
+        let indices = split.test.count >= 4 ? Array(split.test.prefix(400)) : Array(0..<min(games.count, 400))
+        let chosen = try GameDataset(games: indices.map { games[$0] }, source: "\(gamesSource) (held-out games)")
         try chosen.write(to: folder.appendingPathComponent("circuit-games.npy"))
         let circuit = try EmptyCircuit.run(model: model, games: chosen, layer: min(1, config.nLayers - 1), seed: plan.seed, batchSize: batchSize)
         try headMatrix(circuit.heads, title: "Signed contribution of each head to the empty probe at \(circuit.hook)", scale: .diverging(label: "logit"))
