@@ -105,10 +105,15 @@ struct SAETrainCommand: ParsableCommand {
         for (m, path, name) in runs {
             let checkpoint = Self.sibling(path, ".ckpt")
             let trainer: SAETrainer
-            if resume && FileManager.default.fileExists(atPath: checkpoint.path) {
+            let hasCheckpoint = FileManager.default.fileExists(atPath: checkpoint.path)
+            if resume && !hasCheckpoint && FileManager.default.fileExists(atPath: path) {
+                print("\(path) is already trained (no checkpoint left); kept as it is")
+                continue
+            }
+            if resume && hasCheckpoint {
                 trainer = try SAETrainer(model: m, resuming: checkpoint, games: games)
-                guard trainer.settings == settings else {
-                    throw WorkbenchError("\(checkpoint.path) was written with other settings; resume with the same flags, or drop --resume")
+                guard trainer.settings == settings, trainer.sae.hook == hook else {
+                    throw WorkbenchError("\(checkpoint.path) was written with other settings or another hook (\(trainer.sae.hook)); resume with the same flags, or drop --resume")
                 }
             } else {
                 trainer = try SAETrainer(model: m, hook: hook, settings: settings, games: games)

@@ -158,6 +158,7 @@ public struct EmptyCircuit: Codable, Sendable {
             }
             count += Double(batch.reduce(0) { $0 + min(T, games.lengths[$1]) })
         }
+        count = max(count, 1)
         embedding /= count
         for l in 0...layer {
             for h in 0..<H { heads[l][h] /= count }

@@ -96,7 +96,7 @@ public struct HeadScores: Codable, Sendable {
                 let steps = try GameReplay(moves: games[g]).steps
                 let n = min(T, steps.count)
                 rows += Double(n)
-                previousRows += Double(n - 1)
+                previousRows += Double(max(n - 1, 0))
                 for l in 0..<L {
                     let pattern = cache[names[l]]!.values
                     for h in 0..<H {
@@ -151,8 +151,8 @@ public struct HeadScores: Codable, Sendable {
                         if i + 1 < n { induction += Double(pattern[base + q * T + i + 1]) }
                     }
                 }
-                scores.duplicateToken[l][h] = duplicate / Double(sequences * n)
-                scores.induction[l][h] = induction / Double(sequences * (n - 1))
+                scores.duplicateToken[l][h] = duplicate / Double(max(sequences * n, 1))
+                scores.induction[l][h] = induction / Double(max(sequences * (n - 1), 1))
             }
         }
         return scores

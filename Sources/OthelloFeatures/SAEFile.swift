@@ -92,7 +92,16 @@ public enum SAEFile {
         }
         var out: [String: String] = [:]
         if let hook = object["hook_name"] as? String { out["hook"] = hook }
-        if let fn = object["activation_fn"] as? String ?? object["architecture"] as? String { out["kind"] = fn == "topk" ? "topk" : "relu" }
+        if let architecture = object["architecture"] as? String, !["standard", "topk"].contains(architecture) {
+            throw WorkbenchError("\(source): a \(architecture) SAE; the workbench reads standard (ReLU) and TopK SAEs")
+        }
+        if let fn = object["activation_fn"] as? String {
+            guard ["relu", "topk"].contains(fn) else { throw WorkbenchError("\(source): activation_fn \(fn); the workbench reads relu and topk SAEs") }
+            out["kind"] = fn
+        }
+        if object["apply_b_dec_to_input"] as? Bool == false {
+            throw WorkbenchError("\(source): apply_b_dec_to_input is false; the workbench's encoder subtracts b_dec from the input (SAELens' default)")
+        }
         if let kwargs = object["activation_fn_kwargs"] as? [String: Any], let k = kwargs["k"] as? Int { out["k"] = String(k) }
         if let k = object["k"] as? Int { out["k"] = String(k) }
         return out

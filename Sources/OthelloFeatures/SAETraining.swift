@@ -94,6 +94,7 @@ public final class ActivationStream {
         }
         let (values, positions) = try Self.activations(model: model, point: point, games: chosen, indices: indices, batchSize: batchSize)
         rowCount = positions.count
+        guard rowCount > 0 else { throw WorkbenchError("chunk \(c) of the activation stream holds no positions (games without moves); give games with moves") }
         // Fisher–Yates over the rows.
         var order = Array(0..<rowCount)
         for i in stride(from: rowCount - 1, to: 0, by: -1) { order.swapAt(i, random.next(below: i + 1)) }

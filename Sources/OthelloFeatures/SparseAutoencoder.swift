@@ -134,6 +134,9 @@ public struct SparseAutoencoder {
         let reconstruction: UnsafeMutablePointer<Float>
         let dReconstruction: UnsafeMutablePointer<Float>
         let dPre: UnsafeMutablePointer<Float>
+        /// dW_dec of the sparse path for every chunk of rows but the first, `(cores − 1) × d_sae × d_in`.
+        let decoderGradients: UnsafeMutablePointer<Float>
+        let decoderGradientCount: Int
         private let owner: Owner
 
         final class Owner {
@@ -156,6 +159,8 @@ public struct SparseAutoencoder {
             reconstruction = owner.allocate(rows * dIn, Float.self)
             dReconstruction = owner.allocate(rows * dIn, Float.self)
             dPre = owner.allocate(rows * dSAE, Float.self)
+            decoderGradientCount = max(1, (Parallel.coreCount - 1) * dSAE * dIn)
+            decoderGradients = owner.allocate(decoderGradientCount, Float.self)
         }
     }
 }
@@ -173,8 +178,9 @@ enum SAEMath {
         let kind = sae.kind, threads = Parallel.coreCount, chunk = (rows + threads - 1) / threads
         let preRows = SharedPointer(pre), fRows = SharedPointer(f), bias = SharedPointer(bEnc)
         Parallel.forEach(chunks: threads) { c in
-            let rowRange = (c * chunk)..<min(rows, (c + 1) * chunk)
-            guard !rowRange.isEmpty else { return }
+            let lo = min(rows, c * chunk), hi = min(rows, (c + 1) * chunk)
+            guard lo < hi else { return }
+            let rowRange = lo..<hi
             for r in rowRange { for i in 0..<n { preRows.base[r * n + i] += bias.base[i] } }
             switch kind {
             case .relu:
@@ -298,9 +304,8 @@ enum SAEMath {
         if sparse {
             gDec.update(repeating: 0, count: n * d)
             w.dPre.update(repeating: 0, count: rows * n)
-            let extra = UnsafeMutablePointer<Float>.allocate(capacity: max(1, (threads - 1) * n * d))
-            defer { extra.deallocate() }
-            extra.update(repeating: 0, count: max(1, (threads - 1) * n * d))
+            let extra = w.decoderGradients
+            extra.update(repeating: 0, count: w.decoderGradientCount)
             let gradients = SharedPointer(gDec), extras = SharedPointer(extra), dxs = SharedPointer(w.dReconstruction)
             Parallel.forEach(chunks: threads) { c in
                 let gBase = c == 0 ? gradients.base : extras.base + (c - 1) * n * d

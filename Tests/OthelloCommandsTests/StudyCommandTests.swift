@@ -65,6 +65,7 @@ final class StudyCommandTests: CommandTestCase {
         let report = StudyReport(record: partial, dir: out).markdown()
         XCTAssertTrue(report.contains("**Incomplete study**: finished legal, probes; not run: edits, effect, examples, circuit"))
         XCTAssertFalse(report.contains("## 3."), "an incomplete report claims nothing of the steps not run")
+        XCTAssertTrue(report.contains("`othello-gpt study --resume --out \(out) --quick --model \(model) --count 30 --cases 8 --gradient-steps 3` continues"), "the resume command has the plan's flags")
 
         try run(small + ["--resume"])
         let resumed = try record()
@@ -84,6 +85,9 @@ final class StudyCommandTests: CommandTestCase {
         try run(small + ["--probe", path("nanda-style.safetensors")])
         let record = try record()
         XCTAssertTrue(record.probes!.given)
+        // Every probe the edits used is in probes/, under the names `intervene --probe-dir` reads (resid_pre 0 → embed).
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/probes/embed-linear-relative.safetensors"))
+        XCTAssertTrue(FileManager.default.fileExists(atPath: out + "/probes/blocks.1.hook_resid_mid-linear-relative.safetensors"))
         // The three-mode colour probe, and its mine/theirs conversion (Nanda's), both scored on the held-out games.
         XCTAssertEqual(Set(record.probes!.rows.map(\.basis)), ["colour", "relative"])
         XCTAssertTrue(record.complete)

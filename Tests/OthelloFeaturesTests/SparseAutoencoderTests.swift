@@ -133,6 +133,10 @@ final class SparseAutoencoderTests: XCTestCase {
         let fromSAELens = try SAEFile.load(from: saeLens)
         XCTAssertEqual(fromSAELens.parameters, sae.parameters)
         XCTAssertEqual(fromSAELens.kind, .topK(2))
+        // SAELens architectures the workbench does not compute are refused, not read as ReLU.
+        try Data(#"{"d_in": 4, "d_sae": 6, "hook_name": "blocks.1.hook_resid_post", "architecture": "jumprelu"}"#.utf8)
+            .write(to: saeLens.appendingPathComponent("cfg.json"))
+        XCTAssertThrowsError(try SAEFile.load(from: saeLens)) { XCTAssertTrue("\($0)".contains("jumprelu"), "\($0)") }
         // Bad files: a one-line error each.
         try SafetensorsFile.write([(name: "W_enc", tensor: Tensor(shape: [4, 6], values: [Float](repeating: 0, count: 24)))], metadata: ["hook": "x"], to: url)
         XCTAssertThrowsError(try SAEFile.load(from: url)) { XCTAssertTrue("\($0)".contains("no tensor b_enc"), "\($0)") }
@@ -186,6 +190,12 @@ final class SparseAutoencoderTests: XCTestCase {
         let resumed = try SAETrainer(model: model, resuming: folder)
         try resumed.train()
         XCTAssertEqual(resumed.sae.parameters, whole.sae.parameters)
+    }
+
+    func testGamesWithoutPositionsAreAnErrorNotAnEndlessStream() throws {
+        XCTAssertThrowsError(try SAETrainer(model: try model(), hook: "blocks.1.hook_resid_post", settings: settings(), games: try GameDataset(games: [[]]))) {
+            XCTAssertTrue("\($0)".contains("holds no positions"), "\($0)")
+        }
     }
 
     func testEvaluationOnASmallModel() throws {

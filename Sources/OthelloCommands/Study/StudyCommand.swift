@@ -116,7 +116,7 @@ struct StudyCommand: ParsableCommand {
         let remaining = pending.reduce(0) { $0 + estimate.seconds[$1.0, default: 0] }
         say("study of \(plan.model) (\(record.modelShape.text)) into \(out)/: \(pending.count) of \(steps.count) steps to run, " +
             "about \(Self.duration(remaining)) on this machine (from a timing of its forward pass). Ctrl-C stops; --resume continues.")
-        let interrupt = Self.stopOnInterrupt(folder: out)
+        let interrupt = Self.stopOnInterrupt(folder: out, resume: StudyReport(record: record, dir: out).resumeCommand)
         defer { interrupt.cancel() }
         try report()
         for (index, (name, step)) in steps.enumerated() where runner.record.seconds[name] == nil {
@@ -143,11 +143,11 @@ struct StudyCommand: ParsableCommand {
 
     /// Ctrl-C: the report on disk already holds exactly the finished steps (it is rewritten, atomically, after
     /// each), so stopping is saying so and leaving.
-    static func stopOnInterrupt(folder: String) -> DispatchSourceSignal {
+    static func stopOnInterrupt(folder: String, resume: String) -> DispatchSourceSignal {
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler {
-            FileHandle.standardError.write(Data("\ninterrupted: \(folder)/report.md holds the finished steps; `othello-gpt study --resume --out \(folder)` (with the same flags) continues\n".utf8))
+            FileHandle.standardError.write(Data("\ninterrupted: \(folder)/report.md holds the finished steps; `\(resume)` continues\n".utf8))
             _exit(130)
         }
         source.resume()

@@ -120,7 +120,7 @@ struct StudyReport {
         } else {
             let missing = Self.steps.filter { !done.contains($0) }
             md.append("**Incomplete study**: finished \(done.isEmpty ? "no step" : done.joined(separator: ", ")); not run: \(missing.joined(separator: ", ")). " +
-                      "This report holds only what the finished steps computed; `othello-gpt study --resume --out \(dir)\(plan.quick ? " --quick" : "")` continues.")
+                      "This report holds only what the finished steps computed; `\(resumeCommand)` continues.")
         }
         md.append("")
         if !record.findings.isEmpty {
@@ -142,6 +142,20 @@ struct StudyReport {
     }
 
     func command(_ text: String) -> String { "```\n\(text)\n```" }
+
+    /// The command that continues this study: the flags that give its plan.
+    var resumeCommand: String {
+        let defaults = plan.quick ? StudyPlan.quick(model: plan.model, seed: plan.seed) : StudyPlan.standard(model: plan.model, seed: plan.seed)
+        var flags = ["othello-gpt study --resume --out \(dir)"]
+        if plan.quick { flags.append("--quick") }
+        if plan.model != "shipped" { flags.append("--model \(plan.model)") }
+        if let file = plan.gamesFile { flags.append("--games \(file)") } else if plan.games != defaults.games { flags.append("--count \(plan.games)") }
+        if plan.cases != defaults.cases { flags.append("--cases \(plan.cases)") }
+        if plan.gradientSteps != defaults.gradientSteps { flags.append("--gradient-steps \(plan.gradientSteps)") }
+        if plan.seed != 1 { flags.append("--seed \(plan.seed)") }
+        flags += plan.probeFiles.map { "--probe \($0)" }
+        return flags.joined(separator: " ")
+    }
 
     func legalSection(_ legal: LegalSection) -> [String] {
         var md = ["## 1. Does the model play legal moves?", "",

@@ -40,7 +40,7 @@ final class StudyRunner {
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("probes"), withIntermediateDirectories: true)
         if let file = plan.gamesFile {
             games = try GameDataset.read(from: URL(fileURLWithPath: file))
-            guard games.count >= 2 else { throw WorkbenchError("\(file): the study needs at least 2 games (some to train probes on, some held out)") }
+            guard games.count >= 10 else { throw WorkbenchError("\(file): the study needs at least 10 games (to train probes on some and hold out others); the file has \(games.count)") }
         } else {
             games = RandomGames.generate(count: plan.games, seed: plan.seed, fullLength: true)
             let url = folder.appendingPathComponent("games.npy")
@@ -138,6 +138,8 @@ final class StudyRunner {
         let bar = ProgressBar(total: split.test.count, label: "activations (test)")
         let test = try ProbeData.collect(model: model, games: games, indices: split.test, hooks: hooks, batchSize: batchSize, source: gamesSource, progress: bar)
         bar.finish()
+        // The trivial baseline is fitted on (up to 2,000 of) the training games, as in the sweep.
+        let train = try ProbeData.collect(model: model, games: games, indices: Array(split.train.prefix(2000)), hooks: hooks, batchSize: batchSize, source: gamesSource)
         var rows: [ProbeSection.Row] = []
         var baselines: [String: Double] = [:]
         for probe in probes {
@@ -147,7 +149,7 @@ final class StudyRunner {
             try ProbeFile.save(probe, to: probeFolder.appendingPathComponent(name))
             rows.append(.init(hook: probe.hook, kind: probe.kind.rawValue, basis: probe.basis.rawValue, accuracy: score.accuracy, control: nil,
                               perSquare: score.perSquare, file: "probes/\(name)"))
-            baselines[probe.basis.rawValue] = TrivialBaseline(basis: probe.basis, fittedOn: test, positions: config.nCtx).score(on: test).accuracy
+            baselines[probe.basis.rawValue] = TrivialBaseline(basis: probe.basis, fittedOn: train, positions: config.nCtx).score(on: test).accuracy
         }
         record.probes = ProbeSection(trainGames: 0, testGames: split.test.count, given: true, rows: rows, baselines: baselines, directions: nil)
     }
@@ -176,9 +178,16 @@ final class StudyRunner {
             let train = try GameDataset(games: split.train.prefix(3000).map { games[$0] }, source: "\(gamesSource) (training games)")
             let trained = try EditProbes.train(model: model, hooks: missing, games: train, settings: probeSettings)
             for (name, probe) in trained {
-                let point = try HookPoint(name: name)
-                if point.kind != .residPre {
-                    try ProbeFile.save(probe, to: probeFolder.appendingPathComponent("\(name)-linear-relative.safetensors"))
+                // A resid_pre's probe is saved under what it equals (embed, or the resid_post before), as editProbes reads it.
+                var file = name
+                if let point = try? HookPoint(name: name), point.kind == .residPre, let layer = point.layer {
+                    file = layer == 0 ? "embed" : "blocks.\(layer - 1).hook_resid_post"
+                }
+                let url = probeFolder.appendingPathComponent("\(file)-linear-relative.safetensors")
+                if !FileManager.default.fileExists(atPath: url.path) {
+                    var saved = probe
+                    saved.hook = file
+                    try ProbeFile.save(saved, to: url)
                 }
                 probes[name] = probe
             }
@@ -253,7 +262,8 @@ final class StudyRunner {
     func examples() throws {
         // The example case's prefix (a game the edits were tried on), or 30 moves of the first held-out game.
         let game = record.effect?.example?.game ?? split.test[0]
-        let moves = Array(games[game].prefix(record.effect?.example?.moves ?? min(30, games[game].count - 1)))
+        let moves = Array(games[game].prefix(record.effect?.example?.moves ?? max(1, min(30, games[game].count - 1))))
+        guard moves.count >= 2 else { throw WorkbenchError("\(gamesSource), game \(game): the worked examples need a prefix of at least 2 moves") }
         let plan = try bestPlan()
         var section = ExampleSection(game: game, moves: moves.count, patching: nil, saliencyTopMove: "", saliency: [], heads: [],
                                      attributionTarget: "", topNeurons: [], topHeads: [])
