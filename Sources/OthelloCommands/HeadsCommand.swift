@@ -168,18 +168,23 @@ struct HeadCircuitCommand: ParsableCommand {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let circuit = try EmptyCircuit.run(model: transformer, games: games, layer: layer, topHeads: topHeads, topNeurons: topNeurons, seed: data.seed,
                                            batchSize: model.batchSize) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        try headMatrix(circuit.heads, title: "Signed contribution of each head to the empty probe at \(circuit.hook)", scale: .diverging(label: "logit"))
-            .write(to: folder.appendingPathComponent("heads.png"))
-        try headMatrix(circuit.headAblationEffect.map { $0.map { 100 * $0 } }, title: "Probe accuracy lost (points) when one head is mean-ablated",
-                       scale: .diverging(label: "points"), decimals: 1).write(to: folder.appendingPathComponent("head-ablation.png"))
-        try headMatrix(circuit.occupiedLogitAttribution, title: "Direct logit attribution: occupied − empty squares' move logits",
-                       scale: .diverging(label: "logit")).write(to: folder.appendingPathComponent("occupied-logits.png"))
+        try Self.drawFigures(circuit, in: folder)
         let data = try JSONEncoder().encode(circuit)
         try AtomicFile.write(data, to: folder.appendingPathComponent("circuit.json"))
         let markdown = Self.markdown(circuit)
         try AtomicFile.write(Data(markdown.utf8), to: folder.appendingPathComponent("circuit.md"))
         if json { return try printJSON(try JSONSerialization.jsonObject(with: data)) }
         print(markdown)
+    }
+
+    /// heads.png, head-ablation.png and occupied-logits.png (each file name after `prefix`) into `folder`.
+    static func drawFigures(_ circuit: EmptyCircuit, in folder: URL, prefix: String = "") throws {
+        try headMatrix(circuit.heads, title: "Signed contribution of each head to the empty probe at \(circuit.hook)", scale: .diverging(label: "logit"))
+            .write(to: folder.appendingPathComponent("\(prefix)heads.png"))
+        try headMatrix(circuit.headAblationEffect.map { $0.map { 100 * $0 } }, title: "Empty-probe accuracy lost (points) when one head is mean-ablated",
+                       scale: .diverging(label: "points"), decimals: 1).write(to: folder.appendingPathComponent("\(prefix)head-ablation.png"))
+        try headMatrix(circuit.occupiedLogitAttribution, title: "Direct logit attribution: occupied − empty squares' move logits",
+                       scale: .diverging(label: "logit")).write(to: folder.appendingPathComponent("\(prefix)occupied-logits.png"))
     }
 
     static func markdown(_ c: EmptyCircuit) -> String {

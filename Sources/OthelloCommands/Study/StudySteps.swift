@@ -326,12 +326,7 @@ final class StudyRunner {
         let chosen = try GameDataset(games: indices.map { games[$0] }, source: "\(gamesSource) (held-out games)")
         try chosen.write(to: folder.appendingPathComponent("circuit-games.npy"))
         let circuit = try EmptyCircuit.run(model: model, games: chosen, layer: min(1, config.nLayers - 1), seed: plan.seed, batchSize: batchSize)
-        try headMatrix(circuit.heads, title: "Signed contribution of each head to the empty probe at \(circuit.hook)", scale: .diverging(label: "logit"))
-            .write(to: figures.appendingPathComponent("circuit-heads.png"))
-        try headMatrix(circuit.headAblationEffect.map { $0.map { 100 * $0 } }, title: "Empty-probe accuracy lost (points) when one head is mean-ablated",
-                       scale: .diverging(label: "points"), decimals: 1).write(to: figures.appendingPathComponent("circuit-head-ablation.png"))
-        try headMatrix(circuit.occupiedLogitAttribution, title: "Direct logit attribution: occupied − empty squares' move logits",
-                       scale: .diverging(label: "logit")).write(to: figures.appendingPathComponent("circuit-occupied-logits.png"))
+        try HeadCircuitCommand.drawFigures(circuit, in: figures, prefix: "circuit-")
         record.circuit = circuit
     }
 }
