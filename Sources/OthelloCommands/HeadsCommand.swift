@@ -21,6 +21,15 @@ struct HeadGameOptions: ParsableArguments {
     @Option(help: "Random games when no --games file is given.") var count: Int = 500
     @Option(help: "Seed of the random games.") var seed: UInt64 = 3
 
+    /// The model, the games and the output folder (created) of a heads command.
+    func prepare(model: ModelOptions, out: String) throws -> (HookedTransformer, GameDataset, URL) {
+        let transformer = try model.load()
+        let games = try load()
+        let folder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return (transformer, games, folder)
+    }
+
     func load() throws -> GameDataset {
         if let games {
             let dataset = try GameDataset.read(from: URL(fileURLWithPath: games))
@@ -61,10 +70,7 @@ struct HeadScoresCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let transformer = try model.load()
-        let games = try data.load()
-        let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (transformer, games, folder) = try data.prepare(model: model, out: out)
         let bar = ProgressBar(total: games.count, label: "head scores")
         let scores = try HeadScores.compute(model: transformer, games: games, seed: data.seed, batchSize: model.batchSize, progress: bar)
         bar.finish()
@@ -109,10 +115,7 @@ struct HeadAblationCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let transformer = try model.load()
-        let games = try data.load()
-        let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (transformer, games, folder) = try data.prepare(model: model, out: out)
         let c = transformer.config
         let bar = ProgressBar(total: c.nLayers * (c.nHeads + 1), label: "ablations")
         let result = try HeadAblation.run(model: transformer, games: games, mean: mean, batchSize: model.batchSize, progress: bar)
@@ -162,10 +165,7 @@ struct HeadCircuitCommand: ParsableCommand {
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let transformer = try model.load()
-        let games = try data.load()
-        let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let (transformer, games, folder) = try data.prepare(model: model, out: out)
         let circuit = try EmptyCircuit.run(model: transformer, games: games, layer: layer, topHeads: topHeads, topNeurons: topNeurons, seed: data.seed,
                                            batchSize: model.batchSize) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
         try Self.drawFigures(circuit, in: folder)
