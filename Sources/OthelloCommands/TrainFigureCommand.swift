@@ -15,12 +15,18 @@ struct TrainFigureCommand: ParsableCommand {
         dashed, the loss of predicting uniformly among the legal moves — the best possible on Li et al.'s \
         random games (computed here on 4096 random games) — and the held-out legal-move top-1 error on a \
         log scale.
+
+        With `--milestones FILE` (JSON Lines written by scripts/train-d256/milestone.sh: one `othello-gpt \
+        study --quick` of a checkpoint per line), a second row shows the world model forming: legal top-1 \
+        and the best linear mine/theirs, MLP colour and linear colour probes (%), and Li et al.'s error of \
+        the null edit beside the best single-hook probe-direction edit, against games seen.
         """
     )
 
     @Argument(help: "A training log written by `othello-gpt train --log`.") var log: String
     @Option(help: "The PNG to write.") var out: String
     @Option(help: "A title over the figure.") var title: String?
+    @Option(help: "Milestones of the run (JSON Lines: games, legal_top1, best_linear_relative, …) for a second row.") var milestones: String?
     @Flag(name: .customLong("no-reference"), help: "Leave out the random-play optimum (for runs on championship games).") var noReference = false
 
     func run() throws {
@@ -39,25 +45,67 @@ struct TrainFigureCommand: ParsableCommand {
         let error = LinePlot(series: [LineSeries("held-out games", x: games, y: errors, markers: entries.count < 30)],
                              title: title.map { "\($0): legal-move error" } ?? "Legal-move top-1 error",
                              xLabel: "games seen (thousands)", yLabel: "top-1 prediction illegal (%)", logY: true)
-        let image = try sideBySide(try loss.render(), try error.render())
+        var rows = [[try loss.render(), try error.render()]]
+        if let milestones {
+            rows.append(try milestonePanels(try Milestone.read(URL(fileURLWithPath: milestones)), gamesUpTo: games[games.count - 1]))
+        }
+        let image = try Bitmap.tiled(rows)
         try PNG.write(image, to: URL(fileURLWithPath: out))
         let last = entries[entries.count - 1]
         print(String(format: "wrote %@: %d log lines up to %d games; last loss %.4f, legal top-1 %.2f%%",
                      out, entries.count, last.games, last.loss, 100 * last.legalTop1))
     }
+}
 
-    /// `left` and `right` next to each other on white, tops aligned.
-    func sideBySide(_ left: Bitmap, _ right: Bitmap) throws -> Bitmap {
-        var image = try Bitmap(width: left.width + right.width, height: max(left.height, right.height), channels: 3)
-        for (bitmap, x0) in [(left, 0), (right, left.width)] {
-            for y in 0..<bitmap.height {
-                for x in 0..<bitmap.width {
-                    let p = bitmap.pixel(x: x, y: y)
-                    let offset = (y * image.width + x0 + x) * 3
-                    (image.pixels[offset], image.pixels[offset + 1], image.pixels[offset + 2]) = (p.red, p.green, p.blue)
-                }
+/// One measurement of a checkpoint during a run (a line of scripts/train-d256/milestones.jsonl).
+struct Milestone: Decodable {
+    struct Probe: Decodable { var accuracy: Double }
+    struct Edit: Decodable { var error: Double }
+    var games: Int
+    var legalTop1: Double
+    var bestLinearRelative: Probe
+    var bestLinearColour: Double
+    var bestMlpColour: Probe
+    var nullError: Double
+    var bestSingleDirectionEdit: Edit
+
+    /// The milestones of `url`, in the order of games seen; throws naming the line that is not a milestone.
+    static func read(_ url: URL) throws -> [Milestone] {
+        let text = try utf8Text(try readFile(url), source: url.path)
+        let lines = text.split(whereSeparator: \.isNewline)
+        let milestones = try lines.enumerated().map { index, line in
+            do {
+                let decoder = JSONDecoder()
+                decoder.keyDecodingStrategy = .convertFromSnakeCase
+                return try decoder.decode(Milestone.self, from: Data(line.utf8))
+            } catch {
+                throw WorkbenchError("\(url.path), line \(index + 1): not a milestone (games, legal_top1, best_linear_relative, best_linear_colour, best_mlp_colour, null_error, best_single_direction_edit); write milestones with scripts/train-d256/milestone.sh")
             }
         }
-        return image
+        guard !milestones.isEmpty else { throw WorkbenchError("\(url.path): no milestones in the file") }
+        return milestones.sorted { $0.games < $1.games }
+    }
+}
+
+extension TrainFigureCommand {
+    /// The world-model panels: probe accuracies and legal top-1 (%), and the edit errors, against games seen
+    /// (thousands, from 0 to `gamesUpTo` or the last milestone, like the log's panels above).
+    func milestonePanels(_ milestones: [Milestone], gamesUpTo: Double) throws -> [Bitmap] {
+        let games = milestones.map { Double($0.games) / 1000 }
+        let xLimits = 0...max(gamesUpTo, games[games.count - 1])
+        func percent(_ value: (Milestone) -> Double) -> [Double] { milestones.map { 100 * value($0) } }
+        let accuracy = LinePlot(series: [
+            LineSeries("legal top-1", x: games, y: percent(\.legalTop1), markers: true),
+            LineSeries("linear mine/theirs (best layer)", x: games, y: percent(\.bestLinearRelative.accuracy), markers: true),
+            LineSeries("MLP colour (best layer)", x: games, y: percent(\.bestMlpColour.accuracy), markers: true),
+            LineSeries("linear colour (best layer)", x: games, y: percent(\.bestLinearColour), markers: true),
+        ], title: title.map { "\($0): world model" } ?? "World model", xLabel: "games seen (thousands)",
+           yLabel: "accuracy (%)", xLimits: xLimits)
+        let edits = LinePlot(series: [
+            LineSeries("null edit", x: games, y: milestones.map(\.nullError), dashed: true, markers: true),
+            LineSeries("best single-hook probe-direction edit", x: games, y: milestones.map(\.bestSingleDirectionEdit.error), markers: true),
+        ], title: title.map { "\($0): editing the board" } ?? "Editing the board", xLabel: "games seen (thousands)",
+           yLabel: "top-N error vs the edited board", xLimits: xLimits)
+        return [try accuracy.render(), try edits.render()]
     }
 }

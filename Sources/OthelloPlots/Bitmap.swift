@@ -56,3 +56,31 @@ public struct Bitmap: Equatable, Sendable {
         return RGB(p.red, p.green, p.blue)
     }
 }
+
+extension Bitmap {
+    /// Images laid out in `rows` (top to bottom), each row's images left to right with their tops aligned, on
+    /// white; the result is RGB.
+    ///
+    ///     let figure = try Bitmap.tiled([[loss, error], [probes, edits]])
+    public static func tiled(_ rows: [[Bitmap]]) throws -> Bitmap {
+        let width = rows.map { $0.reduce(0) { $0 + $1.width } }.max() ?? 0
+        let height = rows.reduce(0) { total, row in total + (row.map(\.height).max() ?? 0) }
+        var image = try Bitmap(width: width, height: height, channels: 3)
+        var top = 0
+        for row in rows {
+            var left = 0
+            for bitmap in row {
+                for y in 0..<bitmap.height {
+                    for x in 0..<bitmap.width {
+                        let p = bitmap.pixel(x: x, y: y)
+                        let offset = ((top + y) * width + left + x) * 3
+                        (image.pixels[offset], image.pixels[offset + 1], image.pixels[offset + 2]) = (p.red, p.green, p.blue)
+                    }
+                }
+                left += bitmap.width
+            }
+            top += row.map(\.height).max() ?? 0
+        }
+        return image
+    }
+}

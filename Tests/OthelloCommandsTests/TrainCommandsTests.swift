@@ -27,6 +27,20 @@ final class TrainCommandsTests: CommandTestCase {
         let image = try PNG.read(from: URL(fileURLWithPath: path("curves.png")))
         XCTAssertGreaterThan(image.width, image.height)
 
+        // Milestones add a second row of panels (the world model forming); a line that is not one names its line.
+        let milestone = #"{"step": 4170, "games": 533760, "legal_top1": 0.951, "best_linear_relative": {"hook": "blocks.4.hook_resid_post", "accuracy": 0.889}, "best_linear_colour": 0.754, "best_mlp_colour": {"hook": "blocks.3.hook_resid_post", "accuracy": 0.868}, "null_error": 3.66, "best_single_direction_edit": {"label": "direction ×2 at blocks.4.hook_resid_mid", "error": 3.28}}"#
+        let later = milestone.replacingOccurrences(of: "533760", with: "1033760").replacingOccurrences(of: "3.28", with: "2.9")
+        try Data((later + "\n" + milestone + "\n").utf8).write(to: URL(fileURLWithPath: path("milestones.jsonl")))
+        try run(["train", "figure", path("m.jsonl"), "--milestones", path("milestones.jsonl"), "--out", path("both.png")])
+        let both = try PNG.read(from: URL(fileURLWithPath: path("both.png")))
+        XCTAssertGreaterThanOrEqual(both.width, image.width)
+        XCTAssertEqual(both.height, 2 * image.height)
+        XCTAssertEqual(try Milestone.read(URL(fileURLWithPath: path("milestones.jsonl"))).map(\.games), [533760, 1033760])
+        try Data((milestone + "\n{\"games\": 1}\n").utf8).write(to: URL(fileURLWithPath: path("bad.jsonl")))
+        XCTAssertThrowsError(try run(["train", "figure", path("m.jsonl"), "--milestones", path("bad.jsonl"), "--out", path("bad.png")])) { error in
+            XCTAssertTrue("\(error)".contains("bad.jsonl, line 2: not a milestone"), "\(error)")
+        }
+
         // Resuming a finished run does nothing more; contradicting its settings is an error naming the flag.
         try run(["train", "--resume", path("m.ckpt.safetensors"), "--out", path("m.safetensors")])
         XCTAssertThrowsError(try run(["train", "--resume", path("m.ckpt.safetensors"), "--d-model", "32", "--out", path("x.safetensors")])) { error in

@@ -70,6 +70,20 @@ final class PNGTests: XCTestCase {
         }
     }
 
+    /// Tiles keep their pixels: a row of a red 2×1 and a blue 1×2 image over a green 1×1 gives a 3×3 image,
+    /// white where no tile is.
+    func testTiledPlacesEachImageAtItsCorner() throws {
+        let red = try Bitmap(width: 2, height: 1, fill: RGB(255, 0, 0))
+        let blue = try Bitmap(width: 1, height: 2, fill: RGB(0, 0, 255))
+        let green = try Bitmap(width: 1, height: 1, channels: 4, fill: RGB(0, 255, 0))
+        let image = try Bitmap.tiled([[red, blue], [green]])
+        XCTAssertEqual([image.width, image.height, image.channels], [3, 3, 3])
+        let expected: [[RGB]] = [[RGB(255, 0, 0), RGB(255, 0, 0), RGB(0, 0, 255)],
+                                 [.white, .white, RGB(0, 0, 255)],
+                                 [RGB(0, 255, 0), .white, .white]]
+        for y in 0..<3 { for x in 0..<3 { XCTAssertEqual(image.color(x: x, y: y), expected[y][x], "(\(x), \(y))") } }
+    }
+
     func testBadBitmapShapesAreErrors() {
         assertWorkbenchError("out of range") { _ = try Bitmap(width: 0, height: 10) }
         assertWorkbenchError("3 (RGB) or 4 (RGBA)") { _ = try Bitmap(width: 2, height: 2, channels: 2) }

@@ -44,7 +44,8 @@ fuzzer="$here/OthelloFuzz/.build/release/othello-fuzz"
 # Swift's backtracer would hold up every finding for half a minute; libFuzzer reports them itself.
 export SWIFT_BACKTRACE=enable=no
 mkdir -p findings
-summary=findings/summary.txt
+# FUZZ_SUMMARY=FILE gathers the stats there instead (two runs side by side, each with its own list of targets).
+summary=${FUZZ_SUMMARY:-findings/summary.txt}
 : > "$summary"
 failed=()
 for target in "${targets[@]}"; do

@@ -3,6 +3,7 @@
 # seed 1): starts it, or resumes it exactly from its checkpoint, in the background at low priority.
 #
 #   scripts/train-d256/resume.sh            # run folder /work/train-d256 (RUN_DIR=... to choose another)
+#   BUILD_LOCK=/tmp/othello-build.lock scripts/train-d256/resume.sh    # on a machine shared with other builds
 #
 # The run folder holds d256.ckpt.safetensors (weights, AdamW moments, step; rewritten every 5 minutes), the log
 # d256.jsonl and the binary that trains. If the folder has no checkpoint but this folder has one (committed at the
@@ -17,7 +18,12 @@ if [ ! -f "$run/d256.ckpt.safetensors" ] && [ -f "$here/d256.ckpt.safetensors" ]
   cp "$here/d256.ckpt.safetensors" "$run/"
   [ -f "$run/d256.jsonl" ] || cp "$here/d256.jsonl" "$run/"
 fi
-(cd "$repo" && make build >/dev/null)
+# BUILD_LOCK=FILE: build while holding that lock (flock -o, so the trainer started below does not inherit it).
+if [ -n "${BUILD_LOCK:-}" ]; then
+  (cd "$repo" && flock -o "$BUILD_LOCK" make build >/dev/null)
+else
+  (cd "$repo" && make build >/dev/null)
+fi
 cp "$repo/.build/release/othello-gpt" "$run/othello-gpt-trainer"
 cd "$run"
 if [ -f d256.ckpt.safetensors ]; then
