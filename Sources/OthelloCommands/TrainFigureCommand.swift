@@ -72,11 +72,10 @@ struct Milestone: Decodable {
     /// The milestones of `url`, in the order of games seen; throws naming the line that is not a milestone.
     static func read(_ url: URL) throws -> [Milestone] {
         let text = try utf8Text(try readFile(url), source: url.path)
-        let lines = text.split(whereSeparator: \.isNewline)
-        let milestones = try lines.enumerated().map { index, line in
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        let milestones = try text.split(whereSeparator: \.isNewline).enumerated().map { index, line in
             do {
-                let decoder = JSONDecoder()
-                decoder.keyDecodingStrategy = .convertFromSnakeCase
                 return try decoder.decode(Milestone.self, from: Data(line.utf8))
             } catch {
                 throw WorkbenchError("\(url.path), line \(index + 1): not a milestone (games, legal_top1, best_linear_relative, best_linear_colour, best_mlp_colour, null_error, best_single_direction_edit); write milestones with scripts/train-d256/milestone.sh")
