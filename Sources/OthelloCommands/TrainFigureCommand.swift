@@ -47,7 +47,7 @@ struct TrainFigureCommand: ParsableCommand {
                              xLabel: "games seen (thousands)", yLabel: "top-1 prediction illegal (%)", logY: true)
         var rows = [[try loss.render(), try error.render()]]
         if let milestones {
-            rows.append(try milestonePanels(try Milestone.read(URL(fileURLWithPath: milestones)), gamesUpTo: games[games.count - 1]))
+            rows.append(try milestonePanels(try TrainingMilestone.read(URL(fileURLWithPath: milestones)), gamesUpTo: games[games.count - 1]))
         }
         let image = try Bitmap.tiled(rows)
         try PNG.write(image, to: URL(fileURLWithPath: out))
@@ -57,42 +57,13 @@ struct TrainFigureCommand: ParsableCommand {
     }
 }
 
-/// One measurement of a checkpoint during a run (a line of scripts/train-d256/milestones.jsonl).
-struct Milestone: Decodable {
-    struct Probe: Decodable { var accuracy: Double }
-    struct Edit: Decodable { var error: Double }
-    var games: Int
-    var legalTop1: Double
-    var bestLinearRelative: Probe
-    var bestLinearColour: Double
-    var bestMlpColour: Probe
-    var nullError: Double
-    var bestSingleDirectionEdit: Edit
-
-    /// The milestones of `url`, in the order of games seen; throws naming the line that is not a milestone.
-    static func read(_ url: URL) throws -> [Milestone] {
-        let text = try utf8Text(try readFile(url), source: url.path)
-        let decoder = JSONDecoder()
-        decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let milestones = try text.split(whereSeparator: \.isNewline).enumerated().map { index, line in
-            do {
-                return try decoder.decode(Milestone.self, from: Data(line.utf8))
-            } catch {
-                throw WorkbenchError("\(url.path), line \(index + 1): not a milestone (games, legal_top1, best_linear_relative, best_linear_colour, best_mlp_colour, null_error, best_single_direction_edit); write milestones with scripts/train-d256/milestone.sh")
-            }
-        }
-        guard !milestones.isEmpty else { throw WorkbenchError("\(url.path): no milestones in the file") }
-        return milestones.sorted { $0.games < $1.games }
-    }
-}
-
 extension TrainFigureCommand {
     /// The world-model panels: probe accuracies and legal top-1 (%), and the edit errors, against games seen
     /// (thousands, from 0 to `gamesUpTo` or the last milestone, like the log's panels above).
-    func milestonePanels(_ milestones: [Milestone], gamesUpTo: Double) throws -> [Bitmap] {
+    func milestonePanels(_ milestones: [TrainingMilestone], gamesUpTo: Double) throws -> [Bitmap] {
         let games = milestones.map { Double($0.games) / 1000 }
         let xLimits = 0...max(gamesUpTo, games[games.count - 1])
-        func percent(_ value: (Milestone) -> Double) -> [Double] { milestones.map { 100 * value($0) } }
+        func percent(_ value: (TrainingMilestone) -> Double) -> [Double] { milestones.map { 100 * value($0) } }
         let accuracy = LinePlot(series: [
             LineSeries("legal top-1", x: games, y: percent(\.legalTop1), markers: true),
             LineSeries("linear mine/theirs (best layer)", x: games, y: percent(\.bestLinearRelative.accuracy), markers: true),

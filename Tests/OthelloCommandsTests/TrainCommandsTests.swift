@@ -35,7 +35,7 @@ final class TrainCommandsTests: CommandTestCase {
         let both = try PNG.read(from: URL(fileURLWithPath: path("both.png")))
         XCTAssertGreaterThanOrEqual(both.width, image.width)
         XCTAssertEqual(both.height, 2 * image.height)
-        XCTAssertEqual(try Milestone.read(URL(fileURLWithPath: path("milestones.jsonl"))).map(\.games), [533760, 1033760])
+        XCTAssertEqual(try TrainingMilestone.read(URL(fileURLWithPath: path("milestones.jsonl"))).map(\.games), [533760, 1033760])
         try Data((milestone + "\n{\"games\": 1}\n").utf8).write(to: URL(fileURLWithPath: path("bad.jsonl")))
         XCTAssertThrowsError(try run(["train", "figure", path("m.jsonl"), "--milestones", path("bad.jsonl"), "--out", path("bad.png")])) { error in
             XCTAssertTrue("\(error)".contains("bad.jsonl, line 2: not a milestone"), "\(error)")

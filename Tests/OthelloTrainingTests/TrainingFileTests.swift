@@ -14,6 +14,22 @@ final class TrainingFileTests: XCTestCase {
         XCTAssertEqual(entries.map(\.step), [1, 2])
     }
 
+    /// Milestone lines are sorted by games; "\r\n" ends lines; an empty file and a line that is not a milestone are
+    /// refused naming the file (and the line).
+    func testMilestones() throws {
+        let line = #"{"games": 890624, "legal_top1": 0.963, "best_linear_relative": {"hook": "blocks.4.hook_resid_post", "accuracy": 0.9}, "best_linear_colour": 0.751, "best_mlp_colour": {"accuracy": 0.881}, "null_error": 3.1, "best_single_direction_edit": {"error": 2.6}}"#
+        let earlier = line.replacingOccurrences(of: "890624", with: "533760")
+        let milestones = try TrainingMilestone.read(data: Data((line + "\r\n" + earlier + "\r\n").utf8), source: "m.jsonl")
+        XCTAssertEqual(milestones.map(\.games), [533760, 890624])
+        XCTAssertEqual(milestones[1].bestSingleDirectionEdit.error, 2.6)
+        XCTAssertThrowsError(try TrainingMilestone.read(data: Data(), source: "empty.jsonl")) { error in
+            XCTAssertEqual("\(error)", "empty.jsonl: no milestones in the file")
+        }
+        XCTAssertThrowsError(try TrainingMilestone.read(data: Data((line + "\n{}\n").utf8), source: "bad.jsonl")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("bad.jsonl, line 2: not a milestone"), "\(error)")
+        }
+    }
+
     /// The bytes of a checkpoint whose metadata holds `config` (valid, but as large as validation allows) and whose
     /// only tensor is `tensors`: nothing of the model may be allocated before the file is known to hold it.
     func hostileCheckpoint(_ config: ModelConfig, tensors: [(name: String, tensor: Tensor)]) throws -> Data {

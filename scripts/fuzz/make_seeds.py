@@ -239,6 +239,9 @@ def main():
     with open(os.path.join(ROOT, "scripts", "train-d256", "d256.jsonl")) as f:
         write("log", "d256.jsonl", "".join(f.readlines()[:6]))
     write("log", "one-line.jsonl", '{"elapsed":1.5,"games":128,"games_per_second":85.3,"legal_top1":0.25,"loss":4.1,"lr":1e-05,"step":1}\n')
+    # Milestones of the d256 run, and the shipped d128's line.
+    copy("milestones", os.path.join(ROOT, "scripts", "train-d256", "milestones.jsonl"))
+    copy("milestones", os.path.join(ROOT, "scripts", "train-d256", "d128-reference.jsonl"))
 
     # Games: the repository's files, cut to a few games.
     copy("npy", os.path.join(RULES_FIXTURES, "numpy-games.npy"))

@@ -14,6 +14,10 @@
 # (FUZZ_VERBOSE=1 prints the error each input gets). Each run's executions and coverage (libFuzzer's final stats) are
 # gathered in scripts/fuzz/findings/summary.txt.
 set -euo pipefail
+# FUZZ_SUMMARY=FILE gathers the stats there instead (two runs side by side, each with its own list of targets); a
+# relative path is from the folder the script is run in.
+summary_file=""
+[ -z "${FUZZ_SUMMARY:-}" ] || summary_file=$(realpath -m "$FUZZ_SUMMARY")
 cd "$(dirname "$0")"
 here=$(pwd)
 
@@ -44,8 +48,7 @@ fuzzer="$here/OthelloFuzz/.build/release/othello-fuzz"
 # Swift's backtracer would hold up every finding for half a minute; libFuzzer reports them itself.
 export SWIFT_BACKTRACE=enable=no
 mkdir -p findings
-# FUZZ_SUMMARY=FILE gathers the stats there instead (two runs side by side, each with its own list of targets).
-summary=${FUZZ_SUMMARY:-findings/summary.txt}
+summary=${summary_file:-findings/summary.txt}
 : > "$summary"
 failed=()
 for target in "${targets[@]}"; do

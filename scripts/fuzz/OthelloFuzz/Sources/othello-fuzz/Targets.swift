@@ -46,6 +46,7 @@ struct FuzzTarget {
         },
         FuzzTarget("checkpoint", "fuzz.ckpt.safetensors") { _ = try Checkpoint.read(data: $0, source: $1) },
         FuzzTarget("log", "fuzz.jsonl") { _ = try TrainingLog.read(data: $0, source: $1) },
+        FuzzTarget("milestones", "fuzz.jsonl") { _ = try TrainingMilestone.read(data: $0, source: $1) },
         // A PNG may hold 8 pixels a byte, deflated at most 1032 times: 4 bytes of RGBA each.
         FuzzTarget("png", "fuzz.png", bytesPerInputByte: 8 * 1032 * 4) { _ = try PNG.decode($0, name: $1) },
     ]
