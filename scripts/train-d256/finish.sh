@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The measurements of the finished d256 run (issue #12), for its model card: run once the trainer has written
+# d256.safetensors (all 23,438 steps), in the background on a quiet machine (the default study alone takes about an
+# hour on 2 cores).
+#
+#   scripts/train-d256/finish.sh            # measures into /work/train-d256/final (RUN_DIR=... for another run folder)
+#   scripts/train-d256/finish.sh ship       # then: the weights, log and curves become the shipped model's
+#
+# Measures: legal top-1 on 10,000 fresh synthetic games (seed 2026, never trained on), on Games/synthetic-10k.npy and
+# on Games/WTH_2025.wtb (eval-*.json); the default `othello-gpt study` (10,000 games, 1,000 cases; study/); the
+# curves with the milestones (training.png). Each step is skipped when its output is there, so an interrupted
+# finish goes on where it stopped.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+run="${RUN_DIR:-/work/train-d256}"
+weights="$run/d256.safetensors"
+out="$run/final"
+tool="$repo/.build/release/othello-gpt"
+[ -f "$weights" ] || { echo "finish: $weights is not there yet: the run has not finished (see $run/train.err)" >&2; exit 1; }
+[ -x "$tool" ] || (cd "$repo" && make build >/dev/null)
+# Benchmark-like runs use the CPU's own OpenBLAS kernels, as on a fresh machine.
+fast() { nice -n "${NICE:-5}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$tool" "$@"; }
+
+if [ "${1:-}" = ship ]; then
+  resources="$repo/Sources/OthelloModel/Resources"
+  cp "$weights" "$resources/shipped-model.safetensors"
+  cp "$run/d256.jsonl" "$resources/training-log.jsonl"
+  cp "$out/training.png" "$repo/Figures/training.png"
+  cp "$run/d256.jsonl" "$here/d256.jsonl"
+  echo "shipped: $resources/shipped-model.safetensors, training-log.jsonl, Figures/training.png; now update"
+  echo "ShippedModelTests (d_model 256, 8 heads, d_mlp 1024), model-card.md and the README's measured sections"
+  exit 0
+fi
+
+mkdir -p "$out"
+cd "$repo"
+[ -f "$out/fresh-10k.npy" ] || fast games generate --count 10000 --seed 2026 --out "$out/fresh-10k.npy"
+for games in "$out/fresh-10k.npy" Games/synthetic-10k.npy Games/WTH_2025.wtb; do
+  name="eval-$(basename "${games%.*}").json"
+  if [ ! -f "$out/$name" ]; then
+    fast eval --model "$weights" --games "$games" --json > "$out/$name.tmp"
+    mv "$out/$name.tmp" "$out/$name"
+  fi
+  echo "$games: $(jq -c '{games, positions, legal_share}' "$out/$name")"
+done
+if [ ! -f "$out/study/report.json" ] || [ "$(jq .complete "$out/study/report.json")" != true ]; then
+  if [ -d "$out/study" ]; then
+    fast study --resume --model "$weights" --out "$out/study"
+  else
+    fast study --model "$weights" --out "$out/study"
+  fi
+fi
+fast train figure "$run/d256.jsonl" --milestones "$here/milestones.jsonl" --title "d256" --out "$out/training.png"
+echo "measured: $out (eval-*.json, study/report.md, training.png)"
