@@ -6,6 +6,6 @@ struct BenchCommand: ParsableCommand {
         commandName: "bench",
         abstract: "Measure the speed of the hot paths against references run alongside.",
         discussion: "Build with `swift build -c release` first: debug builds are many times slower.",
-        subcommands: [BenchGames.self, BenchForward.self, BenchTrain.self, BenchProbe.self, BenchSAE.self]
+        subcommands: [BenchGames.self, BenchForward.self, BenchTrain.self, BenchProbe.self, BenchSAE.self, BenchBLAS.self]
     )
 }

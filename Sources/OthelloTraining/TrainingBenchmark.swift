@@ -70,6 +70,22 @@ final class GemmReplay: @unchecked Sendable {
     private let buffers: [(a: UnsafeMutablePointer<Float>, b: UnsafeMutablePointer<Float>, c: UnsafeMutablePointer<Float>)]
 
     init(config: ModelConfig, gamesPerShard: Int, batchSize: Int, threads: Int) {
+        let calls = Self.calls(config: config, gamesPerShard: gamesPerShard)
+        self.calls = calls
+        shards = (batchSize + gamesPerShard - 1) / gamesPerShard
+        self.threads = threads
+        flops = Double(shards) * calls.reduce(0) { $0 + 2 * Double($1.m * $1.n * $1.k * $1.count) }
+        let size = calls.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
+        func make() -> UnsafeMutablePointer<Float> {
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: size)
+            p.initialize(repeating: 0.01, count: size)
+            return p
+        }
+        buffers = (0..<shards).map { _ in (make(), make(), make()) }
+    }
+
+    /// The sgemm calls of one shard of `gamesPerShard` games in a training step of a `config` model.
+    static func calls(config: ModelConfig, gamesPerShard: Int) -> [Call] {
         let T = Trainer.positions, R = gamesPerShard * T
         let (C, H, D, M, V, L) = (config.dModel, config.nHeads, config.dHead, config.dMLP, config.dVocab, config.nLayers)
         let heads = gamesPerShard * H
@@ -98,17 +114,7 @@ final class GemmReplay: @unchecked Sendable {
         calls.append(Call(m: T, n: T, k: D, count: heads * L))
         calls.append(Call(transA: true, m: T, n: D, k: T, count: 2 * heads * L))
         calls.append(Call(m: T, n: D, k: T, count: heads * L))
-        self.calls = calls
-        shards = (batchSize + gamesPerShard - 1) / gamesPerShard
-        self.threads = threads
-        flops = Double(shards) * calls.reduce(0) { $0 + 2 * Double($1.m * $1.n * $1.k * $1.count) }
-        let size = calls.map { max($0.m * $0.k, $0.k * $0.n, $0.m * $0.n) }.max() ?? 1
-        func make() -> UnsafeMutablePointer<Float> {
-            let p = UnsafeMutablePointer<Float>.allocate(capacity: size)
-            p.initialize(repeating: 0.01, count: size)
-            return p
-        }
-        buffers = (0..<shards).map { _ in (make(), make(), make()) }
+        return calls
     }
 
     deinit {

@@ -83,4 +83,12 @@ final class TrainCommandsTests: CommandTestCase {
                                           "--out", path("x.safetensors")]))
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.safetensors")))
     }
+
+    /// `bench blas` checks a small model's products and says so; --json gives every result.
+    func testBenchBLASChecksTheModelsProducts() throws {
+        try run(["bench", "blas", "--layers", "1", "--d-model", "16", "--heads", "2", "--d-mlp", "32", "--games-per-shard", "1",
+                 "--forward-games", "2", "--threads", "2", "--json"])
+        XCTAssertEqual(try errorMessage(["bench", "blas", "--threads", "0"]),
+                       "bench blas: --threads, --games-per-shard and --forward-games must be at least 1")
+    }
 }
