@@ -13,9 +13,10 @@ struct BenchBLAS: ParsableCommand {
         OpenBLAS picks its kernels for the CPU when it loads (`OPENBLAS_CORETYPE` overrides the choice). This \
         runs every distinct matrix product of a training step and of a forward pass of the given model \
         shape through the active kernels, with 1 thread and with --threads, on random entries in [−1, 1), \
-        and compares each entry with the same product in float64. The error is given as a fraction of the \
-        float32 dot-product bound k·u·Σ|a||b| (u = 2⁻²⁴): a correct kernel stays well under 1 (rounding \
-        errors mostly cancel: 0.001–0.15 on this workbench's shapes, the most for the shortest products). Any product over the bound (or not finite) makes the command fail, naming the shape; \
+        and compares each entry with the same product in float64 (the forward pass's products start from the bias, \
+        β = 1, and scale the attention scores, α = 1/√d_head, as the model runs them). The error is given as \
+        a fraction of the float32 bound (k + 2)·u·(|β·c| + |α|·Σ|a||b|) (u = 2⁻²⁴): a correct kernel stays well under 1 (rounding \
+        errors mostly cancel: 0.001–0.14 on this workbench's shapes, the most for the shortest products). Any product over the bound (or not finite) makes the command fail, naming the shape; \
         then try other kernels, e.g. `OPENBLAS_CORETYPE=Haswell othello-gpt bench blas`. Also prints each \
         product's GFLOP/s.
           othello-gpt bench blas
@@ -50,7 +51,7 @@ struct BenchBLAS: ParsableCommand {
         let core = BenchTrain.openBLASCore
         if !json {
             print("sgemm of OpenBLAS (\(core) kernels) against a float64 product: the \(shapes.count) shapes of a training step and a forward pass of \(layers) layers, d_model \(dModel), \(heads) heads, d_mlp \(dMLP)")
-            print("  " + "product".padding(toLength: 26, withPad: " ", startingAt: 0)
+            print("  " + "product".padding(toLength: 30, withPad: " ", startingAt: 0)
                   + threadCounts.map { "error/bound \($0)t".leftPadded(16) }.joined()
                   + threadCounts.map { "GFLOP/s \($0)t".leftPadded(12) }.joined())
         }
@@ -59,7 +60,7 @@ struct BenchBLAS: ParsableCommand {
             let row = threadCounts.map { SgemmCheck.run(shape, threads: $0) }
             results += row
             if !json {
-                print("  " + shape.description.padding(toLength: 26, withPad: " ", startingAt: 0)
+                print("  " + shape.description.padding(toLength: 30, withPad: " ", startingAt: 0)
                       + row.map { ($0.worstErrorToBound.map { String(format: "%.4f", $0) } ?? "not finite").leftPadded(16) }.joined()
                       + row.map { String(format: "%.1f", $0.gflops).leftPadded(12) }.joined()
                       + (row.allSatisfy(\.passed) ? "" : "   ← over the bound"))

@@ -34,7 +34,9 @@ public struct TrainingMilestone: Decodable, Equatable {
         let text = try utf8Text(data, source: source)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
-        let milestones = try text.split(whereSeparator: \.isNewline).enumerated().map { index, line in
+        // Empty lines are skipped, but counted, so that an error names the line an editor shows.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().filter { !$0.element.isEmpty }
+        let milestones = try lines.map { index, line in
             guard let milestone = try? decoder.decode(TrainingMilestone.self, from: Data(line.utf8)) else {
                 throw WorkbenchError("\(source), line \(index + 1): not a milestone (games, legal_top1, best_linear_relative, best_linear_colour, best_mlp_colour, null_error, best_single_direction_edit); write milestones with scripts/train-d256/milestone.sh")
             }

@@ -203,7 +203,9 @@ public struct TrainingLog {
         let text = try utf8Text(data, source: source)
         let decoder = JSONDecoder()
         // Lines end in "\n" or "\r\n" (one Character, which "\n" alone would not split).
-        return try text.split(whereSeparator: \.isNewline).enumerated().map { index, line in
+        // Empty lines are skipped, but counted, so that an error names the line an editor shows.
+        let lines = text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().filter { !$0.element.isEmpty }
+        return try lines.map { index, line in
             guard let entry = try? decoder.decode(TrainingRun.LogEntry.self, from: Data(line.utf8)) else {
                 throw WorkbenchError("\(source), line \(index + 1): not a training log entry; pass another --log file")
             }

@@ -12,6 +12,9 @@ final class TrainingFileTests: XCTestCase {
         let line = #"{"elapsed":1.5,"games":128,"games_per_second":85.3,"legal_top1":0.25,"loss":4.1,"lr":1e-05,"step":1}"#
         let entries = try TrainingLog.read(data: Data((line + "\r\n" + line.replacingOccurrences(of: "\"step\":1", with: "\"step\":2") + "\r\n").utf8), source: "crlf.jsonl")
         XCTAssertEqual(entries.map(\.step), [1, 2])
+        XCTAssertThrowsError(try TrainingLog.read(data: Data((line + "\n\n\nnot json\n").utf8), source: "gap.jsonl")) { error in
+            XCTAssertEqual("\(error)", "gap.jsonl, line 4: not a training log entry; pass another --log file")
+        }
     }
 
     /// Milestone lines are sorted by games; "\r\n" ends lines; an empty file and a line that is not a milestone are
@@ -27,6 +30,10 @@ final class TrainingFileTests: XCTestCase {
         }
         XCTAssertThrowsError(try TrainingMilestone.read(data: Data((line + "\n{}\n").utf8), source: "bad.jsonl")) { error in
             XCTAssertTrue("\(error)".hasPrefix("bad.jsonl, line 2: not a milestone"), "\(error)")
+        }
+        // A blank line is skipped but counted: the error names the line an editor shows.
+        XCTAssertThrowsError(try TrainingMilestone.read(data: Data((line + "\n\n{}\n").utf8), source: "gap.jsonl")) { error in
+            XCTAssertTrue("\(error)".hasPrefix("gap.jsonl, line 3: not a milestone"), "\(error)")
         }
     }
 

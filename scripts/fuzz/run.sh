@@ -12,10 +12,10 @@
 # stops the run and is written to scripts/fuzz/findings/NAME/ (crash-…, timeout-…, oom-…); reproduce it with
 #   scripts/fuzz/OthelloFuzz/.build/release/othello-fuzz --target=NAME FILE
 # (FUZZ_VERBOSE=1 prints the error each input gets). Each run's executions and coverage (libFuzzer's final stats) are
-# gathered in scripts/fuzz/findings/summary.txt.
+# gathered in scripts/fuzz/findings/summary.txt; FUZZ_SUMMARY=FILE gathers them there instead (two runs side by side,
+# each with its own list of targets; a relative path is from the folder the script is run in).
 set -euo pipefail
-# FUZZ_SUMMARY=FILE gathers the stats there instead (two runs side by side, each with its own list of targets); a
-# relative path is from the folder the script is run in.
+self="$(realpath "$0")"
 summary_file=""
 [ -z "${FUZZ_SUMMARY:-}" ] || summary_file=$(realpath -m "$FUZZ_SUMMARY")
 cd "$(dirname "$0")"
@@ -30,7 +30,7 @@ while [ $# -gt 0 ]; do
     --seconds=*) seconds="${1#--seconds=}"; shift ;;
     --runs) runs=("-runs=$2"); shift 2 ;;
     --runs=*) runs=("-runs=${1#--runs=}"); shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$self"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done

@@ -8,21 +8,21 @@
 #
 # Measures: legal top-1 on 10,000 fresh synthetic games (seed 2026, never trained on), on Games/synthetic-10k.npy and
 # on Games/WTH_2025.wtb (eval-*.json); the default `othello-gpt study` (10,000 games, 1,000 cases; study/); the
-# curves with the milestones (training.png). Each step is skipped when its output is there, so an interrupted
-# finish goes on where it stopped.
+# curves with the milestones (training.png, redrawn every time). The other steps are skipped when their output is
+# there (the study resumes), so an interrupted finish goes on where it stopped.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
-run="${RUN_DIR:-/work/train-d256}"
+run="$(realpath -m "${RUN_DIR:-/work/train-d256}")"
 weights="$run/d256.safetensors"
 out="$run/final"
 tool="$repo/.build/release/othello-gpt"
 [ -f "$weights" ] || { echo "finish: $weights is not there yet: the run has not finished (see $run/train.err)" >&2; exit 1; }
-[ -x "$tool" ] || (cd "$repo" && make build >/dev/null)
-# Benchmark-like runs use the CPU's own OpenBLAS kernels, as on a fresh machine.
-fast() { nice -n "${NICE:-5}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$tool" "$@"; }
 
 if [ "${1:-}" = ship ]; then
+  for file in "$run/d256.jsonl" "$out/training.png" "$out/study/report.md"; do
+    [ -f "$file" ] || { echo "finish ship: $file is missing; run scripts/train-d256/finish.sh first" >&2; exit 1; }
+  done
   resources="$repo/Sources/OthelloModel/Resources"
   cp "$weights" "$resources/shipped-model.safetensors"
   cp "$run/d256.jsonl" "$resources/training-log.jsonl"
@@ -33,6 +33,9 @@ if [ "${1:-}" = ship ]; then
   exit 0
 fi
 
+[ -x "$tool" ] || (cd "$repo" && make build >/dev/null)
+# Benchmark-like runs use the CPU's own OpenBLAS kernels, as on a fresh machine.
+fast() { nice -n "${NICE:-5}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$tool" "$@"; }
 mkdir -p "$out"
 cd "$repo"
 [ -f "$out/fresh-10k.npy" ] || fast games generate --count 10000 --seed 2026 --out "$out/fresh-10k.npy"
@@ -45,11 +48,7 @@ for games in "$out/fresh-10k.npy" Games/synthetic-10k.npy Games/WTH_2025.wtb; do
   echo "$games: $(jq -c '{games, positions, legal_share}' "$out/$name")"
 done
 if [ ! -f "$out/study/report.json" ] || [ "$(jq .complete "$out/study/report.json")" != true ]; then
-  if [ -d "$out/study" ]; then
-    fast study --resume --model "$weights" --out "$out/study"
-  else
-    fast study --model "$weights" --out "$out/study"
-  fi
+  fast study --resume --model "$weights" --out "$out/study"    # starts it when there is none
 fi
 fast train figure "$run/d256.jsonl" --milestones "$here/milestones.jsonl" --title "d256" --out "$out/training.png"
 echo "measured: $out (eval-*.json, study/report.md, training.png)"
