@@ -52,8 +52,8 @@ struct BenchBLAS: ParsableCommand {
         if !json {
             print("sgemm of OpenBLAS (\(core) kernels) against a float64 product: the \(shapes.count) shapes of a training step and a forward pass of \(layers) layers, d_model \(dModel), \(heads) heads, d_mlp \(dMLP)")
             print("  " + "product".padding(toLength: 30, withPad: " ", startingAt: 0)
-                  + threadCounts.map { "error/bound \($0)t".leftPadded(16) }.joined()
-                  + threadCounts.map { "GFLOP/s \($0)t".leftPadded(12) }.joined())
+                  + threadCounts.map { RulesOutput.padded("error/bound \($0)t", 16) }.joined()
+                  + threadCounts.map { RulesOutput.padded("GFLOP/s \($0)t", 12) }.joined())
         }
         var results: [SgemmCheck.Result] = []
         for shape in shapes {
@@ -61,8 +61,8 @@ struct BenchBLAS: ParsableCommand {
             results += row
             if !json {
                 print("  " + shape.description.padding(toLength: 30, withPad: " ", startingAt: 0)
-                      + row.map { ($0.worstErrorToBound.map { String(format: "%.4f", $0) } ?? "not finite").leftPadded(16) }.joined()
-                      + row.map { String(format: "%.1f", $0.gflops).leftPadded(12) }.joined()
+                      + row.map { RulesOutput.padded($0.worstErrorToBound.map { String(format: "%.4f", $0) } ?? "not finite", 16) }.joined()
+                      + row.map { RulesOutput.padded(String(format: "%.1f", $0.gflops), 12) }.joined()
                       + (row.allSatisfy(\.passed) ? "" : "   ← over the bound"))
             }
         }
@@ -79,8 +79,4 @@ struct BenchBLAS: ParsableCommand {
             throw WorkbenchError("bench blas: OpenBLAS's \(core) sgemm is wrong on this CPU for \(shapes.joined(separator: ", ")); choose other kernels with OPENBLAS_CORETYPE (e.g. Haswell) and check again")
         }
     }
-}
-
-private extension String {
-    func leftPadded(_ width: Int) -> String { count >= width ? " " + self : String(repeating: " ", count: width - count) + self }
 }
