@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # The measurements of the finished d256 run (issue #12), for its model card: run once the trainer has written
-# d256.safetensors (all 23,438 steps), in the background on a quiet machine (the default study alone takes about an
-# hour on 2 cores).
+# d256.safetensors (all 23,438 steps), in the background on a quiet machine (the default study takes about an hour
+# on 2 cores, the README's measurements two to three more).
 #
 #   scripts/train-d256/finish.sh            # measures into /work/train-d256/final (RUN_DIR=... for another run folder)
 #   scripts/train-d256/finish.sh ship       # then: the weights, log and curves become the shipped model's
 #
 # Measures: legal top-1 on 10,000 fresh synthetic games (seed 2026, never trained on), on Games/synthetic-10k.npy and
 # on Games/WTH_2025.wtb (eval-*.json); the default `othello-gpt study` (10,000 games, 1,000 cases; study/); the
-# curves with the milestones (training.png, redrawn every time). The other steps are skipped when their output is
-# there (the study resumes), so an interrupted finish goes on where it stopped.
+# curves with the milestones (training.png, redrawn every time); every measurement the README quotes
+# (scripts/measure-model.sh, into measurements/). The other steps are skipped when their output is there (the study
+# and the measurements resume), so an interrupted finish goes on where it stopped.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -20,7 +21,7 @@ tool="$repo/.build/release/othello-gpt"
 [ -f "$weights" ] || { echo "finish: $weights is not there yet: the run has not finished (see $run/train.err)" >&2; exit 1; }
 
 if [ "${1:-}" = ship ]; then
-  for file in "$run/d256.jsonl" "$out/training.png" "$out/study/report.md"; do
+  for file in "$run/d256.jsonl" "$out/training.png" "$out/study/report.md" "$out/measurements/heads-ablate.txt"; do
     [ -f "$file" ] || { echo "finish ship: $file is missing; run scripts/train-d256/finish.sh first" >&2; exit 1; }
   done
   resources="$repo/Sources/OthelloModel/Resources"
@@ -28,6 +29,7 @@ if [ "${1:-}" = ship ]; then
   cp "$run/d256.jsonl" "$resources/training-log.jsonl"
   cp "$out/training.png" "$repo/Figures/training.png"
   cp "$run/d256.jsonl" "$here/d256.jsonl"
+  "$repo/scripts/measure-model.sh" --model "$weights" --out "$out/measurements" --figures
   echo "shipped: $resources/shipped-model.safetensors, training-log.jsonl, Figures/training.png; now update"
   echo "ShippedModelTests (d_model 256, 8 heads, d_mlp 1024), model-card.md and the README's measured sections"
   exit 0
@@ -51,4 +53,5 @@ if [ ! -f "$out/study/report.json" ] || [ "$(jq .complete "$out/study/report.jso
   fast study --resume --model "$weights" --out "$out/study"    # starts it when there is none
 fi
 fast train figure "$run/d256.jsonl" --milestones "$here/milestones.jsonl" --title "d256" --out "$out/training.png"
-echo "measured: $out (eval-*.json, study/report.md, training.png)"
+NICE="${NICE:-5}" "$repo/scripts/measure-model.sh" --model "$weights" --out "$out/measurements"
+echo "measured: $out (eval-*.json, study/report.md, training.png, measurements/)"
