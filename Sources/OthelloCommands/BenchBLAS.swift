@@ -26,10 +26,10 @@ struct BenchBLAS: ParsableCommand {
 
     @Option(name: .customLong("threads"), help: "Threads for the second run of each product (default: all cores).") var threadsOption: Int?
     var threads: Int { threadsOption ?? Parallel.coreCount }
-    @Option(help: "Transformer blocks.") var layers: Int = 8
-    @Option(name: .customLong("d-model"), help: "Residual stream width.") var dModel: Int = 128
-    @Option(help: "Attention heads.") var heads: Int = 4
-    @Option(name: .customLong("d-mlp"), help: "MLP hidden width.") var dMLP: Int = 512
+    @Option(help: "Transformer blocks (default: the shipped model's).") var layers: Int = ModelConfig.shipped.nLayers
+    @Option(name: .customLong("d-model"), help: "Residual stream width.") var dModel: Int = ModelConfig.shipped.dModel
+    @Option(help: "Attention heads.") var heads: Int = ModelConfig.shipped.nHeads
+    @Option(name: .customLong("d-mlp"), help: "MLP hidden width.") var dMLP: Int = ModelConfig.shipped.dMLP
     @Option(name: .customLong("games-per-shard"), help: "Games per shard of a training batch (the rows of its products: games × 59).") var gamesPerShard: Int = 16
     @Option(name: .customLong("forward-games"), help: "Games per forward pass (eval's --batch-size).") var forwardGames: Int = 64
     @Flag(help: "Print the results as JSON.") var json = false
@@ -50,7 +50,7 @@ struct BenchBLAS: ParsableCommand {
         let threadCounts = threads == 1 ? [1] : [1, threads]
         let core = BenchTrain.openBLASCore
         if !json {
-            print("sgemm of OpenBLAS (\(core) kernels) against a float64 product: the \(shapes.count) shapes of a training step and a forward pass of \(layers) layers, d_model \(dModel), \(heads) heads, d_mlp \(dMLP)")
+            print("sgemm of OpenBLAS (\(core) kernels) against a float64 product: the \(shapes.count) shapes of a training step and a forward pass of \(config.shapeDescription)")
             print("  " + "product".padding(toLength: 30, withPad: " ", startingAt: 0)
                   + threadCounts.map { RulesOutput.padded("error/bound \($0)t", 16) }.joined()
                   + threadCounts.map { RulesOutput.padded("GFLOP/s \($0)t", 12) }.joined())

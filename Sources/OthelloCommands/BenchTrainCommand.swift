@@ -12,7 +12,7 @@ struct BenchTrain: ParsableCommand {
         abstract: "Training games/s and GFLOP/s against sgemm on the same shapes and against PyTorch.",
         discussion: """
         Times full training steps (forward, backward, clipping, AdamW) of the shipped configuration \
-        (8 layers, d_model 128, 4 heads, d_mlp 512, batch 128) on random games, and, alternating with \
+        (\(ModelConfig.shipped.shapeDescription), batch 128) on random games, and, alternating with \
         them step by step so that all see the same load from other programs: every sgemm call of one \
         step replayed alone (the same FLOPs with nothing else: the ceiling), and the same training step \
         in PyTorch/TransformerLens (scripts/bench_train_torch.py) with the same number of threads, when \
@@ -25,10 +25,10 @@ struct BenchTrain: ParsableCommand {
     @Option(name: .customLong("threads"), help: "Threads (default: all cores).") var threadsOption: Int?
     var threads: Int { threadsOption ?? Parallel.coreCount }
     @Option(help: "Timed rounds (after one warm-up step each).") var steps: Int = 8
-    @Option(help: "Transformer blocks.") var layers: Int = 8
-    @Option(name: .customLong("d-model"), help: "Residual stream width.") var dModel: Int = 128
-    @Option(help: "Attention heads.") var heads: Int = 4
-    @Option(name: .customLong("d-mlp"), help: "MLP hidden width.") var dMLP: Int = 512
+    @Option(help: "Transformer blocks (default: the shipped model's).") var layers: Int = ModelConfig.shipped.nLayers
+    @Option(name: .customLong("d-model"), help: "Residual stream width.") var dModel: Int = ModelConfig.shipped.dModel
+    @Option(help: "Attention heads.") var heads: Int = ModelConfig.shipped.nHeads
+    @Option(name: .customLong("d-mlp"), help: "MLP hidden width.") var dMLP: Int = ModelConfig.shipped.dMLP
     @Option(help: "Games per step.") var batch: Int = 128
     @Option(name: .customLong("games-per-shard"), help: "Games per shard of the batch (the trainer's unit of parallel work).") var gamesPerShard: Int = 16
     @Option(name: .customLong("torch-script"), help: "The PyTorch reference script (default: scripts/bench_train_torch.py of this package).") var torchScript: String?

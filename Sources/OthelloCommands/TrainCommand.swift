@@ -10,8 +10,8 @@ struct TrainCommand: ParsableCommand {
         commandName: "train",
         abstract: "Train an Othello-GPT on random legal games or a games file (CPU, OpenBLAS).",
         discussion: """
-        `othello-gpt train --out M.safetensors` trains the workbench's shipped configuration (8 layers, \
-        d_model 128, 4 heads, d_mlp 512) on fresh uniformly random legal games, evaluating the legal-move \
+        `othello-gpt train --out M.safetensors` trains the workbench's shipped configuration \
+        (\(ModelConfig.shipped.shapeDescription)) on fresh uniformly random legal games, evaluating the legal-move \
         top-1 accuracy on held-out games as it goes. `othello-gpt train export CKPT --out FILE` writes a \
         checkpoint's weights alone; `othello-gpt train figure LOG --out PNG` draws the training curves. \
         The training options: `othello-gpt train run --help`.
@@ -57,10 +57,10 @@ struct TrainRunCommand: ParsableCommand {
         """
     )
 
-    @Option(help: "Transformer blocks (default 8).") var layers: Int?
-    @Option(name: .customLong("d-model"), help: "Residual stream width (default 128).") var dModel: Int?
-    @Option(help: "Attention heads; must divide --d-model (default 4).") var heads: Int?
-    @Option(name: .customLong("d-mlp"), help: "MLP hidden width (default 512).") var dMLP: Int?
+    @Option(help: "Transformer blocks (default \(ModelConfig.shipped.nLayers), the shipped model's).") var layers: Int?
+    @Option(name: .customLong("d-model"), help: "Residual stream width (default \(ModelConfig.shipped.dModel)).") var dModel: Int?
+    @Option(help: "Attention heads; must divide --d-model (default \(ModelConfig.shipped.nHeads)).") var heads: Int?
+    @Option(name: .customLong("d-mlp"), help: "MLP hidden width (default \(ModelConfig.shipped.dMLP)).") var dMLP: Int?
     @Option(help: "Games to train on in all: the run takes games/batch steps (default 2000000).") var games: Int?
     @Option(help: "Games per step (default 128).") var batch: Int?
     @Option(help: "Peak learning rate (default 1e-3).") var lr: Float?
@@ -111,7 +111,7 @@ struct TrainRunCommand: ParsableCommand {
         case .file(let path): source = "the games of \(path)"
         }
         FileHandle.standardError.write(Data("""
-            training \(options.config.nLayers) layers, d_model \(options.config.dModel), \(options.config.nHeads) heads, d_mlp \(options.config.dMLP) \
+            training \(options.config.shapeDescription) \
             on \(source): \
             steps \(start + 1)…\(options.totalSteps) of \(options.batchSize) games, \(threads) threads; checkpoint \(checkpointURL.path)\n
             """.utf8))
@@ -149,7 +149,9 @@ struct TrainRunCommand: ParsableCommand {
     /// The options of a new run; `architecture` (the --init-from model's) replaces the size flags, which
     /// must then agree with it.
     func freshOptions(architecture: ModelConfig? = nil) throws -> TrainingOptions {
-        var config = try ModelConfig(nLayers: layers ?? 8, dModel: dModel ?? 128, nHeads: heads ?? 4, dMLP: dMLP ?? 512)
+        let shipped = ModelConfig.shipped
+        var config = try ModelConfig(nLayers: layers ?? shipped.nLayers, dModel: dModel ?? shipped.dModel,
+                                     nHeads: heads ?? shipped.nHeads, dMLP: dMLP ?? shipped.dMLP)
         if let architecture {
             let given: [(String, Int?, Int)] = [("--layers", layers, architecture.nLayers), ("--d-model", dModel, architecture.dModel),
                                                  ("--heads", heads, architecture.nHeads), ("--d-mlp", dMLP, architecture.dMLP)]
