@@ -28,7 +28,9 @@ out="measurements"
 figures=false
 while [ $# -gt 0 ]; do
   case "$1" in
-    --model) model="$(realpath "$2")"; shift 2 ;;
+    --model|--out) [ $# -ge 2 ] || { echo "measure-model: $1 needs a value (see --help)" >&2; exit 2; } ;;&
+    --model) [ -f "$2" ] || { echo "measure-model: --model $2: no such file" >&2; exit 2; }
+             model="$(realpath "$2")"; shift 2 ;;
     --out) out="$2"; shift 2 ;;
     --figures) figures=true; shift ;;
     -h|--help) sed -n '2,/^set -euo/p' "$0" | sed '$d' | sed 's/^# \{0,1\}//'; exit 0 ;;
