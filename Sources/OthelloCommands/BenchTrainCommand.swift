@@ -87,15 +87,15 @@ struct BenchTrain: ParsableCommand {
         default:
             report.pytorchNote = "PyTorch stopped answering"
         }
-        try printReport(report)
+        try printReport(report, shape: config)
     }
 
-    func printReport(_ report: Report) throws {
+    func printReport(_ report: Report, shape config: ModelConfig) throws {
         if json {
             print(try RulesOutput.json(report))
             return
         }
-        print("training \(layers) layers, d_model \(dModel), \(heads) heads, d_mlp \(dMLP), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"); OpenBLAS kernels: \(report.openBLASCore); medians of \(steps) alternating rounds")
+        print("training \(config.shapeDescription), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"); OpenBLAS kernels: \(report.openBLASCore); medians of \(steps) alternating rounds")
         func line(_ name: String, _ figure: Figure, _ note: String) {
             print(String(format: "  %@ %7.1f games/s  %6.1f GFLOP/s  %6.3f s/step  %@", name.padding(toLength: 12, withPad: " ", startingAt: 0),
                          figure.gamesPerSecond, figure.gflops, figure.secondsPerStep, note))

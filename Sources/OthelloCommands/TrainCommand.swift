@@ -192,19 +192,29 @@ struct TrainRunCommand: ParsableCommand {
     }
 }
 
+extension SafetensorsFile.StoredType: ExpressibleByArgument {
+    public init?(argument: String) { self.init(rawValue: argument.uppercased()) }
+    public static var allValueStrings: [String] { allCases.map { $0.rawValue.lowercased() } }
+}
+
 struct TrainExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Write a training checkpoint's weights alone (no optimiser state) as a model file.",
-        discussion: "The file holds the weights under TransformerLens names and the model config, like any model `othello-gpt` loads."
+        discussion: """
+        The file holds the weights under TransformerLens names and the model config, like any model \
+        `othello-gpt` loads. `--dtype f16` stores them as half floats: half the size, each weight rounded to \
+        11 significant bits (the shipped model is stored so); measure the file you ship.
+        """
     )
 
     @Argument(help: "A checkpoint written by `othello-gpt train`.") var checkpoint: String
     @Option(help: "The model file to write (safetensors).") var out: String
+    @Option(help: "How the weights are stored: f32 (exact) or f16 (half the size).") var dtype: SafetensorsFile.StoredType = .f32
 
     func run() throws {
         let saved = try Checkpoint.read(from: URL(fileURLWithPath: checkpoint))
-        try saved.exportWeights(to: URL(fileURLWithPath: out))
-        print("wrote \(out): the weights of step \(saved.step) (\(saved.step * saved.options.batchSize) games)")
+        try saved.exportWeights(as: dtype, to: URL(fileURLWithPath: out))
+        print("wrote \(out): the weights of step \(saved.step) (\(saved.step * saved.options.batchSize) games), \(dtype.rawValue)")
     }
 }

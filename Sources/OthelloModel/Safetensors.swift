@@ -4,7 +4,7 @@ import WorkbenchSupport
 /// A safetensors file (Hugging Face's format): an 8-byte little-endian header length, a JSON header
 /// `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {…}}`, then the raw little-endian data.
 ///
-/// Reads F32, F16 and BF16 (converted to `Float`); writes F32. The header is validated: every tensor's
+/// Reads F32, F16 and BF16 (converted to `Float`); writes F32 or F16. The header is validated: every tensor's
 /// byte range must lie in the file, match its shape and dtype, and not overlap another.
 ///
 ///     let file = try SafetensorsFile.read(from: url)
@@ -115,15 +115,33 @@ public struct SafetensorsFile {
         return Tensor(shape: entry.shape, values: try FloatDecoding.decode(bytes, dtype: entry.dtype, count: entry.shape.reduce(1, *)))
     }
 
-    /// Writes F32 tensors (in the given order) and string metadata atomically.
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:], to url: URL) throws {
+    /// The element types `write` stores.
+    public enum StoredType: String, CaseIterable {
+        /// 4-byte floats: the values exactly.
+        case f32 = "F32"
+        /// 2-byte IEEE half floats: each value rounded to the nearest of 11 significant bits (relative error at
+        /// most 2⁻¹¹), half the size. Values beyond ±65504 do not fit and are an error.
+        case f16 = "F16"
+    }
+
+    /// Writes the tensors (in the given order) as `type` and string metadata atomically.
+    public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
+                             as type: StoredType = .f32, to url: URL) throws {
+        let elementSize = elementSizes[type.rawValue]!
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
         for (name, tensor) in tensors {
-            let bytes = tensor.count * 4
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
+            let bytes = tensor.count * elementSize
+            header[name] = ["dtype": type.rawValue, "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
+        }
+        if type == .f16 {
+            for (name, tensor) in tensors {
+                if let index = tensor.values.firstIndex(where: { !Float16($0).isFinite && $0.isFinite }) {
+                    throw WorkbenchError("\(url.path): tensor \(name) holds \(tensor.values[index]) at flat index \(index), beyond F16's range (±65504); write it as F32")
+                }
+            }
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
         json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))   // align the data to 8 bytes
@@ -132,7 +150,13 @@ public struct SafetensorsFile {
             try handle.write(contentsOf: Data(bytes: &length, count: 8))
             try handle.write(contentsOf: json)
             for (_, tensor) in tensors {
-                try tensor.values.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+                switch type {
+                case .f32:
+                    try tensor.values.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+                case .f16:
+                    let half = tensor.values.map { Float16($0).bitPattern.littleEndian }
+                    try half.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+                }
             }
         }
     }

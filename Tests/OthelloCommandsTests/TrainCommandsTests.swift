@@ -22,6 +22,10 @@ final class TrainCommandsTests: CommandTestCase {
         try run(["train", "export", path("m.ckpt.safetensors"), "--out", path("w.safetensors")])
         let exported = try HookedTransformer.load(from: URL(fileURLWithPath: path("w.safetensors")))
         XCTAssertEqual(Array(exported.parameters.buffer), Array(model.parameters.buffer))
+        // --dtype f16: every weight rounded to the nearest half float.
+        try run(["train", "export", path("m.ckpt.safetensors"), "--dtype", "f16", "--out", path("h.safetensors")])
+        let half = try HookedTransformer.load(from: URL(fileURLWithPath: path("h.safetensors")))
+        XCTAssertEqual(Array(half.parameters.buffer), model.parameters.buffer.map { Float(Float16($0)) })
 
         try run(["train", "figure", path("m.jsonl"), "--out", path("curves.png")])
         let image = try PNG.read(from: URL(fileURLWithPath: path("curves.png")))

@@ -91,6 +91,23 @@ final class WeightFileTests: XCTestCase {
         }
     }
 
+    /// F16 storage: IEEE half floats, rounded to nearest (0.1 is 0x2E66 = 0.0999755859375, as NumPy's float16
+    /// stores it); a value beyond ±65504 is an error that names the tensor, not an infinity.
+    func testF16WritesHalfFloatsAndRefusesOverflow() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("half-\(getpid()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try SafetensorsFile.write([("w", Tensor(shape: [2, 2], values: [1, 0.1, -2.5, 65504]))], as: .f16, to: url)
+        let file = try SafetensorsFile.read(from: url)
+        XCTAssertEqual(file.entry("w")?.dtype, "F16")
+        XCTAssertEqual(file.entry("w").map { $0.end - $0.begin }, 8)
+        XCTAssertEqual(try file.tensor("w").values, [1, 0.0999755859375, -2.5, 65504])
+        let data = try Data(contentsOf: url)
+        XCTAssertEqual(Array(data.suffix(8)), [0x00, 0x3C, 0x66, 0x2E, 0x00, 0xC1, 0xFF, 0x7B])
+        XCTAssertThrowsError(try SafetensorsFile.write([("big", Tensor(shape: [1], values: [70000]))], as: .f16, to: url)) { error in
+            XCTAssertTrue("\(error)".contains("tensor big") && "\(error)".contains("F32"), "\(error)")
+        }
+    }
+
     func testTruncatedSafetensorsIsAnError() throws {
         let data = try Data(contentsOf: Fixtures.url("tl_lnpre_bf16.safetensors"))
         XCTAssertThrowsError(try SafetensorsFile(data: data.prefix(data.count - 10), path: "cut.safetensors")) { error in

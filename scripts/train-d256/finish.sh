@@ -6,8 +6,10 @@
 #   scripts/train-d256/finish.sh            # measures into /work/train-d256/final (RUN_DIR=... for another run folder)
 #   scripts/train-d256/finish.sh ship       # then: the weights, log and curves become the shipped model's
 #
-# Measures: legal top-1 on 10,000 fresh synthetic games (seed 2026, never trained on), on Games/synthetic-10k.npy and
-# on Games/WTH_2025.wtb (eval-*.json); the default `othello-gpt study` (10,000 games, 1,000 cases; study/); the
+# The shipped file is the final checkpoint's weights stored as F16 (`train export --dtype f16`: 12.7 MB instead of
+# 25 MB), and that is the file measured. Measures: legal top-1 on 10,000 fresh synthetic games (seed 2026, never
+# trained on; also of the F32 weights, to show what the rounding costs), on Games/synthetic-10k.npy and on
+# Games/WTH_2025.wtb (eval-*.json); the default `othello-gpt study` (10,000 games, 1,000 cases; study/); the
 # curves with the milestones (training.png, redrawn every time); every measurement the README quotes
 # (scripts/measure-model.sh, into measurements/). The other steps are skipped when their output is there (the study
 # and the measurements resume), so an interrupted finish goes on where it stopped.
@@ -15,13 +17,14 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 run="$(realpath -m "${RUN_DIR:-/work/train-d256}")"
-weights="$run/d256.safetensors"
+final32="$run/d256.safetensors"
 out="$run/final"
+weights="$out/shipped-model.safetensors"
 tool="$repo/.build/release/othello-gpt"
-[ -f "$weights" ] || { echo "finish: $weights is not there yet: the run has not finished (see $run/train.err)" >&2; exit 1; }
+[ -f "$final32" ] || { echo "finish: $final32 is not there yet: the run has not finished (see $run/train.err)" >&2; exit 1; }
 
 if [ "${1:-}" = ship ]; then
-  for file in "$run/d256.jsonl" "$out/training.png" "$out/study/report.md" "$out/measurements/heads-ablate.txt"; do
+  for file in "$weights" "$run/d256.jsonl" "$out/training.png" "$out/study/report.md" "$out/measurements/heads-ablate.txt"; do
     [ -f "$file" ] || { echo "finish ship: $file is missing; run scripts/train-d256/finish.sh first" >&2; exit 1; }
   done
   resources="$repo/Sources/OthelloModel/Resources"
@@ -40,7 +43,13 @@ fi
 fast() { nice -n "${NICE:-5}" env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE "$tool" "$@"; }
 mkdir -p "$out"
 cd "$repo"
+[ -f "$weights" ] || "$tool" train export "$run/d256.ckpt.safetensors" --dtype f16 --out "$weights"
 [ -f "$out/fresh-10k.npy" ] || fast games generate --count 10000 --seed 2026 --out "$out/fresh-10k.npy"
+if [ ! -f "$out/eval-fresh-10k-f32.json" ]; then
+  fast eval --model "$final32" --games "$out/fresh-10k.npy" --json > "$out/eval-fresh-10k-f32.json.tmp"
+  mv "$out/eval-fresh-10k-f32.json.tmp" "$out/eval-fresh-10k-f32.json"
+fi
+echo "fresh-10k, F32 weights: $(jq -c '{games, positions, legal_share}' "$out/eval-fresh-10k-f32.json")"
 for games in "$out/fresh-10k.npy" Games/synthetic-10k.npy Games/WTH_2025.wtb; do
   name="eval-$(basename "${games%.*}").json"
   if [ ! -f "$out/$name" ]; then
