@@ -136,11 +136,15 @@ public struct SafetensorsFile {
             header[name] = ["dtype": type.rawValue, "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
+        // F16: every tensor rounded once, before anything is written; a value out of range is an error.
+        var halves: [[UInt16]] = []
         if type == .f16 {
             for (name, tensor) in tensors {
-                if let index = tensor.values.firstIndex(where: { !Float16($0).isFinite && $0.isFinite }) {
+                let half = tensor.values.map { Float16($0) }
+                if let index = half.indices.first(where: { !half[$0].isFinite && tensor.values[$0].isFinite }) {
                     throw WorkbenchError("\(url.path): tensor \(name) holds \(tensor.values[index]) at flat index \(index), beyond F16's range (±65504); write it as F32")
                 }
+                halves.append(half.map { $0.bitPattern.littleEndian })
             }
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -149,13 +153,10 @@ public struct SafetensorsFile {
             var length = UInt64(json.count).littleEndian
             try handle.write(contentsOf: Data(bytes: &length, count: 8))
             try handle.write(contentsOf: json)
-            for (_, tensor) in tensors {
+            for (index, (_, tensor)) in tensors.enumerated() {
                 switch type {
-                case .f32:
-                    try tensor.values.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
-                case .f16:
-                    let half = tensor.values.map { Float16($0).bitPattern.littleEndian }
-                    try half.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+                case .f32: try tensor.values.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+                case .f16: try halves[index].withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
                 }
             }
         }
