@@ -12,7 +12,8 @@
 # Games/WTH_2025.wtb (eval-*.json); the default `othello-gpt study` (10,000 games, 1,000 cases; study/); the
 # curves with the milestones (training.png, redrawn every time); every measurement the README quotes
 # (scripts/measure-model.sh, into measurements/). The other steps are skipped when their output is there (the study
-# and the measurements resume), so an interrupted finish goes on where it stopped.
+# and the measurements resume), so an interrupted finish goes on where it stopped. Between machines, commit the F16
+# weights and eval-*.json into this folder's final/: they are copied back, and the rest is measured again.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
@@ -21,17 +22,26 @@ final32="$run/d256.safetensors"
 out="$run/final"
 weights="$out/shipped-model.safetensors"
 tool="$repo/.build/release/othello-gpt"
-[ -f "$final32" ] || { echo "finish: $final32 is not there yet: the run has not finished (see $run/train.err)" >&2; exit 1; }
+log="$run/d256.jsonl"
+[ -f "$log" ] || log="$here/d256.jsonl"    # the committed log, on a machine that did not train
+# What a session committed of final/ (the F16 weights and the evaluations) goes into the run folder first, so that
+# a new machine goes on from there without the run's checkpoint.
+if [ -d "$here/final" ]; then
+  mkdir -p "$out"
+  for file in "$here"/final/*; do [ -e "$out/$(basename "$file")" ] || cp "$file" "$out/"; done
+fi
+[ -f "$final32" ] || [ -f "$weights" ] ||
+  { echo "finish: $final32 is not there yet: the run has not finished (see $run/train.err)" >&2; exit 1; }
 
 if [ "${1:-}" = ship ]; then
-  for file in "$weights" "$run/d256.jsonl" "$out/training.png" "$out/study/report.md" "$out/measurements/heads-ablate.txt"; do
+  for file in "$weights" "$log" "$out/training.png" "$out/study/report.md" "$out/measurements/heads-ablate.txt"; do
     [ -f "$file" ] || { echo "finish ship: $file is missing; run scripts/train-d256/finish.sh first" >&2; exit 1; }
   done
   resources="$repo/Sources/OthelloModel/Resources"
   cp "$weights" "$resources/shipped-model.safetensors"
-  cp "$run/d256.jsonl" "$resources/training-log.jsonl"
+  cp "$log" "$resources/training-log.jsonl"
   cp "$out/training.png" "$repo/Figures/training.png"
-  cp "$run/d256.jsonl" "$here/d256.jsonl"
+  [ "$log" -ef "$here/d256.jsonl" ] || cp "$log" "$here/d256.jsonl"
   "$repo/scripts/measure-model.sh" --model "$weights" --out "$out/measurements" --figures
   echo "shipped: $resources/shipped-model.safetensors, training-log.jsonl, Figures/training.png; now update"
   echo "ShippedModelTests (d_model 256, 8 heads, d_mlp 1024), model-card.md and the README's measured sections"
@@ -46,6 +56,7 @@ cd "$repo"
 [ -f "$weights" ] || "$tool" train export "$run/d256.ckpt.safetensors" --dtype f16 --out "$weights"
 [ -f "$out/fresh-10k.npy" ] || fast games generate --count 10000 --seed 2026 --out "$out/fresh-10k.npy"
 if [ ! -f "$out/eval-fresh-10k-f32.json" ]; then
+  [ -f "$final32" ] || { echo "finish: $final32 is needed for the F32 evaluation" >&2; exit 1; }
   fast eval --model "$final32" --games "$out/fresh-10k.npy" --json > "$out/eval-fresh-10k-f32.json.tmp"
   mv "$out/eval-fresh-10k-f32.json.tmp" "$out/eval-fresh-10k-f32.json"
 fi
@@ -61,6 +72,6 @@ done
 if [ ! -f "$out/study/report.json" ] || [ "$(jq .complete "$out/study/report.json")" != true ]; then
   fast study --resume --model "$weights" --out "$out/study"    # starts it when there is none
 fi
-fast train figure "$run/d256.jsonl" --milestones "$here/milestones.jsonl" --title "d256" --out "$out/training.png"
+fast train figure "$log" --milestones "$here/milestones.jsonl" --title "d256" --out "$out/training.png"
 NICE="${NICE:-5}" "$repo/scripts/measure-model.sh" --model "$weights" --out "$out/measurements"
 echo "measured: $out (eval-*.json, study/report.md, training.png, measurements/)"
