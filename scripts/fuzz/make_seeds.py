@@ -223,9 +223,12 @@ def main():
         copy("probe", os.path.join(PROBE_FIXTURES, name))
 
     # Training checkpoints and logs: the d256 run's options on a tiny model, and the start of the real logs.
-    with open(os.path.join(ROOT, "scripts", "train-d256", "d256.ckpt.safetensors"), "rb") as f:
+    # (the finished run's weights keep its training options, step and games seen; a checkpoint adds its format)
+    with open(os.path.join(ROOT, "scripts", "train-d256", "final", "shipped-model.safetensors"), "rb") as f:
         length = struct.unpack("<Q", f.read(8))[0]
-        metadata = json.loads(f.read(length))["__metadata__"]
+        exported = json.loads(f.read(length))["__metadata__"]
+    metadata = {"format": "othello-gpt training checkpoint v1", "elapsed_seconds": "56911.15755200386",
+                **{k: exported[k] for k in ["games_seen", "step", "training_options"]}}
     options = json.loads(metadata["training_options"])
     options["config"] = config(ln=False)
     metadata["training_options"] = json.dumps(options)
