@@ -227,7 +227,9 @@ def main():
     with open(os.path.join(ROOT, "scripts", "train-d256", "final", "shipped-model.safetensors"), "rb") as f:
         length = struct.unpack("<Q", f.read(8))[0]
         exported = json.loads(f.read(length))["__metadata__"]
-    metadata = {"format": "othello-gpt training checkpoint v1", "elapsed_seconds": "56911.15755200386",
+    with open(os.path.join(ROOT, "scripts", "train-d256", "d256.jsonl")) as f:
+        elapsed = json.loads(f.readlines()[-1])["elapsed"]
+    metadata = {"format": "othello-gpt training checkpoint v1", "elapsed_seconds": str(elapsed),
                 **{k: exported[k] for k in ["games_seen", "step", "training_options"]}}
     options = json.loads(metadata["training_options"])
     options["config"] = config(ln=False)
