@@ -10,7 +10,7 @@ step and prints its seconds, so the caller can alternate its own steps with thes
 the same load from other programs). Standalone, `--steps N` runs N steps and prints one JSON line:
     {"games_per_second": ..., "seconds_per_step": ..., "threads": ..., "torch": "..."}
 
-    python3 scripts/bench_train_torch.py --layers 8 --d-model 128 --heads 4 --d-mlp 512 --batch 128 --threads 2 --steps 6
+    python3 scripts/bench_train_torch.py --layers 8 --d-model 256 --heads 8 --d-mlp 1024 --batch 128 --threads 2 --steps 6
 """
 import argparse
 import json
@@ -25,9 +25,9 @@ from transformer_lens import HookedTransformer, HookedTransformerConfig
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--layers", type=int, default=8)
-    parser.add_argument("--d-model", type=int, default=128)
-    parser.add_argument("--heads", type=int, default=4)
-    parser.add_argument("--d-mlp", type=int, default=512)
+    parser.add_argument("--d-model", type=int, default=256)
+    parser.add_argument("--heads", type=int, default=8)
+    parser.add_argument("--d-mlp", type=int, default=1024)
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--steps", type=int, default=0, help="run this many timed steps and print JSON (0: serve steps on stdin)")

@@ -12,13 +12,13 @@
 #   quick-study       othello-gpt study --quick (make demo)                       the README's front figures
 #   probe-sweep       probe sweep --count 5000                                    Probes section
 #   intervene-sweep   intervene sweep on 1,000 drawn cases (seed 1)               Interventions section
-#   intervene-mlp     the same sweep's gradient edits with MLP probes, 300 cases
 #   intervene-show    what the best single-hook direction edit changes, averaged over 300 cases, and case 3
 #   edit-empty, edit-mine, edit-theirs   1,000 cases of each other edit at that hook (scales 1, 2, 4) and by
 #                     gradient edits from layer 4 on
+#   heads-circuit, heads-scores, heads-ablate   Features section
 #   sae-topk, sae-relu   SAE training with controls at blocks.5.hook_resid_post (4M positions), then sae eval
 #   sae-features      the TopK SAE's features
-#   heads-circuit, heads-scores, heads-ablate   Features section
+#   intervene-mlp     the sweep's gradient edits with MLP probes, 300 cases
 # Takes about 1.5 h for a d128 model on 2 cores, twice that for d256. Commands run with the CPU's own OpenBLAS
 # kernels (OPENBLAS_CORETYPE unset for them alone), at nice 5 (NICE=...).
 set -euo pipefail
@@ -63,8 +63,6 @@ step probe-sweep probe sweep "${modelArgs[@]}" --count 5000 --out "$out/probe-sw
 [ -f "$out/cases.jsonl" ] || fast intervene cases --count 1000 --seed 1 --out "$out/cases.jsonl" >/dev/null
 head -300 "$out/cases.jsonl" > "$out/cases-300.jsonl"
 step intervene-sweep intervene sweep "${modelArgs[@]}" --cases "$out/cases.jsonl" --out "$out/intervene-sweep"
-step intervene-mlp intervene sweep "${modelArgs[@]}" --cases "$out/cases-300.jsonl" --gradient-probe mlp \
-  --out "$out/intervene-mlp"
 # The best single-hook direction edit at the last position, as the sweep found it.
 best="$(jq -r '.results | map(select(.method == "direction" and (.hooks | length) == 1 and .positions == "last"))
                | min_by(.error) | "\(.hooks[0]) \(.scale)"' "$out/intervene-sweep/intervene-sweep.json")"
@@ -84,6 +82,10 @@ for edit in empty mine theirs; do
   step "edit-$edit-gradient" intervene eval "${modelArgs[@]}" --cases "$cases" --method gradient --layers "4-$last" --json
 done
 
+step heads-circuit heads circuit "${modelArgs[@]}" --count 300 --out "$out/circuit"
+step heads-scores heads scores "${modelArgs[@]}" --count 200 --out "$out/head-scores"
+step heads-ablate heads ablate "${modelArgs[@]}" --count 100 --mean --out "$out/head-ablation"
+
 for kind in topk relu; do
   if [ "$kind" = topk ]; then recipe=(--kind topk --k 32); else recipe=(--kind relu --l1 1); fi
   step "sae-$kind-train" sae train "${modelArgs[@]}" --hook blocks.5.hook_resid_post "${recipe[@]}" --features 2048 \
@@ -93,9 +95,9 @@ for kind in topk relu; do
 done
 step sae-features sae features "${modelArgs[@]}" --sae "$out/L5-topk.safetensors" --out "$out/sae-features"
 
-step heads-circuit heads circuit "${modelArgs[@]}" --count 300 --out "$out/circuit"
-step heads-scores heads scores "${modelArgs[@]}" --count 200 --out "$out/head-scores"
-step heads-ablate heads ablate "${modelArgs[@]}" --count 100 --mean --out "$out/head-ablation"
+# The slowest last: gradient edits with MLP probes.
+step intervene-mlp intervene sweep "${modelArgs[@]}" --cases "$out/cases-300.jsonl" --gradient-probe mlp \
+  --out "$out/intervene-mlp"
 echo "measured: $out"
 
 if $figures; then

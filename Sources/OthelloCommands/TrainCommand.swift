@@ -61,7 +61,7 @@ struct TrainRunCommand: ParsableCommand {
     @Option(name: .customLong("d-model"), help: "Residual stream width (default \(ModelConfig.shipped.dModel)).") var dModel: Int?
     @Option(help: "Attention heads; must divide --d-model (default \(ModelConfig.shipped.nHeads)).") var heads: Int?
     @Option(name: .customLong("d-mlp"), help: "MLP hidden width (default \(ModelConfig.shipped.dMLP)).") var dMLP: Int?
-    @Option(help: "Games to train on in all: the run takes games/batch steps (default 2000000).") var games: Int?
+    @Option(help: "Games to train on in all: the run takes games/batch steps (default 3000000, the shipped model's).") var games: Int?
     @Option(help: "Games per step (default 128).") var batch: Int?
     @Option(help: "Peak learning rate (default 1e-3).") var lr: Float?
     @Option(name: .customLong("warmup-steps"), help: "Steps of linear warm-up (default 2% of the steps, at most 1000).") var warmupSteps: Int?
@@ -162,7 +162,7 @@ struct TrainRunCommand: ParsableCommand {
             config = architecture
         }
         return try TrainingOptions(
-            config: config, games: games ?? 2_000_000, batchSize: batch ?? 128, learningRate: lr ?? 1e-3, seed: seed ?? 1,
+            config: config, games: games ?? 3_000_000, batchSize: batch ?? 128, learningRate: lr ?? 1e-3, seed: seed ?? 1,
             warmupSteps: warmupSteps, finalLearningRateFraction: finalLRFraction ?? 0.1,
             optimizer: AdamW.Settings(weightDecay: weightDecay ?? 0.01),
             source: fromFile.map { .file(path: URL(fileURLWithPath: $0).path) } ?? .synthetic, evaluationGames: evalGames ?? 512)

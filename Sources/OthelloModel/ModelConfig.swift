@@ -64,12 +64,13 @@ public struct ModelConfig: Equatable, Codable {
         actFn: .gelu, normalizationType: .LNPre, eps: 1e-5)
 
     /// The shape of the workbench's shipped model (`shipped-model.safetensors`, see its model card): 8 layers,
-    /// d_model 128, 4 heads of 32, d_mlp 512. The default of `othello-gpt train` and of the benchmarks.
+    /// d_model 256, 8 heads of 32, d_mlp 1024 (half the published width). The default of `othello-gpt train` and
+    /// of the benchmarks.
     public static let shipped = ModelConfig(
-        uncheckedLayers: 8, dModel: 128, nHeads: 4, dHead: 32, dMLP: 512, dVocab: 61, nCtx: 59,
+        uncheckedLayers: 8, dModel: 256, nHeads: 8, dHead: 32, dMLP: 1024, dVocab: 61, nCtx: 59,
         actFn: .gelu, normalizationType: .LNPre, eps: 1e-5)
 
-    /// "8 layers, d_model 128, 4 heads, d_mlp 512": the shape in words, as help texts and reports give it.
+    /// "8 layers, d_model 256, 8 heads, d_mlp 1024": the shape in words, as help texts and reports give it.
     public var shapeDescription: String { "\(nLayers) layers, d_model \(dModel), \(nHeads) heads, d_mlp \(dMLP)" }
 
     private init(uncheckedLayers: Int, dModel: Int, nHeads: Int, dHead: Int, dMLP: Int, dVocab: Int, nCtx: Int,

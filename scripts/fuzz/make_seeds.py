@@ -223,8 +223,8 @@ def main():
         copy("probe", os.path.join(PROBE_FIXTURES, name))
 
     # Training checkpoints and logs: the d256 run's options on a tiny model, and the start of the real logs.
-    # (the finished run's weights keep its training options, step and games seen; a checkpoint adds its format)
-    with open(os.path.join(ROOT, "scripts", "train-d256", "final", "shipped-model.safetensors"), "rb") as f:
+    # (the shipped weights, the d256 run's, keep its training options, step and games seen; a checkpoint adds its format)
+    with open(os.path.join(ROOT, "Sources", "OthelloModel", "Resources", "shipped-model.safetensors"), "rb") as f:
         length = struct.unpack("<Q", f.read(8))[0]
         exported = json.loads(f.read(length))["__metadata__"]
     with open(os.path.join(ROOT, "scripts", "train-d256", "d256.jsonl")) as f:

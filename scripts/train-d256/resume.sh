@@ -13,8 +13,8 @@ set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 run="${RUN_DIR:-/work/train-d256}"
-if [ ! -f "$run/d256.ckpt.safetensors" ] && [ ! -f "$here/d256.ckpt.safetensors" ] && [ -f "$here/final/shipped-model.safetensors" ]; then
-  echo "resume: the run has finished (its final weights are in $here/final); scripts/train-d256/finish.sh measures them" >&2
+if [ ! -f "$run/d256.ckpt.safetensors" ] && [ ! -f "$here/d256.ckpt.safetensors" ] && [ -d "$here/final" ]; then
+  echo "resume: the run has finished and its weights are the shipped model's; scripts/train-d256/finish.sh measures them" >&2
   exit 1
 fi
 mkdir -p "$run"
