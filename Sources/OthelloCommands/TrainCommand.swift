@@ -205,15 +205,25 @@ struct TrainExportCommand: ParsableCommand {
         The file holds the weights under TransformerLens names and the model config, like any model \
         `othello-gpt` loads. `--dtype f16` stores them as half floats: half the size, each weight rounded to \
         11 significant bits (the shipped model is stored so); measure the file you ship.
+
+        `--with-optimizer` writes a compact checkpoint instead: the weights as F16 and the AdamW moments as \
+        BF16 (half the size of the F32 checkpoint), which `train --resume` continues on another machine — from \
+        the rounded state, so no longer bit-exact with a run that never stopped.
         """
     )
 
     @Argument(help: "A checkpoint written by `othello-gpt train`.") var checkpoint: String
     @Option(help: "The model file to write (safetensors).") var out: String
-    @Option(help: "How the weights are stored: f32 (exact) or f16 (half the size).") var dtype: SafetensorsFile.StoredType = .f32
+    @Option(help: "How the weights are stored: f32 (exact), f16 or bf16 (half the size).") var dtype: SafetensorsFile.StoredType = .f32
+    @Flag(name: .customLong("with-optimizer"), help: "Write a compact checkpoint (F16 weights, BF16 moments) that `train --resume` continues.") var withOptimizer = false
 
     func run() throws {
         let saved = try Checkpoint.read(from: URL(fileURLWithPath: checkpoint))
+        if withOptimizer {
+            try saved.write(to: URL(fileURLWithPath: out), compact: true)
+            print("wrote \(out): a compact checkpoint of step \(saved.step) (\(saved.step * saved.options.batchSize) games), F16 weights and BF16 moments")
+            return
+        }
         try saved.exportWeights(as: dtype, to: URL(fileURLWithPath: out))
         print("wrote \(out): the weights of step \(saved.step) (\(saved.step * saved.options.batchSize) games), \(dtype.rawValue)")
     }

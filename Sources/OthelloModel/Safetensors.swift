@@ -4,7 +4,7 @@ import WorkbenchSupport
 /// A safetensors file (Hugging Face's format): an 8-byte little-endian header length, a JSON header
 /// `{name: {dtype, shape, data_offsets: [begin, end]}, "__metadata__": {…}}`, then the raw little-endian data.
 ///
-/// Reads F32, F16 and BF16 (converted to `Float`); writes F32 or F16. The header is validated: every tensor's
+/// Reads F32, F16 and BF16 (converted to `Float`); writes F32, F16 or BF16. The header is validated: every tensor's
 /// byte range must lie in the file, match its shape and dtype, and not overlap another.
 ///
 ///     let file = try SafetensorsFile.read(from: url)
@@ -122,29 +122,41 @@ public struct SafetensorsFile {
         /// 2-byte IEEE half floats: each value rounded to the nearest of 11 significant bits (relative error at
         /// most 2⁻¹¹), half the size. Values beyond ±65504 do not fit and are an error.
         case f16 = "F16"
+        /// 2-byte bfloat16: F32's range with 8 significant bits (relative error at most 2⁻⁸), rounded to nearest
+        /// even. For values whose range F16 cannot hold, such as AdamW's second moments (≈ 1e-10).
+        case bf16 = "BF16"
     }
 
     /// Writes the tensors (in the given order) as `type` and string metadata atomically.
     public static func write(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = [:],
                              as type: StoredType = .f32, to url: URL) throws {
-        let elementSize = elementSizes[type.rawValue]!
+        try write(tensors.map { ($0.name, $0.tensor, type) }, metadata: metadata, to: url)
+    }
+
+    /// Writes the tensors (in the given order), each as its own type, and string metadata atomically.
+    public static func write(_ tensors: [(name: String, tensor: Tensor, type: StoredType)], metadata: [String: String] = [:],
+                             to url: URL) throws {
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
         var offset = 0
-        for (name, tensor) in tensors {
-            let bytes = tensor.count * elementSize
+        for (name, tensor, type) in tensors {
+            let bytes = tensor.count * elementSizes[type.rawValue]!
             header[name] = ["dtype": type.rawValue, "shape": tensor.shape, "data_offsets": [offset, offset + bytes]] as [String: Any]
             offset += bytes
         }
-        // F16: every tensor rounded once, before anything is written; a value out of range is an error.
+        // Every 2-byte tensor is rounded once, before anything is written; a value out of F16's range is an error.
         var halves: [[UInt16]] = []
-        if type == .f16 {
-            for (name, tensor) in tensors {
+        for (name, tensor, type) in tensors {
+            switch type {
+            case .f32: halves.append([])
+            case .f16:
                 let half = tensor.values.map { Float16($0) }
                 if let index = half.indices.first(where: { !half[$0].isFinite && tensor.values[$0].isFinite }) {
                     throw WorkbenchError("\(url.path): tensor \(name) holds \(tensor.values[index]) at flat index \(index), beyond F16's range (±65504); write it as F32")
                 }
                 halves.append(half.map { $0.bitPattern.littleEndian })
+            case .bf16:
+                halves.append(tensor.values.map { FloatDecoding.bfloat16Bits($0).littleEndian })
             }
         }
         var json = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
@@ -153,10 +165,10 @@ public struct SafetensorsFile {
             var length = UInt64(json.count).littleEndian
             try handle.write(contentsOf: Data(bytes: &length, count: 8))
             try handle.write(contentsOf: json)
-            for (index, (_, tensor)) in tensors.enumerated() {
+            for (index, (_, tensor, type)) in tensors.enumerated() {
                 switch type {
                 case .f32: try tensor.values.withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
-                case .f16: try halves[index].withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
+                case .f16, .bf16: try halves[index].withUnsafeBufferPointer { try handle.write(contentsOf: Data(buffer: $0)) }
                 }
             }
         }
@@ -165,6 +177,14 @@ public struct SafetensorsFile {
 
 /// Conversion of little-endian float storage (F32, F16, BF16) to `[Float]`.
 enum FloatDecoding {
+    /// The bfloat16 nearest to `value` (ties to even), as its bit pattern; NaN stays NaN.
+    static func bfloat16Bits(_ value: Float) -> UInt16 {
+        let bits = value.bitPattern
+        if value.isNaN { return UInt16(bits >> 16) | 0x0040 }
+        let rounding = 0x7FFF + ((bits >> 16) & 1)
+        return UInt16((bits &+ rounding) >> 16)
+    }
+
     static func decode(_ bytes: Data, dtype: String, count: Int) throws -> [Float] {
         var out = [Float](repeating: 0, count: count)
         try bytes.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in

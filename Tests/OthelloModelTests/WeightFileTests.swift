@@ -108,6 +108,21 @@ final class WeightFileTests: XCTestCase {
         }
     }
 
+    /// BF16 storage: the upper 16 bits of the F32, rounded to nearest with ties to even (PyTorch's
+    /// `.to(torch.bfloat16)`): 0.1 → 0x3DCD = 0.10009765625, 1e-10 (an AdamW second moment, below F16's range)
+    /// → 0x2EDC, the ties 1 + 2⁻⁸ → 1 (0x3F80, even) and 1 + 3·2⁻⁸ → 1 + 2⁻⁶ (0x3F82).
+    func testBF16WritesRoundedToNearestEven() throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("bf16-\(getpid()).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        let values: [Float] = [0.1, 1e-10, 1 + 1.0 / 256, 1 + 3.0 / 256, -2.5]
+        try SafetensorsFile.write([("m", Tensor(shape: [5], values: values))], as: .bf16, to: url)
+        let file = try SafetensorsFile.read(from: url)
+        XCTAssertEqual(file.entry("m")?.dtype, "BF16")
+        let data = try Data(contentsOf: url)
+        XCTAssertEqual(Array(data.suffix(10)), [0xCD, 0x3D, 0xDC, 0x2E, 0x80, 0x3F, 0x82, 0x3F, 0x20, 0xC0])
+        XCTAssertEqual(try file.tensor("m").values, [0.10009765625, Float(bitPattern: 0x2EDC_0000), 1, 1.015625, -2.5])
+    }
+
     func testTruncatedSafetensorsIsAnError() throws {
         let data = try Data(contentsOf: Fixtures.url("tl_lnpre_bf16.safetensors"))
         XCTAssertThrowsError(try SafetensorsFile(data: data.prefix(data.count - 10), path: "cut.safetensors")) { error in

@@ -89,6 +89,30 @@ final class TrainingRunTests: XCTestCase {
         XCTAssertEqual(resumedLog.map(\.legalTop1), straightLog.map(\.legalTop1))
     }
 
+    /// A compact checkpoint (F16 weights, BF16 moments) is half the size, reads back as the rounded state, and a
+    /// run resumed from it goes on to the end.
+    func testCompactCheckpointResumes() throws {
+        let first = try TrainingRun(options: tinyOptions(), threads: 1)
+        var steps = 0
+        let out = outputs("compact")
+        XCTAssertEqual(try first.run(outputs: out, shouldStop: { steps += 1; return steps > 4 }), .stopped(step: 4))
+        let full = try Checkpoint.read(from: out.checkpoint)
+        let compactURL = folder.appendingPathComponent("compact-small.ckpt.safetensors")
+        try full.write(to: compactURL, compact: true)
+        let size = { (url: URL) in try FileManager.default.attributesOfItem(atPath: url.path)[.size] as! Int }
+        XCTAssertLessThan(try size(compactURL), try size(out.checkpoint) * 55 / 100)
+        let compact = try Checkpoint.read(from: compactURL)
+        XCTAssertEqual(compact.step, 4)
+        XCTAssertEqual(compact.options, full.options)
+        for (a, b) in zip(Array(compact.parameters.buffer), Array(full.parameters.buffer)) {
+            XCTAssertEqual(a, b, accuracy: abs(b) / 2048 + 1e-7)
+        }
+        for (a, b) in zip(compact.secondMoment, full.secondMoment) { XCTAssertEqual(a, b, accuracy: abs(b) / 256) }
+        let resumed = try TrainingRun(resuming: compact, threads: 1)
+        XCTAssertEqual(try resumed.run(outputs: outputs("compact-resumed")), .finished)
+        XCTAssertEqual(resumed.step, full.options.totalSteps)
+    }
+
     func testResumeDropsLogLinesAfterTheCheckpoint() throws {
         let out = outputs("log")
         let run = try TrainingRun(options: tinyOptions(), threads: 1)

@@ -10,11 +10,15 @@
 # single-hook probe-direction edit at the last position (and the best single-hook edit of any span). The study's
 # folder (report.md, report.json, figures) is kept in the run folder under milestones/step-N.
 # `othello-gpt train figure LOG --milestones milestones.jsonl` draws these against games seen.
+# GAMES_OFFSET=N adds N to the games seen (a run continued from another model: the continued run of issue #28
+# starts from the 3,000,064 games of this one), and CHECKPOINT_NAME names the weights (default d256).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 run="${RUN_DIR:-/work/train-d256}"
-checkpoint="$(realpath "${1:-$run/d256.ckpt.safetensors}")"
+name="${CHECKPOINT_NAME:-d256}"
+checkpoint="$(realpath "${1:-$run/$name.ckpt.safetensors}")"
+offset="${GAMES_OFFSET:-0}"
 tool="$run/othello-gpt-trainer"
 [ -x "$tool" ] || tool="$repo/.build/release/othello-gpt"
 
@@ -23,15 +27,16 @@ weights="$run/milestones/weights.safetensors"
 exported="$("$tool" train export "$checkpoint" --out "$weights")"
 step="$(echo "$exported" | sed -n 's/.*weights of step \([0-9]*\) (\([0-9]*\) games).*/\1/p')"
 games="$(echo "$exported" | sed -n 's/.*weights of step \([0-9]*\) (\([0-9]*\) games).*/\2/p')"
+games=$((games + offset))
 [ -n "$step" ] || { echo "milestone: could not read the step from: $exported" >&2; exit 1; }
 study="$run/milestones/step-$step"
-mv "$weights" "$run/milestones/d256-step$step.safetensors"
-weights="$run/milestones/d256-step$step.safetensors"
+mv "$weights" "$run/milestones/$name-step$step.safetensors"
+weights="$run/milestones/$name-step$step.safetensors"
 
 # The study runs in the repository's folder, so that it scores Games/WTH_2025.wtb too.
 (cd "$repo" && nice -n "${NICE:-5}" "$tool" study --quick --fresh --model "$weights" --out "$study" >/dev/null)
 
-jq -c --argjson step "$step" --argjson games "$games" --arg command "othello-gpt study --quick --model d256-step$step.safetensors" '
+jq -c --argjson step "$step" --argjson games "$games" --arg command "othello-gpt study --quick --model $name-step$step.safetensors" '
   def single: .edits.results | map(select(.method == "direction" and (.hooks | length) == 1));
   {step: $step, games: $games, command: $command,
    legal_top1: .legal.synthetic.share,

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The continued training of the shipped d256 model toward 8M games in all (issue #28): starts it from the shipped
+# weights, or resumes it from its checkpoint, in the background at low priority.
+#
+#   scripts/train-d256-8m/resume.sh         # run folder /work/train-d256-8m (RUN_DIR=... to choose another)
+#   BUILD_LOCK=/tmp/othello-build.lock scripts/train-d256-8m/resume.sh
+#
+# The recipe: `train --init-from shipped` (the 3,000,064-game d256 weights, fresh AdamW moments), 5,000,000 more
+# fresh random games (seed 2, so none of the first run's games of seed 1 repeat), batch 128 (39,063 steps), peak lr
+# 5e-4 after 200 warm-up steps (the first run ended at 1e-4; a peak of 1e-3 would undo much of its cosine tail),
+# cosine to 5e-5. Checkpoints every 5 minutes in the run folder (F32, 76 MB, never committed). At the end of a
+# session `scripts/train-d256-8m/handoff.sh` writes the compact checkpoint (F16 weights, BF16 moments, 38 MB) into
+# this folder for a new machine; this script starts from it when the run folder has none.
+set -euo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+run="${RUN_DIR:-/work/train-d256-8m}"
+mkdir -p "$run"
+if [ ! -f "$run/d256-8m.ckpt.safetensors" ] && [ -f "$here/handoff.ckpt.safetensors" ]; then
+  cp "$here/handoff.ckpt.safetensors" "$run/d256-8m.ckpt.safetensors"
+fi
+[ -f "$run/d256-8m.jsonl" ] || { [ -f "$here/d256-8m.jsonl" ] && cp "$here/d256-8m.jsonl" "$run/"; } || true
+if [ -n "${BUILD_LOCK:-}" ]; then
+  (cd "$repo" && flock -o "$BUILD_LOCK" make build >/dev/null)
+else
+  (cd "$repo" && make build >/dev/null)
+fi
+cp "$repo/.build/release/othello-gpt" "$run/othello-gpt-trainer"
+cd "$run"
+if [ -f d256-8m.ckpt.safetensors ]; then
+  args=(--resume d256-8m.ckpt.safetensors)
+else
+  args=(--init-from shipped --games 5000000 --batch 128 --lr 5e-4 --warmup-steps 200 --final-lr-fraction 0.1 --seed 2)
+fi
+nohup nice -n 19 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./othello-gpt-trainer train "${args[@]}" \
+  --out d256-8m.safetensors --checkpoint d256-8m.ckpt.safetensors --log d256-8m.jsonl --threads 2 \
+  --checkpoint-every 300 >> train.out 2>> train.err &
+echo "training in the background (pid $!); progress: tail -f $run/train.err $run/d256-8m.jsonl"
