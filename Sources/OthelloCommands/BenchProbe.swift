@@ -93,7 +93,7 @@ struct BenchProbe: ParsableCommand {
             return ["skipped": "scripts/bench_probe_torch.py not found; run from the repository root"]
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("othello-gpt-bench-probe-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createOutputFolder(folder)
         defer { try? FileManager.default.removeItem(at: folder) }
         for (name, data) in [("train", train), ("test", test)] {
             let matrix = data.activations[hook]!

@@ -69,7 +69,7 @@ struct BenchSAE: ParsableCommand {
     private func pyTorch(initial: SparseAutoencoder, data: [Float], rows: Int) throws -> [String: Any] {
         guard let script = referenceScript("bench_sae_torch.py") else { return ["skipped": "scripts/bench_sae_torch.py not found; run from the repository root"] }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("othello-gpt-bench-sae-\(getpid())")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createOutputFolder(folder)
         defer { try? FileManager.default.removeItem(at: folder) }
         try NPYArray(shape: [rows, initial.dIn], values: data).write(to: folder.appendingPathComponent("activations.npy"))
         try NPYArray(shape: [initial.parameterCount], values: initial.parameters).write(to: folder.appendingPathComponent("parameters.npy"))

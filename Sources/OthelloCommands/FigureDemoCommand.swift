@@ -40,11 +40,7 @@ extension FigureCommand {
                 throw WorkbenchError("figure demo: --games \(games) is out of range; use 1...1000000")
             }
             let folder = URL(fileURLWithPath: outDir)
-            do {
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            } catch {
-                throw WorkbenchError("figure demo: cannot create the folder \(outDir) (\(error.localizedDescription)); choose another --out-dir")
-            }
+            try createOutputFolder(folder, option: "--out-dir")
             let dataset = RandomGames.generate(count: games, seed: seed)
             let replays = try (0..<dataset.count).map { try GameReplay(moves: dataset[$0], source: "random game \($0)") }
             let figures: [(name: String, figure: any Figure)] = [

@@ -26,7 +26,7 @@ struct HeadGameOptions: ParsableArguments {
         let transformer = try model.load()
         let games = try load()
         let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createOutputFolder(folder)
         return (transformer, games, folder)
     }
 

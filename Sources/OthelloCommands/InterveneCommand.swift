@@ -253,7 +253,7 @@ struct InterveneSweepCommand: ParsableCommand {
         options.gradient = .gradient(learningRate: 1e-3, steps: gradientSteps, otherWeight: 0.2)
         let transformer = try model.load()
         let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createOutputFolder(folder)
         let cases = try intervention.prepared(model: transformer)
         let probes = try intervention.probes(model: transformer, hooks: EditProbes.studyHooks(config: transformer.config))
         let gradientKind = try Probe.Kind(name: gradientProbe)
@@ -395,7 +395,7 @@ struct InterveneShowCommand: ParsableCommand {
             }
         }
         let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createOutputFolder(folder)
         let probes = try intervention.probes(model: transformer, hooks: plan.hooks)
         let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, batchSize: model.batchSize)
         let effect = try study.effect(of: plan)

@@ -229,7 +229,7 @@ struct InterveneAttributionCommand: ParsableCommand {
         let moves = try prefix.prefix(maxPositions: transformer.config.nCtx)
         guard neurons >= 1 else { throw WorkbenchError("--neurons must be at least 1") }
         let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createOutputFolder(folder)
         let result = try DirectLogitAttribution.run(model: transformer, moves: moves, neurons: neurons)
         try drawAttributionFigures(result, moves: moves, config: transformer.config, in: folder)
         let top = Vocabulary.squareUnchecked(forToken: result.token)

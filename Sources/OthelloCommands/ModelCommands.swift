@@ -79,12 +79,6 @@ func probabilities(_ logits: ArraySlice<Float>) -> [Float] {
     return exps.map { $0 / sum }
 }
 
-/// Prints `object` (dictionaries, arrays, numbers, strings) as one line of key-sorted JSON.
-func printJSON(_ object: Any) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
-}
-
 /// `othello-gpt run`: the model's top predictions at every position of a game.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -199,9 +193,7 @@ struct CacheCommand: ParsableCommand {
         let input = try TokenizedGames(path: games, positions: config.nCtx, limit: limit)
         let folder = URL(fileURLWithPath: out)
         let newFolder = !FileManager.default.fileExists(atPath: folder.path)
-        do { try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true) } catch {
-            throw WorkbenchError("--out \(out): cannot create the folder (\(error.localizedDescription))")
-        }
+        try createOutputFolder(folder)
         // On failure, no file is left behind, nor the folder if this run made it.
         var writers: [NPYStreamWriter] = []
         var logitsWriter: NPYStreamWriter?

@@ -115,8 +115,6 @@ func scoreJSON(_ score: ProbeScore, basis: ProbeBasis) -> [String: Any] {
             "per_class": Dictionary(uniqueKeysWithValues: zip(basis.classNames, clean(score.perClass))), "squares_scored": score.total]
 }
 
-func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
-
 struct ProbeTrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
@@ -310,14 +308,5 @@ struct ProbeConvertCommand: ParsableCommand {
         loaded.metadata["converted_from"] = probe
         try ProbeFile.save(loaded, to: URL(fileURLWithPath: out))
         print("wrote \(out): \(loaded.kind.rawValue) probe, \(loaded.basis.rawValue) basis, modes \(loaded.modes.map(\.rawValue).joined(separator: ", ")), hook \(loaded.hook.isEmpty ? "(none)" : loaded.hook)")
-    }
-}
-
-/// Throws unless a file can be created at `path` (its folder exists), before any long work.
-func checkWritable(_ path: String) throws {
-    let folder = URL(fileURLWithPath: path).deletingLastPathComponent().path
-    var isFolder: ObjCBool = false
-    guard FileManager.default.fileExists(atPath: folder, isDirectory: &isFolder), isFolder.boolValue else {
-        throw WorkbenchError("\(path): the folder \(folder) does not exist; create it or choose another --out")
     }
 }

@@ -54,6 +54,7 @@ struct ProbeSweepCommand: ParsableCommand {
         let (games, source) = try data.load(seed: training.seed)
         let split = try GameSplit(count: games.count, testFraction: training.testFraction, seed: training.seed, source: source)
         let folder = URL(fileURLWithPath: out)
+        try createOutputFolder(folder)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("probes"), withIntermediateDirectories: true)
 
         let started = Date()

@@ -239,7 +239,7 @@ struct SAEFeaturesCommand: ParsableCommand {
         let (loaded, source) = try data.dataset(seed: seed, defaultCount: 500)
         let games = loaded!
         let folder = URL(fileURLWithPath: out)
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        try createOutputFolder(folder)
         let bar = ProgressBar(total: games.count, label: "features")
         let evaluation = try SAEEvaluation.evaluate(autoencoder, model: transformer, games: games, batchSize: model.batchSize, source: source, progress: bar)
         bar.finish()

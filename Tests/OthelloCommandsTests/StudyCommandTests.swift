@@ -100,6 +100,12 @@ final class StudyCommandTests: CommandTestCase {
         XCTAssertTrue(try errorMessage(["study", "--model", model, "--cases", "0", "--out", out])?.contains("--cases") ?? false)
         XCTAssertTrue(try errorMessage(["study", "--model", model, "--resume", "--fresh", "--out", out])?.contains("not both") ?? false)
         XCTAssertTrue(try errorMessage(["study", "--model", path("missing.safetensors"), "--out", out]) != nil)
+        // --out naming an existing file: the workbench's one-line error, not Foundation's.
+        let file = path("a-file")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: file))
+        let message = try errorMessage(["study", "--model", model, "--quick", "--out", file])
+        XCTAssertTrue(message?.contains("--out \(file): a file is in the way") ?? false, message ?? "no error")
+        XCTAssertFalse(message?.contains("NSCocoaErrorDomain") ?? true)
     }
 
     /// The findings' verdicts from hand-made numbers.

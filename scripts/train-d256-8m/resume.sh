@@ -32,7 +32,7 @@ if [ -f d256-8m.ckpt.safetensors ]; then
 else
   args=(--init-from shipped --games 5000000 --batch 128 --lr 5e-4 --warmup-steps 200 --final-lr-fraction 0.1 --seed 2)
 fi
-nohup nice -n 19 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./othello-gpt-trainer train "${args[@]}" \
+setsid nohup nice -n 19 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./othello-gpt-trainer train "${args[@]}" \
   --out d256-8m.safetensors --checkpoint d256-8m.ckpt.safetensors --log d256-8m.jsonl --threads 2 \
   --checkpoint-every 300 >> train.out 2>> train.err &
 echo "training in the background (pid $!); progress: tail -f $run/train.err $run/d256-8m.jsonl"

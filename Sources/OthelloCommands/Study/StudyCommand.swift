@@ -76,8 +76,9 @@ struct StudyCommand: ParsableCommand {
     func run() throws {
         guard !(resume && fresh) else { throw WorkbenchError("give --resume or --fresh, not both") }
         let plan = try studyPlan()
-        let transformer = try model.load()
         let folder = URL(fileURLWithPath: out)
+        try createOutputFolder(folder)
+        let transformer = try model.load()
         let reportURL = folder.appendingPathComponent("report.json")
         var record = StudyRecord(plan: plan, modelShape: ModelSummary(transformer.config))
         if FileManager.default.fileExists(atPath: reportURL.path) {
