@@ -71,14 +71,6 @@ struct TokenizedGames {
     func moves(_ row: Int) -> [Int] { dataset[indices[row]] }
 }
 
-/// The softmax of `logits`: the probabilities they give.
-func probabilities(_ logits: ArraySlice<Float>) -> [Float] {
-    let maximum = logits.max() ?? 0
-    let exps = logits.map { expf($0 - maximum) }
-    let sum = exps.reduce(0, +)
-    return exps.map { $0 / sum }
-}
-
 /// `othello-gpt run`: the model's top predictions at every position of a game.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -121,7 +113,7 @@ struct RunCommand: ParsableCommand {
         let label = SquareNotation.othelloGPT.label
         var rows: [[String: Any]] = []
         for position in 0..<min(moves.count, positions) {
-            let p = probabilities(logits.values[(position * vocabulary)..<((position + 1) * vocabulary)])
+            let p = Softmax.probabilities(logits.values[(position * vocabulary)..<((position + 1) * vocabulary)])
             let ranked = p.indices.sorted { p[$0] > p[$1] }.prefix(top)
             let predictions: [[String: Any]] = ranked.map { token in
                 let square = token == Vocabulary.padding ? nil : Vocabulary.squareUnchecked(forToken: token)

@@ -160,13 +160,7 @@ public final class InterventionStudy {
     /// edits of `plan` (none for nil).
     public func probabilities(plan: EditPlan?) throws -> [[Float]] {
         let logits = try run(plan: plan, progress: nil).logits, V = model.config.dVocab
-        return cases.indices.map { i in
-            let z = logits[(i * V)..<((i + 1) * V)]
-            let maximum = z.max()!
-            let e = z.map { expf($0 - maximum) }
-            let sum = e.reduce(0, +)
-            return e.map { $0 / sum }
-        }
+        return cases.indices.map { i in Softmax.probabilities(logits[(i * V)..<((i + 1) * V)]) }
     }
 
     /// Li et al.'s error of one prediction: the top-N squares by logit (N = the number of legal moves; padding
@@ -364,10 +358,7 @@ public final class InterventionStudy {
                     }
                 }
                 let target = Int(self.editedLabels(c, position: c.position, basis: probe.basis)[c.square])
-                let z = logits[(c.square * c3)..<((c.square + 1) * c3)]
-                let maximum = z.max()!
-                let sum = z.reduce(0) { $0 + expf($1 - maximum) }
-                recorder.values[name]![index] = expf(z[c.square * c3 + target] - maximum) / sum
+                recorder.values[name]![index] = Softmax.probability(of: c.square * c3 + target, in: logits[(c.square * c3)..<((c.square + 1) * c3)])
             }
         }
     }

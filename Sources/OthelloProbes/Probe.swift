@@ -159,19 +159,7 @@ enum ProbeMath {
         var loss = 0.0
         for group in 0..<(n * 64) {
             let z = logits + group * c
-            var maximum = z[0]
-            for k in 1..<c where z[k] > maximum { maximum = z[k] }
-            let logit = z[Int(labels[group])]   // the log-probability is logit − max − log Σ (stable when exp underflows)
-            var sum: Float = 0
-            for k in 0..<c {
-                z[k] = expf(z[k] - maximum)
-                sum += z[k]
-            }
-            let label = Int(labels[group])
-            loss -= Double(logit - maximum - logf(sum))
-            let inverse = scale / sum
-            for k in 0..<c { z[k] *= inverse }
-            z[label] -= scale
+            loss += Double(Softmax.crossEntropy(logits: z, gradient: z, count: c, target: Int(labels[group]), gradientScale: scale))
         }
         return loss
     }
@@ -213,17 +201,9 @@ extension Probe {
         logits(mode: mode, inputs: inputs, rows: n, into: w.logits, hiddenScratch: w.hidden)
         var loss = 0.0
         for group in 0..<(n * 64) {
-            let z = w.logits + group * c
-            var maximum = z[0]
-            for k in 1..<c where z[k] > maximum { maximum = z[k] }
-            let logit = z[Int(targets[group])]
-            var sum: Float = 0
-            for k in 0..<c { z[k] = expf(z[k] - maximum); sum += z[k] }
-            let label = Int(targets[group]), weight = weights[group]
-            loss -= Double(weight) * Double(logit - maximum - logf(sum))
-            let scale = weight / (sum * Float(n))
-            for k in 0..<c { z[k] *= scale }
-            z[label] -= weight / Float(n)
+            let z = w.logits + group * c, weight = weights[group]
+            loss += Double(weight) * Double(Softmax.crossEntropy(logits: z, gradient: z, count: c, target: Int(targets[group]),
+                                                                 gradientScale: weight / Float(n)))
         }
         parameters[mode].withUnsafeBufferPointer { p in
             let p = p.baseAddress!

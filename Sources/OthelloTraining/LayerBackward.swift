@@ -32,18 +32,7 @@ func crossEntropyForwardBackward(
             dz.update(repeating: 0, count: vocab)
             continue
         }
-        var maxLogit = -Float.infinity
-        for i in 0..<vocab { maxLogit = max(maxLogit, z[i]) }
-        var sum: Float = 0
-        for i in 0..<vocab {
-            let e = expf(z[i] - maxLogit)
-            dz[i] = e
-            sum += e
-        }
-        let scale = weight / sum
-        for i in 0..<vocab { dz[i] *= scale }
-        dz[target] -= weight
-        total += Double(weight) * Double(logf(sum) + maxLogit - z[target])
+        total += Double(weight) * Double(Softmax.crossEntropy(logits: z, gradient: dz, count: vocab, target: target, gradientScale: weight))
     }
     return total
 }
