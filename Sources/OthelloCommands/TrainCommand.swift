@@ -214,17 +214,21 @@ struct TrainExportCommand: ParsableCommand {
 
     @Argument(help: "A checkpoint written by `othello-gpt train`.") var checkpoint: String
     @Option(help: "The model file to write (safetensors).") var out: String
-    @Option(help: "How the weights are stored: f32 (exact), f16 or bf16 (half the size).") var dtype: SafetensorsFile.StoredType = .f32
+    @Option(help: "How the weights are stored: f32 (exact; the default), f16 or bf16 (half the size).") var dtype: SafetensorsFile.StoredType?
     @Flag(name: .customLong("with-optimizer"), help: "Write a compact checkpoint (F16 weights, BF16 moments) that `train --resume` continues.") var withOptimizer = false
 
     func run() throws {
+        if withOptimizer, let dtype {
+            throw WorkbenchError("train export: --with-optimizer stores F16 weights and BF16 moments; --dtype \(dtype.rawValue.lowercased()) applies to the weights alone; drop one of them")
+        }
         let saved = try Checkpoint.read(from: URL(fileURLWithPath: checkpoint))
         if withOptimizer {
             try saved.write(to: URL(fileURLWithPath: out), compact: true)
             print("wrote \(out): a compact checkpoint of step \(saved.step) (\(saved.step * saved.options.batchSize) games), F16 weights and BF16 moments")
             return
         }
-        try saved.exportWeights(as: dtype, to: URL(fileURLWithPath: out))
-        print("wrote \(out): the weights of step \(saved.step) (\(saved.step * saved.options.batchSize) games), \(dtype.rawValue)")
+        let type = dtype ?? .f32
+        try saved.exportWeights(as: type, to: URL(fileURLWithPath: out))
+        print("wrote \(out): the weights of step \(saved.step) (\(saved.step * saved.options.batchSize) games), \(type.rawValue)")
     }
 }

@@ -27,7 +27,7 @@ public enum Softmax {
     /// The cross-entropy `−log softmax(z)[target]` of one row of `count` logits, and its gradient times
     /// `gradientScale` — `gradientScale · (softmax(z) − onehot(target))` — written to `gradient`, which may be
     /// `logits` itself (the gradient then replaces the logits in place).
-    @inline(__always)
+    @inlinable
     public static func crossEntropy(logits z: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, count: Int,
                                     target: Int, gradientScale: Float) -> Float {
         var maximum = z[0]

@@ -27,6 +27,13 @@ final class TrainCommandsTests: CommandTestCase {
         let half = try HookedTransformer.load(from: URL(fileURLWithPath: path("h.safetensors")))
         XCTAssertEqual(Array(half.parameters.buffer), model.parameters.buffer.map { Float(Float16($0)) })
 
+        // --with-optimizer: a compact checkpoint that resumes; --dtype beside it is a one-line error.
+        try run(["train", "export", path("m.ckpt.safetensors"), "--with-optimizer", "--out", path("c.ckpt.safetensors")])
+        let compact = try Checkpoint.read(from: URL(fileURLWithPath: path("c.ckpt.safetensors")))
+        XCTAssertEqual(Array(compact.parameters.buffer), model.parameters.buffer.map { Float(Float16($0)) })
+        let conflict = try errorMessage(["train", "export", path("m.ckpt.safetensors"), "--with-optimizer", "--dtype", "f16", "--out", path("x")])
+        XCTAssertTrue(conflict?.contains("drop one of them") ?? false, conflict ?? "no error")
+
         try run(["train", "figure", path("m.jsonl"), "--out", path("curves.png")])
         let image = try PNG.read(from: URL(fileURLWithPath: path("curves.png")))
         XCTAssertGreaterThan(image.width, image.height)

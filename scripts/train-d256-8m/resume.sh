@@ -16,16 +16,17 @@ here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"
 run="${RUN_DIR:-/work/train-d256-8m}"
 mkdir -p "$run"
+if pgrep -f "$run/othello-gpt-trainer|^./othello-gpt-trainer train .*d256-8m" >/dev/null; then
+  echo "resume: the run is already training (pgrep -af othello-gpt-trainer); stop it first (kill -INT PID checkpoints and stops)" >&2
+  exit 1
+fi
 if [ ! -f "$run/d256-8m.ckpt.safetensors" ] && [ -f "$here/handoff.ckpt.safetensors" ]; then
   cp "$here/handoff.ckpt.safetensors" "$run/d256-8m.ckpt.safetensors"
 fi
-[ -f "$run/d256-8m.jsonl" ] || { [ -f "$here/d256-8m.jsonl" ] && cp "$here/d256-8m.jsonl" "$run/"; } || true
-if [ -n "${BUILD_LOCK:-}" ]; then
-  (cd "$repo" && flock -o "$BUILD_LOCK" make build >/dev/null)
-else
-  (cd "$repo" && make build >/dev/null)
+if [ ! -f "$run/d256-8m.jsonl" ] && [ -f "$here/d256-8m.jsonl" ]; then
+  cp "$here/d256-8m.jsonl" "$run/"
 fi
-cp "$repo/.build/release/othello-gpt" "$run/othello-gpt-trainer"
+"$repo/scripts/build-trainer.sh" "$run/othello-gpt-trainer"
 cd "$run"
 if [ -f d256-8m.ckpt.safetensors ]; then
   args=(--resume d256-8m.ckpt.safetensors)

@@ -22,13 +22,7 @@ if [ ! -f "$run/d256.ckpt.safetensors" ] && [ -f "$here/d256.ckpt.safetensors" ]
   cp "$here/d256.ckpt.safetensors" "$run/"
   [ -f "$run/d256.jsonl" ] || cp "$here/d256.jsonl" "$run/"
 fi
-# BUILD_LOCK=FILE: build while holding that lock (flock -o, so the trainer started below does not inherit it).
-if [ -n "${BUILD_LOCK:-}" ]; then
-  (cd "$repo" && flock -o "$BUILD_LOCK" make build >/dev/null)
-else
-  (cd "$repo" && make build >/dev/null)
-fi
-cp "$repo/.build/release/othello-gpt" "$run/othello-gpt-trainer"
+"$repo/scripts/build-trainer.sh" "$run/othello-gpt-trainer"
 cd "$run"
 if [ -f d256.ckpt.safetensors ]; then
   args=(--resume d256.ckpt.safetensors)

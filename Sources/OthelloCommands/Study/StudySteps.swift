@@ -36,7 +36,6 @@ final class StudyRunner {
         self.folder = folder
         self.batchSize = batchSize
         self.record = record
-        try createOutputFolder(folder)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("figures"), withIntermediateDirectories: true)
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("probes"), withIntermediateDirectories: true)
         if let file = plan.gamesFile {
