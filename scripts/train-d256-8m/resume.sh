@@ -7,8 +7,8 @@
 #
 # The recipe: `train --init-from shipped` (the 3,000,064-game d256 weights, fresh AdamW moments), 5,000,000 more
 # fresh random games (seed 2, so none of the first run's games of seed 1 repeat), batch 128 (39,063 steps), peak lr
-# 5e-4 after 200 warm-up steps (the first run ended at 1e-4; a peak of 1e-3 would undo much of its cosine tail),
-# cosine to 5e-5. Checkpoints every 5 minutes in the run folder (F32, 76 MB, never committed). At the end of a
+# 2e-4 after 200 warm-up steps (the first run ended at 1e-4; a peak of 5e-4 set the model back in a first try),
+# cosine to 2e-5. Checkpoints every 5 minutes in the run folder (F32, 76 MB, never committed). At the end of a
 # session `scripts/train-d256-8m/handoff.sh` writes the compact checkpoint (F16 weights, BF16 moments, 38 MB) into
 # this folder for a new machine; this script starts from it when the run folder has none.
 set -euo pipefail
@@ -31,7 +31,7 @@ cd "$run"
 if [ -f d256-8m.ckpt.safetensors ]; then
   args=(--resume d256-8m.ckpt.safetensors)
 else
-  args=(--init-from shipped --games 5000000 --batch 128 --lr 5e-4 --warmup-steps 200 --final-lr-fraction 0.1 --seed 2)
+  args=(--init-from shipped --games 5000000 --batch 128 --lr 2e-4 --warmup-steps 200 --final-lr-fraction 0.1 --seed 2)
 fi
 setsid nohup nice -n 19 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./othello-gpt-trainer train "${args[@]}" \
   --out d256-8m.safetensors --checkpoint d256-8m.ckpt.safetensors --log d256-8m.jsonl --threads 2 \
