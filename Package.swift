@@ -10,8 +10,9 @@
 //   → OthelloProbes (board-state targets, linear and MLP probes, probe files, directions, the sweep)
 //   → OthelloInterventions (edit the model's board through hooks, Li et al.'s metric, the minimal-edit sweep)
 //   → OthelloFeatures (sparse autoencoders scored against the board, attention-head scores, ablations)
+//   → OthelloReports (results as tables, JSON and figures: the sweep reports, the study's runner and record)
 //   OthelloPlots (PNG canvas, colour maps, figures) uses Support and Rules only.
-//   OthelloCommands (the `othello-gpt` subcommands) sits on top of everything.
+//   OthelloCommands (the `othello-gpt` subcommands: parse options, call a library, print) sits on top of everything.
 import PackageDescription
 
 let package = Package(
@@ -26,6 +27,7 @@ let package = Package(
         .library(name: "OthelloInterventions", targets: ["OthelloInterventions"]),
         .library(name: "OthelloFeatures", targets: ["OthelloFeatures"]),
         .library(name: "OthelloPlots", targets: ["OthelloPlots"]),
+        .library(name: "OthelloReports", targets: ["OthelloReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -50,10 +52,11 @@ let package = Package(
         .target(name: "OthelloInterventions", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloFeatures", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloPlots", dependencies: ["WorkbenchSupport", "OthelloRules", "CPNG", "CFreeType"]),
+        .target(name: "OthelloReports", dependencies: ["OthelloFeatures", "OthelloInterventions", "OthelloProbes", "OthelloModel", "OthelloRules", "OthelloPlots", "WorkbenchSupport"]),
         .target(
             name: "OthelloCommands",
             dependencies: [
-                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloFeatures", "OthelloPlots", "CBaselineOthello",
+                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloFeatures", "OthelloPlots", "OthelloReports", "CBaselineOthello",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -67,6 +70,6 @@ let package = Package(
         .testTarget(name: "OthelloInterventionsTests", dependencies: ["OthelloInterventions"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloFeaturesTests", dependencies: ["OthelloFeatures"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "OthelloRules", "CPNG"]),
-        .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands"]),
+        .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands", "OthelloReports"]),
     ]
 )

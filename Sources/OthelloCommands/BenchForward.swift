@@ -74,39 +74,27 @@ struct BenchForward: ParsableCommand {
         let reference = noReference ? nil : try transformerLens(model: model, threads: threads)
 
         let achieved = residPost * flopsPerToken / 1e9
-        var result: [String: Any] = [
-            "batch": batch, "threads": threads, "positions": positions,
-            "tokens_per_s_resid_post": residPost, "tokens_per_s_all_hooks": allHooks,
-            "gflops_achieved": achieved, "gflops_sgemm": sgemm, "share_of_sgemm": achieved / sgemm,
-        ]
-        if let reference {
-            result["transformer_lens"] = reference
-            if let tl = reference["resid_post_tokens_per_s"] as? Double { result["speedup_vs_transformer_lens"] = residPost / tl }
-            if let tl = reference["all_hooks_tokens_per_s"] as? Double { result["speedup_all_hooks_vs_transformer_lens"] = allHooks / tl }
-        }
         let profile = self.profile ? try forwardProfile(model: model, tokens: tokens) : nil
-        if let profile {
-            result["profile_seconds_per_pass"] = profile.seconds
-            result["profile_share_by_hook"] = Dictionary(uniqueKeysWithValues: profile.shares.map { ($0.kind, $0.share) })
-        }
-        if json {
-            let data = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys, .prettyPrinted])
-            print(String(decoding: data, as: UTF8.self))
-            return
-        }
+        let report = Report(batch: batch, threads: threads, positions: positions, tokensPerSResidPost: residPost, tokensPerSAllHooks: allHooks,
+                            gflopsAchieved: achieved, gflopsSgemm: sgemm, shareOfSgemm: achieved / sgemm, transformerLens: reference,
+                            speedupVsTransformerLens: reference?.residPostTokensPerS.map { residPost / $0 },
+                            speedupAllHooksVsTransformerLens: reference?.allHooksTokensPerS.map { allHooks / $0 },
+                            profileSecondsPerPass: profile?.seconds,
+                            profileShareByHook: profile.map { Dictionary(uniqueKeysWithValues: $0.shares.map { ($0.kind, $0.share) }) })
+        if json { return print(try JSONOutput.string(report)) }
         print("forward pass, Othello-GPT 8 layers d_model 512, batch \(batch) × \(positions) tokens, \(threads) threads")
         print(String(format: "  this workbench, cache resid_post   %8.0f tokens/s  %6.1f GFLOP/s (%.0f%% of sgemm)", residPost, achieved, 100 * achieved / sgemm))
         print(String(format: "  this workbench, cache every hook   %8.0f tokens/s", allHooks))
         print(String(format: "  OpenBLAS sgemm, the model's shapes %8.1f GFLOP/s", sgemm))
-        if let reference, let tl = reference["resid_post_tokens_per_s"] as? Double, let tlAll = reference["all_hooks_tokens_per_s"] as? Double {
+        if let reference, let tl = reference.residPostTokensPerS, let tlAll = reference.allHooksTokensPerS {
             print(String(format: "  TransformerLens, cache resid_post  %8.0f tokens/s  %6.1f GFLOP/s  → %.2f× faster here", tl, tl * flopsPerToken / 1e9, residPost / tl))
             print(String(format: "  TransformerLens, cache every hook  %8.0f tokens/s  → %.2f× faster here", tlAll, allHooks / tlAll))
-            if let gemm = reference["matmul_gflops"] as? Double {
-                let blas = reference["blas"] as? String ?? "its BLAS"
+            if let gemm = reference.matmulGflops {
+                let blas = reference.blas ?? "its BLAS"
                 print(String(format: "  PyTorch matmul, same shapes       %8.1f GFLOP/s", gemm)
                       + " (\(blas); TransformerLens reaches " + String(format: "%.0f%% of it)", 100 * tl * flopsPerToken / 1e9 / gemm))
             }
-        } else if let reference, let why = reference["skipped"] as? String {
+        } else if let reference, let why = reference.skipped {
             print("  TransformerLens: skipped (\(why))")
         }
         if let profile {
@@ -170,29 +158,25 @@ struct BenchForward: ParsableCommand {
         return flops * Double(runs) / elapsed / 1e9
     }
 
-    /// TransformerLens' figures from scripts/bench_transformer_lens.py, or ["skipped": why].
-    private func transformerLens(model: HookedTransformer, threads: Int) throws -> [String: Any] {
-        guard let path = referenceScript("bench_transformer_lens.py").map(URL.init(fileURLWithPath:)) else {
-            return ["skipped": "scripts/bench_transformer_lens.py not found; run from the repository root"]
+    /// `bench forward --json`.
+    struct Report: Codable {
+        var batch, threads, positions: Int
+        var tokensPerSResidPost, tokensPerSAllHooks, gflopsAchieved, gflopsSgemm, shareOfSgemm: Double
+        var transformerLens: PythonReference?
+        var speedupVsTransformerLens, speedupAllHooksVsTransformerLens: Double?
+        var profileSecondsPerPass: Double?
+        var profileShareByHook: [String: Double]?
+    }
+
+    /// TransformerLens' figures from scripts/bench_transformer_lens.py, or why they were skipped.
+    private func transformerLens(model: HookedTransformer, threads: Int) throws -> PythonReference {
+        guard let script = referenceScript("bench_transformer_lens.py") else {
+            return PythonReference(skipped: "scripts/bench_transformer_lens.py not found; run from the repository root")
         }
         let weights = FileManager.default.temporaryDirectory.appendingPathComponent("othello-gpt-bench-\(getpid()).safetensors")
         defer { try? FileManager.default.removeItem(at: weights) }
         try model.save(to: weights)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", path.path, "--weights", weights.path, "--batch", String(batch),
-                             "--threads", String(threads), "--seconds", String(seconds), "--rounds", String(rounds)]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return ["skipped": "python3 not found"] }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
-            return ["skipped": "python3 with torch and transformer_lens is not importable"]
-        }
-        return object
+        return runPythonJSON(script, ["--weights", weights.path, "--batch", String(batch), "--threads", String(threads),
+                                      "--seconds", String(seconds), "--rounds", String(rounds)], needs: "torch and transformer_lens")
     }
 }

@@ -49,7 +49,7 @@ struct BenchProbe: ParsableCommand {
         let cacheSeconds = Date().timeIntervalSince(clock)
         cacheBar.finish()
         let test = try ProbeData.collect(model: transformer, games: dataset, indices: Array(games..<(games + testGames)), hooks: [hook], batchSize: 128)
-        var results: [String: [String: Double]] = [:]
+        var results: [String: ProbeTiming] = [:]
         for kind in Probe.Kind.allCases {
             clock = Date()
             let bar = ProgressBar(total: ProbeTrainer.steps(rows: train.rows, settings: settings), label: "train \(kind.rawValue)")
@@ -57,40 +57,61 @@ struct BenchProbe: ParsableCommand {
             bar.finish()
             let seconds = Date().timeIntervalSince(clock)
             let accuracy = try ProbeEvaluator.evaluate(probe, on: test, hook: hook, positions: transformer.config.nCtx).headline.accuracy
-            results[kind.rawValue] = ["seconds": seconds, "accuracy": accuracy, "rows_per_second": Double(train.rows * epochs) / seconds]
+            results[kind.rawValue] = ProbeTiming(seconds: seconds, accuracy: accuracy, rowsPerSecond: Double(train.rows * epochs) / seconds)
         }
-        let torch = noTorch ? ["skipped": "--no-torch"] : try pyTorch(transformer, dataset: dataset, train: train, test: test, hook: hook, threads: threads)
-
-        var object: [String: Any] = ["games": games, "rows": train.rows, "hook": hook.name, "threads": threads, "epochs": epochs,
-                                     "cache_seconds": cacheSeconds, "probes": results, "pytorch": torch]
-        for kind in Probe.Kind.allCases {
-            if let theirs = (torch[kind.rawValue] as? [String: Any])?["seconds"] as? Double, let ours = results[kind.rawValue]?["seconds"] {
-                object["\(kind.rawValue)_speedup"] = theirs / ours
-            }
+        let torch = noTorch ? Reference(skipped: "--no-torch") : try pyTorch(transformer, dataset: dataset, train: train, test: test, hook: hook, threads: threads)
+        func speedup(_ kind: Probe.Kind) -> Double? {
+            guard let theirs = (kind == .linear ? torch.linear : torch.mlp)?.seconds, let ours = results[kind.rawValue]?.seconds else { return nil }
+            return theirs / ours
         }
-        if let theirs = torch["cache_seconds"] as? Double { object["cache_speedup"] = theirs / cacheSeconds }
-        if json { return try printJSON(object) }
+        let report = Report(games: games, rows: train.rows, hook: hook.name, threads: threads, epochs: epochs, cacheSeconds: cacheSeconds,
+                            probes: results, pytorch: torch, linearSpeedup: speedup(.linear), mlpSpeedup: speedup(.mlp),
+                            cacheSpeedup: torch.cacheSeconds.map { $0 / cacheSeconds })
+        if json { return try printJSON(report) }
         let d = transformer.config
         print("probes on \(hook.name) of a \(d.nLayers)-layer d_model \(d.dModel) model, \(games) games (\(train.rows) positions), \(epochs) epochs, \(threads) threads")
         print(String(format: "  caching the activations   workbench %7.2f s", cacheSeconds)
-              + ((torch["cache_seconds"] as? Double).map { String(format: "   TransformerLens %7.2f s  → %.2f×", $0, $0 / cacheSeconds) } ?? ""))
+              + (torch.cacheSeconds.map { String(format: "   TransformerLens %7.2f s  → %.2f×", $0, $0 / cacheSeconds) } ?? ""))
         for kind in Probe.Kind.allCases {
             let ours = results[kind.rawValue]!
             var line = "  training, " + kind.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
-                + String(format: "workbench %7.2f s (%.2f%%)", ours["seconds"]!, 100 * ours["accuracy"]!)
-            if let theirs = torch[kind.rawValue] as? [String: Any], let s = theirs["seconds"] as? Double, let a = theirs["accuracy"] as? Double {
-                line += String(format: "   PyTorch %7.2f s (%.2f%%)  → %.2f×", s, 100 * a, s / ours["seconds"]!)
+                + String(format: "workbench %7.2f s (%.2f%%)", ours.seconds, 100 * ours.accuracy)
+            if let theirs = kind == .linear ? torch.linear : torch.mlp, let s = theirs.seconds, let a = theirs.accuracy {
+                line += String(format: "   PyTorch %7.2f s (%.2f%%)  → %.2f×", s, 100 * a, s / ours.seconds)
             }
             print(line)
         }
-        if let skipped = torch["skipped"] { print("  PyTorch reference skipped: \(skipped)") }
+        if let skipped = torch.skipped { print("  PyTorch reference skipped: \(skipped)") }
     }
 
-    /// The reference: the same data through scripts/bench_probe_torch.py, or ["skipped": why].
+    struct ProbeTiming: Codable {
+        var seconds, accuracy, rowsPerSecond: Double
+    }
+
+    /// The PyTorch side: each kind's run of scripts/bench_probe_torch.py, TransformerLens' caching time.
+    struct Reference: Codable {
+        var skipped: String?
+        var cacheSeconds: Double?
+        var linear, mlp: PythonReference?
+        init(skipped: String? = nil) { self.skipped = skipped }
+    }
+
+    /// `bench probe --json`.
+    struct Report: Codable {
+        var games, rows: Int
+        var hook: String
+        var threads, epochs: Int
+        var cacheSeconds: Double
+        var probes: [String: ProbeTiming]
+        var pytorch: Reference
+        var linearSpeedup, mlpSpeedup, cacheSpeedup: Double?
+    }
+
+    /// The reference: the same data through scripts/bench_probe_torch.py, or why it was skipped.
     private func pyTorch(_ transformer: HookedTransformer, dataset: GameDataset, train: ProbeData, test: ProbeData, hook: ProbeHook,
-                         threads: Int) throws -> [String: Any] {
+                         threads: Int) throws -> Reference {
         guard let script = referenceScript("bench_probe_torch.py") else {
-            return ["skipped": "scripts/bench_probe_torch.py not found; run from the repository root"]
+            return Reference(skipped: "scripts/bench_probe_torch.py not found; run from the repository root")
         }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("othello-gpt-bench-probe-\(getpid())")
         try createOutputFolder(folder)
@@ -104,13 +125,14 @@ struct BenchProbe: ParsableCommand {
         try dataset.write(to: folder.appendingPathComponent("games.npy"))
         let weights = folder.appendingPathComponent("model.safetensors")
         try transformer.save(to: weights)
-        var out: [String: Any] = [:]
+        var out = Reference()
         for kind in Probe.Kind.allCases {
             var arguments = ["--folder", folder.path, "--kind", kind.rawValue, "--threads", String(threads), "--epochs", String(epochs)]
             if kind == .linear { arguments += ["--weights", weights.path, "--layer", String(layer)] }
-            guard let result = runPythonJSON(script, arguments) else { return ["skipped": "python3 with torch (and transformer_lens) is not importable"] }
-            if let cache = result["cache_seconds"] { out["cache_seconds"] = cache }
-            out[kind.rawValue] = result
+            let result = runPythonJSON(script, arguments, needs: "torch (and transformer_lens)")
+            if let skipped = result.skipped { return Reference(skipped: skipped) }
+            if let cache = result.cacheSeconds { out.cacheSeconds = cache }
+            if kind == .linear { out.linear = result } else { out.mlp = result }
         }
         return out
     }
@@ -123,18 +145,36 @@ func referenceScript(_ name: String) -> String? {
     return [fromSource, fromCurrent].first { FileManager.default.fileExists(atPath: $0.path) }?.path
 }
 
-/// Runs `python3 script arguments` and parses the last line of its standard output as a JSON object; nil when
+/// What a reference script (scripts/bench_*.py) prints as its last line, or why it did not run (`skipped`).
+struct PythonReference: Codable {
+    var skipped: String?
+    var torch: String?
+    var threads: Int?
+    var blas: String?
+    /// bench_transformer_lens.py: forward-pass rates and PyTorch's matmul rate on the model's shapes.
+    var residPostTokensPerS, allHooksTokensPerS, matmulGflops: Double?
+    /// bench_probe_torch.py and bench_sae_torch.py: training time, and the probe's accuracy or the SAE's final loss.
+    var seconds, accuracy, loss: Double?
+    /// bench_probe_torch.py with --weights: TransformerLens caching the same activations.
+    var cacheSeconds: Double?
+
+    init(skipped: String) { self.skipped = skipped }
+}
+
+/// Runs `python3 script arguments` and decodes the last line of its standard output; a `skipped` reference when
 /// python3 or the script's imports are missing or it fails.
-func runPythonJSON(_ script: String, _ arguments: [String]) -> [String: Any]? {
+func runPythonJSON(_ script: String, _ arguments: [String], needs: String = "torch") -> PythonReference {
+    let skipped = PythonReference(skipped: "python3 with \(needs) is not importable")
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = ["python3", script] + arguments
     let output = Pipe()
     process.standardOutput = output
     process.standardError = FileHandle.nullDevice
-    do { try process.run() } catch { return nil }
+    do { try process.run() } catch { return skipped }
     let data = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
-    guard process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last else { return nil }
-    return (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+    guard process.terminationStatus == 0, let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+          let reference = try? JSONOutput.decoder.decode(PythonReference.self, from: Data(line.utf8)) else { return skipped }
+    return reference
 }

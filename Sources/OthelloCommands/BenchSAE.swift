@@ -54,20 +54,31 @@ struct BenchSAE: ParsableCommand {
         var sae = initial
         let ours = SAEBenchmark.time(&sae, data: data, rows: positions.count, steps: steps, batch: batch, learningRate: settings.learningRate)
         let rate = Double(steps * batch) / ours.seconds
-        let torch = noTorch ? ["skipped": "--no-torch"] : try pyTorch(initial: initial, data: data, rows: positions.count)
-        var object: [String: Any] = ["hook": hook, "d_in": initial.dIn, "features": features, "kind": kind, "batch": batch, "steps": steps, "warmup": warmup,
-                                     "threads": Matmul.threads, "seconds": ours.seconds, "positions_per_second": rate, "loss": ours.loss, "pytorch": torch]
-        if let seconds = torch["seconds"] as? Double { object["speedup"] = seconds / ours.seconds }
-        if json { return try printJSON(object) }
+        let torch = noTorch ? PythonReference(skipped: "--no-torch") : try pyTorch(initial: initial, data: data, rows: positions.count)
+        let report = Report(hook: hook, dIn: initial.dIn, features: features, kind: kind, batch: batch, steps: steps, warmup: warmup,
+                            threads: Matmul.threads, seconds: ours.seconds, positionsPerSecond: rate, loss: Double(ours.loss), pytorch: torch,
+                            speedup: torch.seconds.map { $0 / ours.seconds })
+        if json { return try printJSON(report) }
         print("\(initial.dIn) → \(features) \(kind) SAE on \(hook), \(steps) steps of \(batch) positions after \(warmup) untimed ones, \(Matmul.threads) threads")
         print(String(format: "  workbench %7.2f s  (%.0f positions/s, final loss %.4g)", ours.seconds, rate, ours.loss))
-        if let seconds = torch["seconds"] as? Double, let loss = torch["loss"] as? Double {
+        if let seconds = torch.seconds, let loss = torch.loss {
             print(String(format: "  PyTorch   %7.2f s  (%.0f positions/s, final loss %.4g)  → %.2f×", seconds, Double(steps * batch) / seconds, loss, seconds / ours.seconds))
-        } else if let skipped = torch["skipped"] { print("  PyTorch reference skipped: \(skipped)") }
+        } else if let skipped = torch.skipped { print("  PyTorch reference skipped: \(skipped)") }
     }
 
-    private func pyTorch(initial: SparseAutoencoder, data: [Float], rows: Int) throws -> [String: Any] {
-        guard let script = referenceScript("bench_sae_torch.py") else { return ["skipped": "scripts/bench_sae_torch.py not found; run from the repository root"] }
+    /// `bench sae --json`.
+    struct Report: Codable {
+        var hook: String
+        var dIn, features: Int
+        var kind: String
+        var batch, steps, warmup, threads: Int
+        var seconds, positionsPerSecond, loss: Double
+        var pytorch: PythonReference
+        var speedup: Double?
+    }
+
+    private func pyTorch(initial: SparseAutoencoder, data: [Float], rows: Int) throws -> PythonReference {
+        guard let script = referenceScript("bench_sae_torch.py") else { return PythonReference(skipped: "scripts/bench_sae_torch.py not found; run from the repository root") }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("othello-gpt-bench-sae-\(getpid())")
         try createOutputFolder(folder)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -76,6 +87,6 @@ struct BenchSAE: ParsableCommand {
         try NPYArray(shape: [2], values: [Int32(initial.dIn), Int32(initial.dSAE)]).write(to: folder.appendingPathComponent("shape.npy"))
         let arguments = ["--folder", folder.path, "--kind", kind, "--k", String(k), "--l1", String(l1), "--steps", String(steps), "--batch", String(batch),
                          "--lr", String(3e-4), "--threads", String(Matmul.threads)]
-        return runPythonJSON(script, arguments) ?? ["skipped": "python3 with torch is not importable"]
+        return runPythonJSON(script, arguments)
     }
 }

@@ -1,7 +1,7 @@
 import Foundation
 import WorkbenchSupport
 
-// Helpers every command shares: output paths checked before long work, JSON and percentages printed one way.
+// Helpers every command shares: output paths checked before long work, JSON printed one way.
 
 /// Throws unless a file can be created at `path` (its folder exists), before any long work.
 func checkWritable(_ path: String) throws {
@@ -29,11 +29,28 @@ func createOutputFolder(_ folder: URL, option: String = "--out") throws {
     }
 }
 
-/// Prints `object` (dictionaries, arrays, numbers, strings) as one line of key-sorted JSON.
-func printJSON(_ object: Any) throws {
-    let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
-    print(String(decoding: data, as: UTF8.self))
+/// Prints `value` as one line of JSON, the workbench's way (`JSONOutput`: snake_case keys, sorted).
+func printJSON<T: Encodable>(_ value: T) throws {
+    print(String(decoding: try JSONOutput.lineEncoder.encode(value), as: UTF8.self))
 }
 
-/// A share as a percentage with two decimals: `percent(0.98862)` is "98.86%".
-func percent(_ x: Double) -> String { String(format: "%.2f%%", 100 * x) }
+/// Two results as one JSON object: `base`'s keys and `extra` under `key` (`intervene show`: the effect and its
+/// `result`).
+struct MergedJSON<Base: Encodable, Extra: Encodable>: Encodable {
+    let base: Base
+    let key: String
+    let extra: Extra
+
+    struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    func encode(to encoder: Encoder) throws {
+        try base.encode(to: encoder)
+        var container = encoder.container(keyedBy: Key.self)
+        try container.encode(extra, forKey: Key(stringValue: key))
+    }
+}

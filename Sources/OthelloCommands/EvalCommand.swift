@@ -45,12 +45,23 @@ struct EvalCommand: ParsableCommand {
         // The published architecture (8 layers, d512): check the download against the TransformerLens demo's predictions.
         let check = PublishedModelCheck.applies(to: model.config) ? try PublishedModelCheck.run(model) : nil
         if json {
-            var object: [String: Any] = ["games": input.count, "positions": total, "legal": legal, "legal_share": share, "error_rate": 1 - share]
-            if let check { object["published_check"] = ["passed": check.passed, "matches": check.matches, "mismatches": check.mismatches] }
-            return try printJSON(object)
+            return try printJSON(EvalJSON(games: input.count, positions: total, legal: legal, legalShare: share, errorRate: 1 - share,
+                                          publishedCheck: check.map { .init(passed: $0.passed, matches: $0.matches, mismatches: $0.mismatches) }))
         }
         print(String(format: "top-1 prediction legal at %d of %d positions (%d games): %.3f%% (error rate %.3f%%)",
                      legal, total, input.count, 100 * share, 100 * (1 - share)))
         if let check { print("published-model check: \(check.summary)") }
     }
+}
+
+/// `eval --json`.
+struct EvalJSON: Codable {
+    struct Check: Codable {
+        var passed: Bool
+        var matches: Int
+        var mismatches: [Int]
+    }
+    var games, positions, legal: Int
+    var legalShare, errorRate: Double
+    var publishedCheck: Check?
 }

@@ -3,6 +3,7 @@ import Foundation
 import OthelloFeatures
 import OthelloModel
 import OthelloPlots
+import OthelloReports
 import OthelloRules
 import WorkbenchSupport
 
@@ -41,13 +42,6 @@ struct HeadGameOptions: ParsableArguments {
     }
 }
 
-/// A layer × head matrix figure.
-func headMatrix(_ values: [[Double]], title: String, scale: ColorScale, decimals: Int = 2) -> MatrixHeatmap {
-    MatrixHeatmap(values: values.map { $0.map { Optional($0) } }, rowLabels: values.indices.map { "L\($0)" },
-                  columnLabels: (values.first ?? []).indices.map { "H\($0)" }, title: title, xLabel: "head", yLabel: "layer",
-                  scale: scale, cellText: .values(decimals: decimals))
-}
-
 struct HeadScoresCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "scores",
@@ -83,9 +77,9 @@ struct HeadScoresCommand: ParsableCommand {
         for (file, title, values) in named {
             try headMatrix(values, title: "Mean attention \(title)", scale: .probability).write(to: folder.appendingPathComponent("\(file).png"))
         }
-        let data = try JSONEncoder().encode(scores)
+        let data = try JSONOutput.encoder.encode(scores)
         try AtomicFile.write(data, to: folder.appendingPathComponent("scores.json"))
-        if json { return try printJSON(try JSONSerialization.jsonObject(with: data)) }
+        if json { return try printJSON(scores) }
         for (file, _, values) in named {
             let best = values.enumerated().flatMap { l, row in row.enumerated().map { (l, $0.offset, $0.element) } }.max { $0.2 < $1.2 }!
             print(String(format: "%@: strongest L%dH%d %.2f", file, best.0, best.1, best.2))
@@ -124,9 +118,9 @@ struct HeadAblationCommand: ParsableCommand {
                        scale: .diverging(label: "points"), decimals: 1).write(to: folder.appendingPathComponent("legal.png"))
         try headMatrix(result.lossChange, title: "Change of next-move loss when a head is \(result.method)-ablated",
                        scale: .diverging(label: "nats")).write(to: folder.appendingPathComponent("loss.png"))
-        let data = try JSONEncoder().encode(result)
+        let data = try JSONOutput.encoder.encode(result)
         try AtomicFile.write(data, to: folder.appendingPathComponent("ablation.json"))
-        if json { return try printJSON(try JSONSerialization.jsonObject(with: data)) }
+        if json { return try printJSON(result) }
         print(String(format: "clean: loss %.4f, legal top-1 %.2f%% on %d positions", result.clean.loss, 100 * result.clean.legalTop1, result.clean.positions))
         for l in 0..<c.nLayers {
             let worst = result.legalChange[l].enumerated().min { $0.element < $1.element }!
@@ -168,47 +162,13 @@ struct HeadCircuitCommand: ParsableCommand {
         let (transformer, games, folder) = try data.prepare(model: model, out: out)
         let circuit = try EmptyCircuit.run(model: transformer, games: games, layer: layer, topHeads: topHeads, topNeurons: topNeurons, seed: data.seed,
                                            batchSize: model.batchSize) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        try Self.drawFigures(circuit, in: folder)
-        let data = try JSONEncoder().encode(circuit)
+        try CircuitReport.drawFigures(circuit, in: folder)
+        let data = try JSONOutput.encoder.encode(circuit)
         try AtomicFile.write(data, to: folder.appendingPathComponent("circuit.json"))
-        let markdown = Self.markdown(circuit)
+        let markdown = CircuitReport.markdown(circuit)
         try AtomicFile.write(Data(markdown.utf8), to: folder.appendingPathComponent("circuit.md"))
-        if json { return try printJSON(try JSONSerialization.jsonObject(with: data)) }
+        if json { return try printJSON(circuit) }
         print(markdown)
     }
 
-    /// heads.png, head-ablation.png and occupied-logits.png (each file name after `prefix`) into `folder`.
-    static func drawFigures(_ circuit: EmptyCircuit, in folder: URL, prefix: String = "") throws {
-        try headMatrix(circuit.heads, title: "Signed contribution of each head to the empty probe at \(circuit.hook)", scale: .diverging(label: "logit"))
-            .write(to: folder.appendingPathComponent("\(prefix)heads.png"))
-        try headMatrix(circuit.headAblationEffect.map { $0.map { 100 * $0 } }, title: "Empty-probe accuracy lost (points) when one head is mean-ablated",
-                       scale: .diverging(label: "points"), decimals: 1).write(to: folder.appendingPathComponent("\(prefix)head-ablation.png"))
-        try headMatrix(circuit.occupiedLogitAttribution, title: "Direct logit attribution: occupied − empty squares' move logits",
-                       scale: .diverging(label: "logit")).write(to: folder.appendingPathComponent("\(prefix)occupied-logits.png"))
-    }
-
-    static func markdown(_ c: EmptyCircuit) -> String {
-        let heads = c.heads.enumerated().flatMap { l, row in row.enumerated().map { (l, $0.offset, $0.element) } }.sorted { $0.2 > $1.2 }
-        let effect = c.headAblationEffect.enumerated().flatMap { l, row in row.enumerated().map { (l, $0.offset, $0.element) } }.sorted { $0.2 > $1.2 }
-        let suppress = c.occupiedLogitAttribution.enumerated().flatMap { l, row in row.enumerated().map { (l, $0.offset, $0.element) } }.sorted { $0.2 < $1.2 }
-        var lines = ["## A circuit: is this square empty?", "",
-                     String(format: "A linear probe at %@ reads empty vs occupied for %.1f%% of squares on held-out games (trivial baseline %.1f%%).",
-                            c.hook, 100 * c.probeAccuracy, 100 * c.trivialAccuracy), "",
-                     "**What writes it.** Signed contribution to the probe's logit difference (towards the right answer), averaged over positions and squares:",
-                     String(format: "embeddings %+.2f; ", c.embedding) + heads.prefix(4).map { String(format: "L%dH%d %+.2f", $0.0, $0.1, $0.2) }.joined(separator: ", ")
-                        + "; MLPs " + c.mlps.enumerated().map { String(format: "L%d %+.2f", $0.offset, $0.element) }.joined(separator: ", ") + ".",
-                     "", "![heads](heads.png)", "",
-                     "**What it depends on.** Probe accuracy lost when one head alone is mean-ablated (its total effect, through later components too): " +
-                        effect.prefix(4).map { String(format: "L%dH%d %.1f points", $0.0, $0.1, 100 * $0.2) }.joined(separator: ", ") + ".", "",
-                     "![head ablation](head-ablation.png)", "",
-                     "**Which neurons read it.** Top neurons by signed contribution: " +
-                        c.neurons.prefix(6).map { String(format: "L%dN%d %+.3f", $0.layer, $0.neuron, $0.attribution) }.joined(separator: ", ") + ".", "",
-                     "**Which heads keep the model off occupied squares.** Most negative direct logit attribution to occupied minus empty squares' moves: " +
-                        suppress.prefix(4).map { String(format: "L%dH%d %+.2f", $0.0, $0.1, $0.2) }.joined(separator: ", ") + ".", "",
-                     "![occupied logits](occupied-logits.png)", "",
-                     "**How much survives ablating them** (mean ablation; share of the probe's margin over the baseline):", "",
-                     "| ablated | probe accuracy | margin kept |", "|---|---|---|"]
-        for a in c.ablations { lines.append(String(format: "| %@ | %.1f%% | %.0f%% |", a.what, 100 * a.accuracy, 100 * c.surviving(a.accuracy))) }
-        return lines.joined(separator: "\n") + "\n"
-    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import OthelloInterventions
 import OthelloModel
 import OthelloPlots
+import OthelloReports
 import OthelloProbes
 import OthelloRules
 import WorkbenchSupport
@@ -95,18 +96,9 @@ struct InterventionOptions: ParsableArguments {
         }
         let readers = (0..<model.config.nLayers).map { "blocks.\($0).hook_resid_post" }
         if let probeDir {
+            let folder = ProbeFolder(URL(fileURLWithPath: probeDir))
             for name in hooks + readers where probes[name] == nil {
-                // resid_pre L holds what the embeddings (L = 0) or resid_post L-1 hold: their probe serves.
-                var file = name
-                if let point = try? HookPoint(name: name), point.kind == .residPre, let layer = point.layer {
-                    file = layer == 0 ? "embed" : "blocks.\(layer - 1).hook_resid_post"
-                }
-                let url = URL(fileURLWithPath: probeDir).appendingPathComponent("\(file)-linear-relative.safetensors")
-                if FileManager.default.fileExists(atPath: url.path) {
-                    var probe = try ProbeFile.load(from: url)
-                    probe.hook = name
-                    probes[name] = probe
-                }
+                if let probe = try folder.load(hook: name) { probes[name] = probe }
             }
         }
         let missing = hooks.filter { probes[$0] == nil }
@@ -121,15 +113,6 @@ struct InterventionOptions: ParsableArguments {
         }
         return probes
     }
-}
-
-/// A result as JSON.
-func resultJSON(_ result: InterventionResult) -> [String: Any] {
-    var object: [String: Any] = ["label": result.label, "method": result.method, "hooks": result.hooks, "positions": result.positions,
-                                 "cases": result.cases, "error": result.error, "null_error": result.nullError,
-                                 "exact": result.exact, "null_exact": result.nullExact, "reading_change": result.readingChange]
-    if let scale = result.scale { object["scale"] = scale }
-    return object
 }
 
 struct InterveneEvalCommand: ParsableCommand {
@@ -161,7 +144,7 @@ struct InterveneEvalCommand: ParsableCommand {
         let probes = try intervention.probes(model: transformer, hooks: hooks)
         let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, batchSize: model.batchSize)
         let result = try study.evaluate(plan)
-        if json { return try printJSON(resultJSON(result)) }
+        if json { return try printJSON(result) }
         print("\(result.label), \(result.cases) cases:")
         print(String(format: "  error %.3f (null edit %.3f: %+.1f%%); exact %.1f%% (null %.1f%%)", result.error, result.nullError,
                      100 * (result.error / max(result.nullError, 1e-9) - 1), 100 * result.exact, 100 * result.nullExact))
@@ -279,70 +262,6 @@ struct InterveneSweepCommand: ParsableCommand {
     }
 }
 
-/// The sweep's results as a table, JSON and a figure.
-struct InterventionSweepReport {
-    let results: [InterventionResult]
-    let layers: Int
-    let seconds: Double
-
-    var null: Double { results.first?.nullError ?? 0 }
-    var best: InterventionResult? { results.min { $0.error < $1.error } }
-    var bestSingle: InterventionResult? { results.filter { $0.hooks.count == 1 }.min { $0.error < $1.error } }
-
-    func markdown() -> String {
-        var lines = ["| edit | error | vs null | exact |", "|---|---|---|---|"]
-        for r in results {
-            lines.append(String(format: "| %@ | %.3f | %+.0f%% | %.1f%% |", r.label, r.error, 100 * (r.error / max(r.nullError, 1e-9) - 1), 100 * r.exact))
-        }
-        lines.append("")
-        lines.append(String(format: "Null edit: error %.3f, exact %.1f%%, on %d cases (%.0f s).", null, 100 * (results.first?.nullExact ?? 0), results.first?.cases ?? 0, seconds))
-        if let b = bestSingle { lines.append(String(format: "Best single-hook edit: %@, error %.3f (%.0f%% of the null edit's).", b.label, b.error, 100 * b.error / max(null, 1e-9))) }
-        if let b = best { lines.append(String(format: "Best edit: %@, error %.3f (%.0f%% of the null edit's).", b.label, b.error, 100 * b.error / max(null, 1e-9))) }
-        return lines.joined(separator: "\n")
-    }
-
-    func json() throws -> String {
-        var object: [String: Any] = ["results": results.map(resultJSON), "null_error": null, "seconds": seconds]
-        if let b = bestSingle { object["best_single_hook"] = resultJSON(b) }
-        if let b = best { object["best"] = resultJSON(b) }
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self)
-    }
-
-    /// Error against the layer: one line per (method, kind of hook, scale), the null edit dashed.
-    func figure() -> LinePlot {
-        var groups: [(String, [(Double, Double)])] = []
-        func add(_ name: String, _ x: Double, _ y: Double) {
-            if let i = groups.firstIndex(where: { $0.0 == name }) { groups[i].1.append((x, y)) } else { groups.append((name, [(x, y)])) }
-        }
-        for r in results {
-            guard let point = try? HookPoint(name: r.hooks[0]), let layer = point.layer else { continue }
-            let kind = point.name.split(separator: "_").last.map(String.init) ?? ""
-            // resid_pre L holds what resid_post L-1 holds: the table has it, the figure would draw it twice.
-            if kind == "pre" && r.hooks.count == 1 && layer > 0 { continue }
-            let offset = kind == "pre" ? -0.33 : kind == "mid" ? 0.0 : 0.33   // resid_pre L sits before resid_mid L and resid_post L
-            let how = r.scale.map { "×\($0.formatted())" } ?? "gradient"
-            let name: String
-            if r.hooks.count > 1 {
-                name = "\(how), every resid_post from the layer on"
-            } else if r.positions == EditPositions.fromEdit.rawValue {
-                name = "\(how), resid_post, from the edited move"
-            } else {
-                name = "\(how), resid_\(kind)"
-            }
-            add(name, Double(layer) + (r.hooks.count > 1 || kind == "post" ? 0.33 : offset), r.error)
-        }
-        let palette: [RGB] = [.init(31, 119, 180), .init(214, 39, 40), .init(44, 160, 44), .init(148, 103, 189), .init(255, 127, 14),
-                              .init(140, 86, 75), .init(227, 119, 194), .init(127, 127, 127), .init(188, 189, 34), .init(23, 190, 207),
-                              .init(0, 0, 128), .init(128, 0, 0), .init(0, 100, 0), .init(75, 0, 130)]
-        var series = groups.enumerated().map { i, group in
-            LineSeries(group.0, x: group.1.map(\.0), y: group.1.map(\.1), color: palette[i % palette.count], markers: true)
-        }
-        series.append(LineSeries("null edit", x: [-0.5, Double(layers) - 0.5], y: [null, null], color: .init(0, 0, 0), dashed: true))
-        return LinePlot(series: series, title: "Intervention error by edited layer (Li et al.'s top-N metric)",
-                        xLabel: "layer (resid_pre, resid_mid, resid_post of each block)", yLabel: "mean error (FP + FN)")
-    }
-}
-
 struct InterveneShowCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "show",
@@ -400,14 +319,9 @@ struct InterveneShowCommand: ParsableCommand {
         let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, batchSize: model.batchSize)
         let effect = try study.effect(of: plan)
         let result = try study.evaluate(plan)
-        try Self.drawFigures(effect, study: study, plan: plan, in: folder)
+        try EditEffectFigures.draw(effect, study: study, plan: plan, in: folder)
         let layers = (0..<config.nLayers).map { "blocks.\($0).hook_resid_post" }
-        if json {
-            let data = try JSONEncoder().encode(effect)
-            var object = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-            object["result"] = resultJSON(result)
-            return try printJSON(object)
-        }
+        if json { return try printJSON(MergedJSON(base: effect, key: "result", extra: result)) }
         print("\(plan.label), \(cases.count == 1 ? "one case" : "mean over \(cases.count) cases"): error \(String(format: "%.2f", result.error)) (null \(String(format: "%.2f", result.nullError)))")
         print("direct logit attribution of the change (moves made legal − moves made illegal), per layer:")
         print("  layer   attn_out " + (0..<config.nHeads).map { RulesOutput.padded("H\($0)", 7) }.joined() + "   mlp_out   |Δresid|/|resid|")
@@ -427,38 +341,4 @@ struct InterveneShowCommand: ParsableCommand {
         print("figures in \(out)/")
     }
 
-    /// components.png and readings.png, and for a single case boards.png, into `folder`.
-    static func drawFigures(_ effect: EditEffect, study: InterventionStudy, plan: EditPlan, in folder: URL) throws {
-        let config = study.model.config
-        let columns = ["attn"] + (0..<config.nHeads).map { "H\($0)" } + ["mlp"]
-        let values: [[Double?]] = (0..<config.nLayers).map { l in [effect.attention[l]] + effect.heads[l] + [effect.mlp[l]] }
-        try MatrixHeatmap(values: values, rowLabels: (0..<config.nLayers).map { "L\($0)" }, columnLabels: columns,
-                          title: "Logit attribution of the edit's change (made legal − made illegal)", xLabel: "component", yLabel: "layer",
-                          scale: .diverging(label: "logit"), cellText: .values(decimals: 2))
-            .write(to: folder.appendingPathComponent("components.png"))
-        let layers = (0..<config.nLayers).filter { effect.readingBefore["blocks.\($0).hook_resid_post"] != nil }
-        if !layers.isEmpty {
-            let x = layers.map(Double.init)
-            try LinePlot(series: [LineSeries("before the edit", x: x, y: layers.map { effect.readingBefore["blocks.\($0).hook_resid_post"]! }, markers: true),
-                                  LineSeries("after the edit", x: x, y: layers.map { effect.readingAfter["blocks.\($0).hook_resid_post"]! }, markers: true)],
-                         title: "Probe's probability of the edited state, by layer", xLabel: "layer (resid_post)", yLabel: "probability",
-                         yLimits: 0...1)
-                .write(to: folder.appendingPathComponent("readings.png"))
-        }
-        guard study.cases.count == 1, let c = study.cases.first else { return }
-        func squares(_ probabilities: [Float]) -> [Double?] {
-            var out = [Double?](repeating: nil, count: 64)
-            for token in 1..<probabilities.count { out[Vocabulary.squareUnchecked(forToken: token)] = Double(probabilities[token]) }
-            return out
-        }
-        func discs(_ board: Board) -> [Disc?] { board.colours.map { $0 == .black ? .black : $0 == .white ? .white : nil } }
-        let before = try study.probabilities(plan: nil)[0], after = try study.probabilities(plan: plan)[0]
-        let marks = [BoardMark(c.square, .edited)] + Bitboard.squares(c.legalAfter).map { BoardMark($0, .legal) }
-        try BoardGrid(boards: [
-            BoardHeatmap(values: squares(before), discs: discs(c.steps[c.position].board), marks: marks, title: "before the edit"),
-            BoardHeatmap(values: squares(after), discs: discs(c.editedBoard(at: c.position)), marks: marks, title: "after: \(plan.label)"),
-        ], columns: 2, title: "Next-move probabilities, \(c.player) to move; dots: legal moves of the edited board",
-           scale: .probability, cellSize: 40, markLabels: [.legal: "legal after the edit", .edited: "edited square"])
-            .write(to: folder.appendingPathComponent("boards.png"))
-    }
 }

@@ -3,6 +3,7 @@ import Foundation
 import OthelloInterventions
 import OthelloModel
 import OthelloPlots
+import OthelloReports
 import OthelloProbes
 import OthelloRules
 import WorkbenchSupport
@@ -24,71 +25,21 @@ struct PrefixOptions: ParsableArguments {
     }
 }
 
-func moveLabels(_ moves: [Int]) -> [String] { moves.map { SquareNotation.othelloGPT.label($0) } }
-
-/// The patching matrix's column labels: the moves, the corrupted one as `clean/corrupted`.
-func patchingColumns(clean: [Int], corrupted: [Int], at index: Int) -> [String] {
-    moveLabels(clean).enumerated().map { $0.offset == index ? "\($0.element)/\(SquareNotation.othelloGPT.label(corrupted[index]))" : $0.element }
+/// `intervene patch --json`.
+struct PatchJSON: Codable {
+    var rows: [String]
+    var normalised: [[Double]]
+    var cleanLogit, corruptedLogit: Double
+    var target: String
+    var corruptedMove: Int
+    var corruptedWith: String
 }
 
-/// The layer × position matrix of a patching result.
-func patchingFigure(_ result: ActivationPatching.Result, clean: [Int], corrupted: [Int], at index: Int, hook: String) -> MatrixHeatmap {
-    let target = SquareNotation.othelloGPT.label(Vocabulary.squareUnchecked(forToken: result.token))
-    return MatrixHeatmap(values: result.normalised.map { $0.map { Optional($0) } }, rowLabels: result.rows,
-                         columnLabels: patchingColumns(clean: clean, corrupted: corrupted, at: index),
-                         title: "Patching \(hook) clean → corrupted, metric: logit of \(target)", xLabel: "position (move)",
-                         yLabel: hook == "z" ? "layer, head" : "layer", scale: .diverging(limit: 1, label: "normalised metric"))
-}
-
-/// The board of a latent-saliency result: per occupied square the drop of the top move's logit.
-func saliencyFigure(_ result: LatentSaliency.Result, moves: [Int], plan: EditPlan) throws -> BoardHeatmap {
-    let board = try GameReplay(moves: moves).steps.last!.board
-    let discs: [Disc?] = board.colours.map { $0 == .black ? .black : $0 == .white ? .white : nil }
-    return BoardHeatmap(values: result.drops, discs: discs, marks: [BoardMark(result.topMove, .predicted), BoardMark(moves.last!, .played)],
-                        cellText: .values(decimals: 1),
-                        title: "Drop of the logit of \(SquareNotation.othelloGPT.label(result.topMove)) when each square is flipped (\(plan.label))",
-                        scale: .diverging(label: "logit drop"))
-}
-
-/// One head's attention pattern on a prefix, with move labels.
-func attentionFigure(_ pattern: [[Double?]], moves: [Int], layer: Int, head: Int, title: String) -> MatrixHeatmap {
-    let labels = moveLabels(moves)
-    return MatrixHeatmap(values: pattern, rowLabels: labels, columnLabels: labels, title: "L\(layer)H\(head) attention, \(title)",
-                         xLabel: "key (move attended to)", yLabel: "query (position)", scale: .probability)
-}
-
-/// heads.png (every head's direct logit attribution as a board) and neurons.png (the top neurons') into `folder`.
-func drawAttributionFigures(_ result: DirectLogitAttribution.Result, moves: [Int], config: ModelConfig, in folder: URL) throws {
-    func board(_ logits: [Double]) -> [Double?] {
-        var out = [Double?](repeating: nil, count: 64)
-        for token in 1..<logits.count { out[Vocabulary.squareUnchecked(forToken: token)] = logits[token] }
-        return out
-    }
-    let top = Vocabulary.squareUnchecked(forToken: result.token)
-    let legal = try GameReplay(moves: moves).steps.last!.legalSquares.map { BoardMark($0, .legal) }
-    try BoardGrid(boards: (0..<config.nLayers).flatMap { l in (0..<config.nHeads).map { h in
-        BoardHeatmap(values: board(result.heads[l][h]), marks: legal, title: "L\(l)H\(h)") } },
-                  columns: config.nHeads, title: "Direct logit attribution of each head, after \(moves.count) moves (dots: legal moves)",
-                  scale: .diverging(label: "logit"), cellSize: 16)
-        .write(to: folder.appendingPathComponent("heads.png"))
-    try BoardGrid(boards: result.neurons.map { n in
-        BoardHeatmap(values: board(n.logits), marks: [BoardMark(top, .predicted)], title: String(format: "L%dN%d (%+.2f)", n.layer, n.neuron, n.attribution)) },
-                  columns: min(4, result.neurons.count), title: "Top neurons by attribution to \(SquareNotation.othelloGPT.label(top))",
-                  scale: .diverging(label: "logit"), cellSize: 20)
-        .write(to: folder.appendingPathComponent("neurons.png"))
-}
-
-/// The patching metric's default move: of the moves legal after the clean prefix, the one whose last-position
-/// logit the corruption lowers most.
-func defaultPatchTarget(model: HookedTransformer, clean: [Int], corrupted: [Int]) throws -> Int {
-    let V = model.config.dVocab, T = clean.count
-    let a = try model.logits(tokens: clean.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
-    let b = try model.logits(tokens: corrupted.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
-    let legal = try GameReplay(moves: clean).steps.last!.legalSquares.map(Vocabulary.tokenUnchecked(forSquare:))
-    guard let best = legal.max(by: { a[(T - 1) * V + $0] - b[(T - 1) * V + $0] < a[(T - 1) * V + $1] - b[(T - 1) * V + $1] }) else {
-        throw WorkbenchError("the clean game is over after the prefix; choose fewer --moves")
-    }
-    return best
+/// `intervene saliency --json`.
+struct SaliencyJSON: Codable {
+    var topMove: String
+    /// Per square, the drop of the top move's logit (null for empty squares).
+    var drops: [Double?]
 }
 
 struct IntervenePatchCommand: ParsableCommand {
@@ -96,20 +47,26 @@ struct IntervenePatchCommand: ParsableCommand {
         commandName: "patch",
         abstract: "Activation patching: a clean and a corrupted game that differ in one move, layer × position.",
         discussion: """
-        The corrupted game replaces move --corrupt-at (default the last) of the prefix by another legal move after \
+        The corrupted game replaces move --corrupt-at (default: five moves before the last, so that the figure \
+        shows how the information travels from that position to the last) of the prefix by another legal move after \
         which the rest stays legal. Each (layer[, head], position) of --hook (resid_pre, attn_out, mlp_out, or z \
         per head) is copied from the clean run into the corrupted run; the metric is the logit of --target at the \
         last position (default: the move legal in the clean game whose logit the corruption lowers most), \
-        normalised to 0 (corrupted) … 1 (clean). Writes a layer × position matrix figure and, with --json, the values.
+        normalised to 0 (corrupted) … 1 (clean). Writes a layer × position matrix figure and, with --json, the values. \
+        --pairs N averages the normalised matrix over N games from --game on (the same prefix length and corrupted \
+        move, each game's own default target; games whose metric the corruption moves by under 0.5 logits are left \
+        out).
 
-        Example:
+        Examples:
           othello-gpt intervene patch --games Games/synthetic-10k.npy --game 3 --moves 30 --hook resid_pre --out patch.png
+          othello-gpt intervene patch --games Games/synthetic-10k.npy --moves 30 --corrupt-at 20 --pairs 50 --out patch-50.png
         """
     )
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var prefix: PrefixOptions
-    @Option(name: .customLong("corrupt-at"), help: "Which move to change (from 0; default the last).") var corruptAt: Int?
+    @Option(name: .customLong("corrupt-at"), help: "Which move to change (from 0; default five before the last).") var corruptAt: Int?
+    @Option(help: "Average over this many games from --game on.") var pairs: Int = 1
     @Option(help: "resid_pre, attn_out, mlp_out or z.") var hook: String = "resid_pre"
     @Option(help: "The move whose logit is the metric (label such as C3).") var target: String?
     @Option(help: "Where to write the figure.") var out: String = "patch.png"
@@ -119,22 +76,24 @@ struct IntervenePatchCommand: ParsableCommand {
         let transformer = try model.load()
         let kinds: [String: HookPoint.Kind] = ["resid_pre": .residPre, "attn_out": .attnOut, "mlp_out": .mlpOut, "z": .z]
         guard let kind = kinds[hook] else { throw WorkbenchError("--hook \(hook): choose resid_pre, attn_out, mlp_out or z") }
+        let targetToken = try target.map { try Vocabulary.token(forSquare: try SquareNotation.othelloGPT.square($0)) }
         let clean = try prefix.prefix(maxPositions: transformer.config.nCtx)
-        let index = corruptAt ?? clean.count - 1
+        let index = corruptAt ?? ActivationPatching.defaultCorruptionIndex(count: clean.count)
         guard clean.indices.contains(index) else { throw WorkbenchError("--corrupt-at \(index): the prefix has moves 0…\(clean.count - 1)") }
+        guard pairs >= 1 else { throw WorkbenchError("--pairs must be at least 1, got \(pairs)") }
+        if pairs > 1 { return try runAverage(transformer, kind: kind, moves: clean.count, index: index) }
         guard let corrupted = ActivationPatching.corrupt(clean, at: index) else {
             throw WorkbenchError("move \(index) of game \(prefix.game) has no alternative after which the rest of the prefix stays legal; choose another --corrupt-at")
         }
         try checkWritable(out)
-        let token = try target.map { try Vocabulary.token(forSquare: try SquareNotation.othelloGPT.square($0)) }
-            ?? defaultPatchTarget(model: transformer, clean: clean, corrupted: corrupted)
+        let token = try targetToken ?? ActivationPatching.defaultTarget(model: transformer, clean: clean, corrupted: corrupted)
         let result = try ActivationPatching.run(model: transformer, clean: clean, corrupted: corrupted, kind: kind, token: token, batchSize: model.batchSize)
         let targetLabel = SquareNotation.othelloGPT.label(Vocabulary.squareUnchecked(forToken: token))
         let columns = patchingColumns(clean: clean, corrupted: corrupted, at: index)
         try patchingFigure(result, clean: clean, corrupted: corrupted, at: index, hook: hook).write(to: URL(fileURLWithPath: out))
         if json {
-            return try printJSON(["rows": result.rows, "normalised": result.normalised, "clean_logit": result.clean, "corrupted_logit": result.corrupted,
-                                  "target": targetLabel, "corrupted_move": index, "corrupted_with": SquareNotation.othelloGPT.label(corrupted[index])])
+            return try printJSON(PatchJSON(rows: result.rows, normalised: result.normalised, cleanLogit: result.clean, corruptedLogit: result.corrupted,
+                                           target: targetLabel, corruptedMove: index, corruptedWith: SquareNotation.othelloGPT.label(corrupted[index])))
         }
         print(String(format: "move %d: %@ → %@; logit of %@: clean %.2f, corrupted %.2f", index, SquareNotation.othelloGPT.label(clean[index]),
                      SquareNotation.othelloGPT.label(corrupted[index]), targetLabel, result.clean, result.corrupted))
@@ -142,6 +101,32 @@ struct IntervenePatchCommand: ParsableCommand {
         print(String(format: "largest restoration: %@ at position %d (%@): %.2f", result.rows[best.0], best.1, columns[best.1], best.2))
         print("wrote \(out)")
     }
+
+    /// `--pairs N`: the matrix averaged over N games.
+    func runAverage(_ transformer: HookedTransformer, kind: HookPoint.Kind, moves: Int, index: Int) throws {
+        guard target == nil else { throw WorkbenchError("--target takes one game; with --pairs each game is scored on its own most-lowered move") }
+        let dataset = try GameDataset.read(from: URL(fileURLWithPath: prefix.games))
+        let chosen = ActivationPatching.pairs(from: dataset, start: prefix.game, count: pairs, moves: moves, corruptAt: index)
+        guard !chosen.isEmpty else { throw WorkbenchError("\(prefix.games): no game from \(prefix.game) on has \(moves) moves and an alternative at move \(index)") }
+        try checkWritable(out)
+        let bar = ProgressBar(total: chosen.count, label: "patching")
+        let average = try ActivationPatching.average(model: transformer, pairs: chosen, kind: kind, batchSize: model.batchSize, progress: bar)
+        bar.finish()
+        try averagePatchingFigure(average, at: index, hook: hook).write(to: URL(fileURLWithPath: out))
+        if json { return try printJSON(PatchAverageJSON(rows: average.rows, normalised: average.normalised, pairs: average.pairs, skipped: average.skipped, corruptedMove: index)) }
+        print("move \(index) corrupted in \(average.pairs) games of \(prefix.games) (\(average.skipped) left out: the corruption barely moved their metric)")
+        for (row, values) in zip(average.rows, average.normalised) {
+            print(String(format: "  %@: at the corrupted move %.2f, at the last position %.2f", row, values[index], values[values.count - 1]))
+        }
+        print("wrote \(out)")
+    }
+}
+
+/// `intervene patch --pairs N --json`.
+struct PatchAverageJSON: Codable {
+    var rows: [String]
+    var normalised: [[Double]]
+    var pairs, skipped, corruptedMove: Int
 }
 
 struct InterveneSaliencyCommand: ParsableCommand {
@@ -169,7 +154,7 @@ struct InterveneSaliencyCommand: ParsableCommand {
         let probes = try intervention.probes(model: transformer, hooks: plan.hooks)
         let result = try LatentSaliency.run(model: transformer, moves: moves, probes: probes, plan: plan, batchSize: model.batchSize)
         try saliencyFigure(result, moves: moves, plan: plan).write(to: URL(fileURLWithPath: out))
-        if json { return try printJSON(["top_move": SquareNotation.othelloGPT.label(result.topMove), "drops": result.drops.map { $0 as Any? ?? NSNull() }]) }
+        if json { return try printJSON(SaliencyJSON(topMove: SquareNotation.othelloGPT.label(result.topMove), drops: result.drops)) }
         print("top move \(SquareNotation.othelloGPT.label(result.topMove)); largest drops: " +
               result.drops.enumerated().compactMap { i, d in d.map { (i, $0) } }.sorted { $0.1 > $1.1 }.prefix(5)
               .map { String(format: "%@ %.2f", SquareNotation.othelloGPT.label($0.0), $0.1) }.joined(separator: ", "))
@@ -233,10 +218,7 @@ struct InterveneAttributionCommand: ParsableCommand {
         let result = try DirectLogitAttribution.run(model: transformer, moves: moves, neurons: neurons)
         try drawAttributionFigures(result, moves: moves, config: transformer.config, in: folder)
         let top = Vocabulary.squareUnchecked(forToken: result.token)
-        if json {
-            let data = try JSONEncoder().encode(result)
-            return try printJSON(try JSONSerialization.jsonObject(with: data))
-        }
+        if json { return try printJSON(result) }
         print("top move \(SquareNotation.othelloGPT.label(top)); top neurons: " +
               result.neurons.map { String(format: "L%dN%d %+.2f", $0.layer, $0.neuron, $0.attribution) }.joined(separator: ", "))
         print("wrote \(out)/heads.png, \(out)/neurons.png")

@@ -111,30 +111,52 @@ struct RunCommand: ParsableCommand {
         let vocabulary = model.config.dVocab
         let moves = input.moves(0)
         let label = SquareNotation.othelloGPT.label
-        var rows: [[String: Any]] = []
+        var rows: [RunJSON.Row] = []
         for position in 0..<min(moves.count, positions) {
             let p = Softmax.probabilities(logits.values[(position * vocabulary)..<((position + 1) * vocabulary)])
             let ranked = p.indices.sorted { p[$0] > p[$1] }.prefix(top)
-            let predictions: [[String: Any]] = ranked.map { token in
+            let predictions = ranked.map { token in
                 let square = token == Vocabulary.padding ? nil : Vocabulary.squareUnchecked(forToken: token)
-                return ["token": token, "square": square.map { $0 as Any } ?? NSNull(),
-                        "label": square.map(label) ?? "pass", "probability": Double(p[token])]
+                return RunJSON.Prediction(token: token, square: square, label: square.map(label) ?? "pass", probability: Double(p[token]))
             }
-            rows.append(["position": position, "move": moves[position], "label": label(moves[position]),
-                         "top": predictions])
+            rows.append(.init(position: position, move: moves[position], label: label(moves[position]), top: predictions))
         }
-        if json { return try printJSON(["game": game, "positions": rows]) }
+        if json { return try printJSON(RunJSON(game: game, positions: rows)) }
         print("game \(game) of \(games): \(moves.count) moves; after each move, the model's top \(top) next moves")
         for row in rows {
-            let predictions = (row["top"] as! [[String: Any]]).map {
-                String(format: "%@ %5.1f%%", ($0["label"] as! String) as NSString, 100 * ($0["probability"] as! Double))
-            }
-            print(String(format: "%3d  %@  → ", (row["position"] as! Int) + 1, (row["label"] as! String) as NSString) + predictions.joined(separator: "  "))
+            let predictions = row.top.map { String(format: "%@ %5.1f%%", $0.label as NSString, 100 * $0.probability) }
+            print(String(format: "%3d  %@  → ", row.position + 1, row.label as NSString) + predictions.joined(separator: "  "))
         }
     }
 }
 
 /// `othello-gpt cache`: activations of many games written as `.npy` files.
+/// `run --json`: per position the move played and the model's top predictions.
+struct RunJSON: Codable {
+    struct Prediction: Codable {
+        var token: Int
+        /// The square of the move (null for the padding token, "pass").
+        var square: Int?
+        var label: String
+        var probability: Double
+
+        func encode(to encoder: Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encode(token, forKey: .token)
+            try container.encode(square, forKey: .square)   // null, not absent, for "pass"
+            try container.encode(label, forKey: .label)
+            try container.encode(probability, forKey: .probability)
+        }
+    }
+    struct Row: Codable {
+        var position, move: Int
+        var label: String
+        var top: [Prediction]
+    }
+    var game: Int
+    var positions: [Row]
+}
+
 struct CacheCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "cache",

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import OthelloModel
 import OthelloProbes
+import OthelloReports
 import OthelloRules
 import WorkbenchSupport
 
@@ -108,11 +109,42 @@ func probeHook(hook: String?, layer: Int?, config: ModelConfig, default fallback
     }
 }
 
-/// A score as JSON: overall, per square, per position, per class.
-func scoreJSON(_ score: ProbeScore, basis: ProbeBasis) -> [String: Any] {
-    func clean(_ values: [Double]) -> [Any] { values.map { $0.isNaN ? NSNull() : $0 as Any } }
-    return ["accuracy": score.accuracy, "per_square": clean(score.perSquare), "per_position": clean(score.perPosition),
-            "per_class": Dictionary(uniqueKeysWithValues: zip(basis.classNames, clean(score.perClass))), "squares_scored": score.total]
+/// `probe train --json` and `probe eval --json`: the score overall, per square, per position and per class (null
+/// where nothing was scored), beside the baselines.
+struct ProbeScoreJSON: Codable {
+    var hook, kind, basis: String
+    var accuracy: Double
+    var perSquare, perPosition: [Double?]
+    var perClass: [String: Double?]
+    var squaresScored: Int
+    var baselineAccuracy: Double
+    /// Accuracy per mode, for files with several (Nanda's black to move, white to move, all).
+    var modes: [String: Double]?
+    var matchedModeAccuracy: Double?
+    // probe train only
+    var trainGames, testGames: Int?
+    var controlRandomModelAccuracy: Double?
+    var out: String?
+    // probe eval only
+    var games: Int?
+
+    init(_ evaluation: ProbeEvaluation, probe: Probe, hook: ProbeHook, baseline: ProbeScore) {
+        let score = evaluation.headline
+        func clean(_ values: [Double]) -> [Double?] { values.map { $0.isNaN ? nil : $0 } }
+        self.hook = hook.name
+        kind = probe.kind.rawValue
+        basis = probe.basis.rawValue
+        accuracy = score.accuracy
+        perSquare = clean(score.perSquare)
+        perPosition = clean(score.perPosition)
+        perClass = Dictionary(uniqueKeysWithValues: zip(probe.basis.classNames, clean(score.perClass)))
+        squaresScored = score.total
+        baselineAccuracy = baseline.accuracy
+        if probe.modes.count > 1 {
+            modes = Dictionary(uniqueKeysWithValues: zip(probe.modes.map(\.rawValue), evaluation.perMode.map(\.accuracy)))
+            matchedModeAccuracy = score.accuracy
+        }
+    }
 }
 
 struct ProbeTrainCommand: ParsableCommand {
@@ -183,19 +215,11 @@ struct ProbeTrainCommand: ParsableCommand {
         try ProbeFile.save(probe, to: URL(fileURLWithPath: out))
 
         if json {
-            var object = scoreJSON(evaluation.headline, basis: basis)
-            object["hook"] = hook.name
-            object["kind"] = kind.rawValue
-            object["basis"] = basis.rawValue
-            object["train_games"] = split.train.count
-            object["test_games"] = split.test.count
-            object["baseline_accuracy"] = baseline.accuracy
-            if let control { object["control_random_model_accuracy"] = control.headline.accuracy }
-            if modeList.count > 1 {
-                object["modes"] = Dictionary(uniqueKeysWithValues: zip(modeList.map(\.rawValue), evaluation.perMode.map(\.accuracy)))
-                object["matched_mode_accuracy"] = evaluation.headline.accuracy
-            }
-            object["out"] = out
+            var object = ProbeScoreJSON(evaluation, probe: probe, hook: hook, baseline: baseline)
+            object.trainGames = split.train.count
+            object.testGames = split.test.count
+            object.controlRandomModelAccuracy = control?.headline.accuracy
+            object.out = out
             return try printJSON(object)
         }
         print("\(kind.rawValue) probe, \(basis.rawValue) basis, at \(hook.name): trained on \(split.train.count) games, tested on \(split.test.count)")
@@ -250,16 +274,8 @@ struct ProbeEvalCommand: ParsableCommand {
         let evaluation = try ProbeEvaluator.evaluate(loaded, on: test, hook: hook, positions: transformer.config.nCtx)
         let baseline = TrivialBaseline(basis: loaded.basis, fittedOn: test, positions: transformer.config.nCtx).score(on: test)
         if json {
-            var object = scoreJSON(evaluation.headline, basis: loaded.basis)
-            object["hook"] = hook.name
-            object["kind"] = loaded.kind.rawValue
-            object["basis"] = loaded.basis.rawValue
-            object["games"] = games.count
-            object["baseline_accuracy"] = baseline.accuracy
-            if loaded.modes.count > 1 {
-                object["modes"] = Dictionary(uniqueKeysWithValues: zip(loaded.modes.map(\.rawValue), evaluation.perMode.map(\.accuracy)))
-                object["matched_mode_accuracy"] = evaluation.headline.accuracy
-            }
+            var object = ProbeScoreJSON(evaluation, probe: loaded, hook: hook, baseline: baseline)
+            object.games = games.count
             return try printJSON(object)
         }
         print("\(loaded.kind.rawValue) probe, \(loaded.basis.rawValue) basis, at \(hook.name), on \(games.count) games (\(test.rows) positions)")

@@ -135,14 +135,62 @@ struct SAETrainCommand: ParsableCommand {
     }
 }
 
-/// An evaluation as JSON (the keys of `sae eval --json`).
-func saeEvaluationJSON(_ e: SAEEvaluation) -> [String: Any] {
-    ["explained_variance": e.explainedVariance, "mse": e.mse, "l0": e.l0, "dead": e.dead, "dense": e.dense, "positions": e.positions,
-     "frequency_below": e.frequencyBelow, "coverage": e.board.coverage["board"] ?? 0, "coverage_by_property": e.board.coverage,
-     "reconstruction_f1": e.board.reconstructionF1, "reconstruction_threshold": e.board.reconstructionThreshold, "alive": e.board.alive,
-     "loss": ["clean": e.loss.clean, "spliced": e.loss.spliced, "zero_ablated": e.loss.zeroAblated],
-     "loss_delta": e.loss.spliced - e.loss.clean, "loss_recovered": e.lossRecovered.map { $0 as Any } ?? NSNull(),
-     "legal_top1": ["clean": e.legalTop1.clean, "spliced": e.legalTop1.spliced, "zero_ablated": e.legalTop1.zeroAblated]]
+/// `sae eval --json`: the evaluation's numbers beside `sae`, `hook` and `games`, the control's under `control`.
+struct SAEEvalOutput: Encodable {
+    var numbers: SAEEvalJSON
+    var sae, hook, games: String
+    var control: SAEEvalJSON?
+
+    enum CodingKeys: String, CodingKey { case sae, hook, games, control }
+
+    func encode(to encoder: Encoder) throws {
+        try numbers.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sae, forKey: .sae)
+        try container.encode(hook, forKey: .hook)
+        try container.encode(games, forKey: .games)
+        try container.encodeIfPresent(control, forKey: .control)
+    }
+}
+
+/// One SAE evaluation's numbers (the keys of `sae eval --json`).
+struct SAEEvalJSON: Codable {
+    struct Runs: Codable {
+        var clean, spliced, zeroAblated: Double
+    }
+    var explainedVariance, mse, l0: Double
+    var dead, dense, positions: Int
+    var frequencyBelow: [String: Double]
+    var coverage: Double
+    var coverageByProperty: [String: Double]
+    var reconstructionF1: Double
+    var reconstructionThreshold: Float
+    var alive: Int
+    var loss: Runs
+    var lossDelta: Double
+    var lossRecovered: Double?
+    var legalTop1: Runs
+
+    init(_ e: SAEEvaluation) {
+        explainedVariance = e.explainedVariance; mse = e.mse; l0 = e.l0
+        dead = e.dead; dense = e.dense; positions = e.positions
+        frequencyBelow = e.frequencyBelow
+        coverage = e.board.coverage["board"] ?? 0
+        coverageByProperty = e.board.coverage
+        reconstructionF1 = e.board.reconstructionF1; reconstructionThreshold = e.board.reconstructionThreshold; alive = e.board.alive
+        loss = Runs(clean: e.loss.clean, spliced: e.loss.spliced, zeroAblated: e.loss.zeroAblated)
+        lossDelta = e.loss.spliced - e.loss.clean
+        lossRecovered = e.lossRecovered
+        legalTop1 = Runs(clean: e.legalTop1.clean, spliced: e.legalTop1.spliced, zeroAblated: e.legalTop1.zeroAblated)
+    }
+
+    /// The two lines of `sae eval`'s text output.
+    func text(_ label: String) -> String {
+        String(format: "%@: explained variance %.3f, L0 %.1f, dead %d, coverage %.3f, board reconstruction F1 %.3f\n", label,
+               explainedVariance, l0, dead, coverage, reconstructionF1) +
+        String(format: "  next-move loss clean %.4f, on the reconstruction %.4f (%+.4f), zero-ablated %.4f; legal top-1 %.2f%% / %.2f%% / %.2f%%",
+               loss.clean, loss.spliced, loss.spliced - loss.clean, loss.zeroAblated, 100 * legalTop1.clean, 100 * legalTop1.spliced, 100 * legalTop1.zeroAblated)
+    }
 }
 
 struct SAEEvalCommand: ParsableCommand {
@@ -180,10 +228,7 @@ struct SAEEvalCommand: ParsableCommand {
         let bar = ProgressBar(total: games.count, label: "eval")
         let evaluation = try SAEEvaluation.evaluate(autoencoder, model: transformer, games: games, batchSize: model.batchSize, source: source, progress: bar)
         bar.finish()
-        var object = saeEvaluationJSON(evaluation)
-        object["sae"] = sae
-        object["hook"] = autoencoder.hook
-        object["games"] = source
+        var object = SAEEvalOutput(numbers: SAEEvalJSON(evaluation), sae: sae, hook: autoencoder.hook, games: source)
         if let control {
             let controlSAE = try SAEFile.load(from: URL(fileURLWithPath: control))
             guard let controlSeed = controlSAE.metadata["random_init_seed"].flatMap({ UInt64($0) }) else {
@@ -192,20 +237,12 @@ struct SAEEvalCommand: ParsableCommand {
             let random = controlModel(like: transformer, seed: controlSeed)
             try controlSAE.check(fits: random.config, source: control)
             let controlBar = ProgressBar(total: games.count, label: "eval (control)")
-            object["control"] = saeEvaluationJSON(try SAEEvaluation.evaluate(controlSAE, model: random, games: games, batchSize: model.batchSize, source: source, progress: controlBar))
+            object.control = SAEEvalJSON(try SAEEvaluation.evaluate(controlSAE, model: random, games: games, batchSize: model.batchSize, source: source, progress: controlBar))
             controlBar.finish()
         }
         if json { return try printJSON(object) }
-        func line(_ label: String, _ o: [String: Any]) {
-            let loss = o["loss"] as! [String: Double], legal = o["legal_top1"] as! [String: Double]
-            print(String(format: "%@: explained variance %.3f, L0 %.1f, dead %d, coverage %.3f, board reconstruction F1 %.3f", label,
-                         o["explained_variance"] as! Double, o["l0"] as! Double, o["dead"] as! Int, o["coverage"] as! Double, o["reconstruction_f1"] as! Double))
-            print(String(format: "  next-move loss clean %.4f, on the reconstruction %.4f (%+.4f), zero-ablated %.4f; legal top-1 %.2f%% / %.2f%% / %.2f%%",
-                         loss["clean"]!, loss["spliced"]!, loss["spliced"]! - loss["clean"]!, loss["zero_ablated"]!,
-                         100 * legal["clean"]!, 100 * legal["spliced"]!, 100 * legal["zero_ablated"]!))
-        }
-        line("\(sae) on \(autoencoder.hook)", object)
-        if let c = object["control"] as? [String: Any] { line("control (random-init model)", c) }
+        print(object.numbers.text("\(sae) on \(autoencoder.hook)"))
+        if let c = object.control { print(c.text("control (random-init model)")) }
     }
 }
 
@@ -274,10 +311,18 @@ struct SAEFeaturesCommand: ParsableCommand {
         try BoardGrid(boards: topBoards, columns: SAEFeatureProfiles.topCount, title: "Most activating positions of each feature (ring: the last move)",
                       scale: .diverging(limit: 1, label: ""), cellSize: 14)
             .write(to: folder.appendingPathComponent("top-positions.png"))
-        let json: [[String: Any]] = zip(evaluation.board.features, zip(evaluation.board.bestElement, evaluation.board.bestF1)).map {
-            ["feature": $0.0, "frequency": evaluation.frequencies[$0.0], "best_element": BoardProperty.name($0.1.0), "best_f1": $0.1.1]
+        let json = zip(evaluation.board.features, zip(evaluation.board.bestElement, evaluation.board.bestF1)).map {
+            FeatureJSON(feature: $0.0, frequency: evaluation.frequencies[$0.0], bestElement: BoardProperty.name($0.1.0), bestF1: $0.1.1)
         }
-        try AtomicFile.write(try JSONSerialization.data(withJSONObject: json, options: [.prettyPrinted]), to: folder.appendingPathComponent("features.json"))
+        try AtomicFile.write(try JSONOutput.encoder.encode(json), to: folder.appendingPathComponent("features.json"))
         print("wrote \(out)/correlations.png, frequencies.png, top-positions.png, features.json")
     }
+}
+
+/// One feature in features.json.
+struct FeatureJSON: Codable {
+    var feature: Int
+    var frequency: Double
+    var bestElement: String
+    var bestF1: Double
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import OthelloPlots
+import OthelloReports
 import OthelloRules
 import OthelloTraining
 import WorkbenchSupport

@@ -80,6 +80,56 @@ public enum ActivationPatching {
         return Result(rows: rows, normalised: normalised, clean: cleanMetric, corrupted: corruptedMetric, token: token)
     }
 
+    /// Patching averaged over many clean/corrupted pairs of equal length: each pair patched as `run` does, scoring
+    /// its own `defaultTarget`, and the normalised matrices averaged. A pair whose clean and corrupted metric differ
+    /// by less than `minimumSpan` logits is left out (its normalisation would divide by almost nothing).
+    public struct Average: Codable, Sendable {
+        public var rows: [String]
+        /// `[row][position]`: the mean normalised metric over the pairs used.
+        public var normalised: [[Double]]
+        public var pairs: Int
+        public var skipped: Int
+    }
+
+    public static func average(model: HookedTransformer, pairs: [(clean: [Int], corrupted: [Int])], kind: HookPoint.Kind,
+                               minimumSpan: Double = 0.5, batchSize: Int = 64, progress: ProgressBar? = nil) throws -> Average {
+        guard let length = pairs.first?.clean.count, pairs.allSatisfy({ $0.clean.count == length }) else {
+            throw WorkbenchError("patching pairs: give at least one pair, all prefixes of the same length")
+        }
+        var sum: [[Double]] = [], rows: [String] = [], used = 0
+        for pair in pairs {
+            defer { progress?.advance() }
+            let token = try defaultTarget(model: model, clean: pair.clean, corrupted: pair.corrupted)
+            let result = try run(model: model, clean: pair.clean, corrupted: pair.corrupted, kind: kind, token: token, batchSize: batchSize)
+            guard abs(result.clean - result.corrupted) >= minimumSpan else { continue }
+            if sum.isEmpty { sum = result.normalised.map { $0.map { _ in 0 } }; rows = result.rows }
+            for r in sum.indices { for p in sum[r].indices { sum[r][p] += result.normalised[r][p] } }
+            used += 1
+        }
+        guard used > 0 else {
+            throw WorkbenchError("patching pairs: in none of the \(pairs.count) pairs does the corruption move the metric by \(minimumSpan) logits or more; choose another --corrupt-at")
+        }
+        return Average(rows: rows, normalised: sum.map { $0.map { $0 / Double(used) } }, pairs: used, skipped: pairs.count - used)
+    }
+
+    /// Up to `count` clean/corrupted pairs from `games`, from game `start` on: each game's first `moves` moves, move
+    /// `index` replaced as `corrupt` does; games too short, or with no alternative there, are passed over.
+    public static func pairs(from games: GameDataset, start: Int = 0, count: Int, moves: Int, corruptAt index: Int) -> [(clean: [Int], corrupted: [Int])] {
+        var out: [(clean: [Int], corrupted: [Int])] = []
+        var game = max(0, start)
+        while out.count < count && game < games.count {
+            if games[game].count >= moves, let corrupted = corrupt(Array(games[game].prefix(moves)), at: index) {
+                out.append((Array(games[game].prefix(moves)), corrupted))
+            }
+            game += 1
+        }
+        return out
+    }
+
+    /// The move a patching example corrupts in a prefix of `count` moves: `before` moves before the last (so that
+    /// the figure shows the information travelling from that position to the last), or move 0 in short prefixes.
+    public static func defaultCorruptionIndex(count: Int, before: Int = 5) -> Int { max(0, count - 1 - before) }
+
     /// A corrupted version of a prefix: move `index` replaced by another legal move there (the first, in square
     /// order, after which the rest of the prefix stays legal). Nil when there is none.
     public static func corrupt(_ moves: [Int], at index: Int) -> [Int]? {
@@ -91,5 +141,18 @@ public enum ActivationPatching {
             if (try? GameReplay(moves: candidate)) != nil { return candidate }
         }
         return nil
+    }
+
+    /// The patching metric's default move: of the moves legal after the clean prefix, the one whose last-position
+    /// logit the corruption lowers most.
+    public static func defaultTarget(model: HookedTransformer, clean: [Int], corrupted: [Int]) throws -> Int {
+        let V = model.config.dVocab, T = clean.count
+        let a = try model.logits(tokens: clean.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
+        let b = try model.logits(tokens: corrupted.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
+        let legal = try GameReplay(moves: clean).steps.last!.legalSquares.map(Vocabulary.tokenUnchecked(forSquare:))
+        guard let best = legal.max(by: { a[(T - 1) * V + $0] - b[(T - 1) * V + $0] < a[(T - 1) * V + $1] - b[(T - 1) * V + $1] }) else {
+            throw WorkbenchError("the clean game is over after the prefix; choose fewer --moves")
+        }
+        return best
     }
 }

@@ -20,6 +20,8 @@ public struct ProbeScore: Codable, Equatable, Sendable {
     /// Per true class: how many squares of that class were predicted right (recall).
     public private(set) var classCorrect: [Int]
     public private(set) var classTotal: [Int]
+    /// Per class: how many squares were predicted as that class (for precision).
+    public private(set) var classPredicted: [Int]
 
     public init(classes: Int, positions: Int) {
         squareCorrect = Array(repeating: 0, count: 64)
@@ -28,6 +30,7 @@ public struct ProbeScore: Codable, Equatable, Sendable {
         positionTotal = Array(repeating: 0, count: positions)
         classCorrect = Array(repeating: 0, count: classes)
         classTotal = Array(repeating: 0, count: classes)
+        classPredicted = Array(repeating: 0, count: classes)
     }
 
     /// Adds one row: 64 predicted and 64 true classes at token position `position`.
@@ -41,6 +44,7 @@ public struct ProbeScore: Codable, Equatable, Sendable {
             squareTotal[square] += 1
             classCorrect[label] += hit
             classTotal[label] += 1
+            classPredicted[Int(predictions[square])] += 1
         }
         correct += rowCorrect
         total += 64
@@ -54,6 +58,26 @@ public struct ProbeScore: Codable, Equatable, Sendable {
     /// NaN for positions with no rows.
     public var perPosition: [Double] { zip(positionCorrect, positionTotal).map { $1 > 0 ? Double($0) / Double($1) : .nan } }
     public var perClass: [Double] { zip(classCorrect, classTotal).map { $1 > 0 ? Double($0) / Double($1) : .nan } }
+
+    /// The mean recall of the classes that occur: what accuracy means when one class is rare. A probe that always
+    /// answers "no" to a target true at 4% of squares has accuracy 0.96 and balanced accuracy 0.5.
+    ///
+    ///     // labels  yes no no no, predictions yes yes no no: recall(yes) 1, recall(no) 2/3
+    ///     score.balancedAccuracy   // (1 + 2/3) / 2 = 0.833
+    public var balancedAccuracy: Double {
+        let recalls = zip(classCorrect, classTotal).filter { $1 > 0 }.map { Double($0) / Double($1) }
+        return recalls.isEmpty ? 0 : recalls.reduce(0, +) / Double(recalls.count)
+    }
+
+    /// F1 of class `positive` (class 1, "yes" / "empty", in the two-class bases): 2·TP / (2·TP + FP + FN), the
+    /// harmonic mean of its precision and recall; 0 when it neither occurs nor is predicted.
+    ///
+    ///     // labels  yes no no no, predictions yes yes no no: TP 1, FP 1, FN 0
+    ///     score.f1()   // 2 / (2 + 1 + 0) = 0.667
+    public func f1(ofClass positive: Int = 1) -> Double {
+        let denominator = classPredicted[positive] + classTotal[positive]   // (TP + FP) + (TP + FN)
+        return denominator > 0 ? 2 * Double(classCorrect[positive]) / Double(denominator) : 0
+    }
 }
 
 /// What `ProbeEvaluator.evaluate` finds: a score per mode of the probe (each on the positions of its mode) and,

@@ -105,10 +105,12 @@ final class InterveneCommandsTests: CommandTestCase {
     func testPatchSaliencyAttentionAttribution() throws {
         let prefix = ["--model", model, "--games", path("games.npy"), "--game", "1", "--moves", "12"]
         try run(["intervene", "patch"] + prefix + ["--hook", "z", "--corrupt-at", "11", "--out", path("patch.png"), "--json"])
+        try run(["intervene", "patch"] + prefix + ["--pairs", "3", "--out", path("patch-3.png"), "--json"])
+        XCTAssertTrue(try errorMessage(["intervene", "patch"] + prefix + ["--pairs", "3", "--target", "C4", "--out", path("p.png")])!.contains("--target takes one game"))
         try run(["intervene", "saliency"] + prefix + ["--probe-games", "20", "--hook", "blocks.1.hook_resid_post", "--out", path("saliency.png")])
         try run(["intervene", "attention"] + prefix + ["--layer", "1", "--head", "0", "--out", path("attention.png")])
         try run(["intervene", "attribution"] + prefix + ["--out", path("attribution")])
-        for file in ["patch.png", "saliency.png", "attention.png", "attribution/heads.png", "attribution/neurons.png"] {
+        for file in ["patch.png", "patch-3.png", "saliency.png", "attention.png", "attribution/heads.png", "attribution/neurons.png"] {
             XCTAssertTrue(FileManager.default.fileExists(atPath: path(file)), file)
         }
         XCTAssertTrue(try errorMessage(["intervene", "attention"] + prefix + ["--layer", "2", "--head", "0", "--out", path("a.png")])!.contains("layers 0…1"))

@@ -1,6 +1,7 @@
 import Foundation
 @testable import OthelloCommands
 @testable import OthelloInterventions
+@testable import OthelloReports
 import OthelloModel
 import OthelloRules
 import WorkbenchSupport
@@ -19,7 +20,7 @@ final class StudyCommandTests: CommandTestCase {
     }
 
     func record() throws -> StudyRecord {
-        try StudyRecord.decoder.decode(StudyRecord.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
+        try JSONOutput.decoder.decode(StudyRecord.self, from: Data(contentsOf: URL(fileURLWithPath: out + "/report.json")))
     }
 
     func testStudyWritesReportFiguresAndWhatTheCommandsNeed() throws {
@@ -61,7 +62,7 @@ final class StudyCommandTests: CommandTestCase {
         partial.edits = nil; partial.effect = nil; partial.examples = nil; partial.circuit = nil
         for step in ["edits", "effect", "examples", "circuit"] { partial.seconds[step] = nil }
         let kept = partial.seconds
-        try StudyRecord.encoder.encode(partial).write(to: URL(fileURLWithPath: out + "/report.json"))
+        try JSONOutput.encoder.encode(partial).write(to: URL(fileURLWithPath: out + "/report.json"))
         let report = StudyReport(record: partial, dir: out).markdown()
         XCTAssertTrue(report.contains("**Incomplete study**: finished legal, probes; not run: edits, effect, examples, circuit"))
         XCTAssertFalse(report.contains("## 3."), "an incomplete report claims nothing of the steps not run")

@@ -79,6 +79,54 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(score.perClass[2], 0.5)
     }
 
+    func testBalancedAccuracyAndF1ByHand() {
+        // A two-class target (flipped: no/yes): "yes" at squares 0 and 1; the probe says yes at 0, 2 and 3.
+        var score = ProbeScore(classes: 2, positions: 1)
+        var truth = [UInt8](repeating: 0, count: 64), predicted = [UInt8](repeating: 0, count: 64)
+        truth[0] = 1; truth[1] = 1
+        predicted[0] = 1; predicted[2] = 1; predicted[3] = 1
+        score.add(predictions: predicted, labels: truth, position: 0)
+        // TP 1 (square 0), FN 1 (square 1), FP 2 (squares 2, 3), TN 60.
+        XCTAssertEqual(score.accuracy, 61.0 / 64.0)
+        XCTAssertEqual(score.balancedAccuracy, (1.0 / 2.0 + 60.0 / 62.0) / 2, accuracy: 1e-12)
+        XCTAssertEqual(score.f1(), 0.4, accuracy: 1e-12)     // 2·TP / (2·TP + FP + FN) = 2 / 5: precision 1/3, recall 1/2
+        // Always "no": high accuracy, balanced accuracy one half, F1 zero.
+        var never = ProbeScore(classes: 2, positions: 1)
+        never.add(predictions: [UInt8](repeating: 0, count: 64), labels: truth, position: 0)
+        XCTAssertEqual(never.accuracy, 62.0 / 64.0)
+        XCTAssertEqual(never.balancedAccuracy, 0.5)
+        XCTAssertEqual(never.f1(), 0)
+        // A class that never occurs is left out of the mean.
+        var none = ProbeScore(classes: 2, positions: 1)
+        none.add(predictions: [UInt8](repeating: 0, count: 64), labels: [UInt8](repeating: 0, count: 64), position: 0)
+        XCTAssertEqual(none.balancedAccuracy, 1)
+        XCTAssertEqual(none.f1(), 0)
+    }
+
+    func testProbeFolderServesResidPreFromTheHookItEquals() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("probe-folder-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        XCTAssertEqual(ProbeFolder.storedHook(for: "blocks.0.hook_resid_pre"), "embed")
+        XCTAssertEqual(ProbeFolder.storedHook(for: "blocks.3.hook_resid_pre"), "blocks.2.hook_resid_post")
+        XCTAssertEqual(ProbeFolder.storedHook(for: "blocks.3.hook_resid_mid"), "blocks.3.hook_resid_mid")
+        XCTAssertEqual(ProbeFolder.fileName(hook: "embed", kind: .mlp, basis: .colour), "embed-mlp-colour.safetensors")
+        var probe = Probe(kind: .linear, basis: .relative, hook: "blocks.3.hook_resid_pre", modes: [.all], inputWidth: 4)
+        probe.parameters[0][0] = 0.5
+        let probes = ProbeFolder(folder)
+        XCTAssertEqual(try probes.save(probe), "blocks.2.hook_resid_post-linear-relative.safetensors")
+        let stored = try ProbeFile.load(from: folder.appendingPathComponent("blocks.2.hook_resid_post-linear-relative.safetensors"))
+        XCTAssertEqual(stored.hook, "blocks.2.hook_resid_post", "saved as the hook it equals")
+        let served = try XCTUnwrap(try probes.load(hook: "blocks.3.hook_resid_pre"))
+        XCTAssertEqual(served.hook, "blocks.3.hook_resid_pre", "relabelled to the hook asked for")
+        XCTAssertEqual(served.parameters, probe.parameters)
+        XCTAssertNil(try probes.load(hook: "blocks.5.hook_resid_pre"))
+        var other = probe
+        other.parameters[0][0] += 1
+        try probes.save(other, replacing: false)
+        XCTAssertEqual(try probes.load(hook: "blocks.2.hook_resid_post")?.parameters, probe.parameters, "replacing: false keeps the file")
+    }
+
     func testTrivialBaselineByHand() throws {
         // Three positions at token position 0 (the four openings): black moved, the square played differs.
         let openings = [19, 26, 37]

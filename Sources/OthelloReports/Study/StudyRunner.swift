@@ -10,25 +10,25 @@ import WorkbenchSupport
 /// The study's steps, run in order on one model; each fills one section of the record. The analysis is the
 /// probes' and interventions' own code: this file only chains it, saves what later steps and the reproducing
 /// commands need (games.npy, probes/, cases.jsonl) and draws the figures into figures/.
-final class StudyRunner {
-    let model: HookedTransformer
-    let plan: StudyPlan
-    let folder: URL
-    let batchSize: Int
-    let games: GameDataset
-    let split: GameSplit
-    var record: StudyRecord
+public final class StudyRunner {
+    public let model: HookedTransformer
+    public let plan: StudyPlan
+    public let folder: URL
+    public let batchSize: Int
+    public let games: GameDataset
+    public let split: GameSplit
+    public var record: StudyRecord
 
-    var figures: URL { folder.appendingPathComponent("figures") }
-    var probeFolder: URL { folder.appendingPathComponent("probes") }
-    var casesFile: URL { folder.appendingPathComponent("cases.jsonl") }
-    var config: ModelConfig { model.config }
+    public var figures: URL { folder.appendingPathComponent("figures") }
+    public var probeFolder: URL { folder.appendingPathComponent("probes") }
+    public var casesFile: URL { folder.appendingPathComponent("cases.jsonl") }
+    public var config: ModelConfig { model.config }
     /// The study's games file as the commands of the report name it.
-    var gamesSource: String { plan.gamesFile ?? "\(dir)/games.npy" }
+    public var gamesSource: String { plan.gamesFile ?? "\(dir)/games.npy" }
     /// The study folder as the user named it.
-    let dir: String
+    public let dir: String
 
-    init(model: HookedTransformer, plan: StudyPlan, dir: String, batchSize: Int, record: StudyRecord) throws {
+    public init(model: HookedTransformer, plan: StudyPlan, dir: String, batchSize: Int, record: StudyRecord) throws {
         let folder = URL(fileURLWithPath: dir)
         self.dir = dir
         self.model = model
@@ -49,18 +49,23 @@ final class StudyRunner {
         split = try GameSplit(count: games.count, testFraction: plan.testFraction, seed: plan.seed, source: plan.gamesFile ?? "\(dir)/games.npy")
     }
 
-    var probeSettings: ProbeTrainingSettings {
+    public var probeSettings: ProbeTrainingSettings {
         var settings = ProbeTrainingSettings()
         settings.epochs = plan.probeEpochs
         settings.seed = plan.seed
         return settings
     }
 
+    /// The steps in order, each under the name report.json times it by (`StudyReport.steps`).
+    public var steps: [(name: String, run: () throws -> Void)] {
+        [("legal", legalMoves), ("probes", probes), ("edits", edits), ("effect", effect), ("examples", examples), ("circuit", circuit)]
+    }
+
     func log(_ line: String) { FileHandle.standardError.write(Data((line + "\n").utf8)) }
 
     // MARK: legal moves
 
-    func legalMoves() throws {
+    public func legalMoves() throws {
         func score(_ dataset: GameDataset, _ source: String) throws -> LegalSection.Score {
             let bar = ProgressBar(total: dataset.count, label: "legal moves (\(source))")
             defer { bar.finish() }
@@ -82,7 +87,7 @@ final class StudyRunner {
 
     /// A repository file such as Games/WTH_2025.wtb: relative to the working folder, else to the repository the
     /// tool was built in (the executable lives in its .build folder).
-    static func locate(_ path: String) -> String? {
+    public static func locate(_ path: String) -> String? {
         if FileManager.default.fileExists(atPath: path) { return path }
         guard !path.hasPrefix("/"), var folder = Bundle.main.executableURL?.deletingLastPathComponent() else { return nil }
         for _ in 0..<4 {
@@ -95,9 +100,7 @@ final class StudyRunner {
 
     // MARK: probes
 
-    static func probeFileName(hook: String, kind: Probe.Kind, basis: ProbeBasis) -> String { "\(hook)-\(kind.rawValue)-\(basis.rawValue).safetensors" }
-
-    func probes() throws {
+    public func probes() throws {
         if plan.probeFiles.isEmpty { try probeSweep() } else { try givenProbes() }
     }
 
@@ -107,11 +110,15 @@ final class StudyRunner {
                                        extraLinearBases: [.flipped], settings: probeSettings, controls: true, batchSize: batchSize, source: gamesSource)
         var rows: [ProbeSection.Row] = []
         for entry in sweep.entries {
-            let name = Self.probeFileName(hook: entry.hook.name, kind: entry.kind, basis: entry.basis)
+            let name = ProbeFolder.fileName(hook: entry.hook.name, kind: entry.kind, basis: entry.basis)
             try ProbeFile.save(entry.probe, to: probeFolder.appendingPathComponent(name))
+            let twoClass = entry.basis.classCount == 2
             rows.append(.init(hook: entry.hook.name, kind: entry.kind.rawValue, basis: entry.basis.rawValue, accuracy: entry.score.accuracy,
-                              control: entry.control?.accuracy, perSquare: entry.score.perSquare, file: "probes/\(name)"))
+                              control: entry.control?.accuracy, perSquare: entry.score.perSquare, file: "probes/\(name)",
+                              balancedAccuracy: twoClass ? entry.score.balancedAccuracy : nil, f1: twoClass ? entry.score.f1() : nil,
+                              controlBalancedAccuracy: twoClass ? entry.control?.balancedAccuracy : nil))
         }
+        let twoClassBaselines = sweep.baselines.filter { $0.key.classCount == 2 }
         let report = ProbeSweepReport(sweep: sweep, hooks: hooks, kinds: [.linear, .mlp], bases: [.colour, .relative], model: plan.model,
                                       source: gamesSource, settings: probeSettings, seconds: 0)
         try report.drawFigures(in: figures)
@@ -120,6 +127,8 @@ final class StudyRunner {
         }
         record.probes = ProbeSection(trainGames: split.train.count, testGames: split.test.count, given: false, rows: rows,
                                      baselines: Dictionary(uniqueKeysWithValues: sweep.baselines.map { ($0.key.rawValue, $0.value.accuracy) }),
+                                     baselineBalancedAccuracy: Dictionary(uniqueKeysWithValues: twoClassBaselines.map { ($0.key.rawValue, $0.value.balancedAccuracy) }),
+                                     baselineF1: Dictionary(uniqueKeysWithValues: twoClassBaselines.map { ($0.key.rawValue, $0.value.f1()) }),
                                      directions: directions)
     }
 
@@ -145,50 +154,33 @@ final class StudyRunner {
         for probe in probes {
             let hook = try ProbeHook(name: probe.hook, config: config)
             let score = try ProbeEvaluator.evaluate(probe, on: test, hook: hook, positions: config.nCtx).headline
-            let name = Self.probeFileName(hook: probe.hook, kind: probe.kind, basis: probe.basis)
+            let name = ProbeFolder.fileName(hook: probe.hook, kind: probe.kind, basis: probe.basis)
             try ProbeFile.save(probe, to: probeFolder.appendingPathComponent(name))
+            let twoClass = probe.basis.classCount == 2
             rows.append(.init(hook: probe.hook, kind: probe.kind.rawValue, basis: probe.basis.rawValue, accuracy: score.accuracy, control: nil,
-                              perSquare: score.perSquare, file: "probes/\(name)"))
+                              perSquare: score.perSquare, file: "probes/\(name)", balancedAccuracy: twoClass ? score.balancedAccuracy : nil,
+                              f1: twoClass ? score.f1() : nil, controlBalancedAccuracy: nil))
             baselines[probe.basis.rawValue] = TrivialBaseline(basis: probe.basis, fittedOn: train, positions: config.nCtx).score(on: test).accuracy
         }
-        record.probes = ProbeSection(trainGames: 0, testGames: split.test.count, given: true, rows: rows, baselines: baselines, directions: nil)
+        record.probes = ProbeSection(trainGames: 0, testGames: split.test.count, given: true, rows: rows, baselines: baselines,
+                                     baselineBalancedAccuracy: nil, baselineF1: nil, directions: nil)
     }
 
     /// The linear mine/theirs probes the edits use at every resid_pre, resid_mid and resid_post, from probes/;
     /// those missing (the resid_mids, or all but the given ones) are trained on the training games and saved there,
     /// so that `intervene sweep --probe-dir DIR/probes` edits with the same probes.
-    func editProbes() throws -> [String: Probe] {
+    public func editProbes() throws -> [String: Probe] {
+        let folder = ProbeFolder(probeFolder)
         var probes: [String: Probe] = [:]
         var missing: [String] = []
         for name in EditProbes.studyHooks(config: config) {
-            var file = name
-            if let point = try? HookPoint(name: name), point.kind == .residPre, let layer = point.layer {
-                file = layer == 0 ? "embed" : "blocks.\(layer - 1).hook_resid_post"
-            }
-            let url = probeFolder.appendingPathComponent("\(file)-linear-relative.safetensors")
-            if FileManager.default.fileExists(atPath: url.path) {
-                var probe = try ProbeFile.load(from: url)
-                probe.hook = name
-                probes[name] = probe
-            } else {
-                missing.append(name)
-            }
+            if let probe = try folder.load(hook: name) { probes[name] = probe } else { missing.append(name) }
         }
         if !missing.isEmpty {
             let train = try GameDataset(games: split.train.prefix(3000).map { games[$0] }, source: "\(gamesSource) (training games)")
             let trained = try EditProbes.train(model: model, hooks: missing, games: train, settings: probeSettings)
             for (name, probe) in trained {
-                // A resid_pre's probe is saved under what it equals (embed, or the resid_post before), as editProbes reads it.
-                var file = name
-                if let point = try? HookPoint(name: name), point.kind == .residPre, let layer = point.layer {
-                    file = layer == 0 ? "embed" : "blocks.\(layer - 1).hook_resid_post"
-                }
-                let url = probeFolder.appendingPathComponent("\(file)-linear-relative.safetensors")
-                if !FileManager.default.fileExists(atPath: url.path) {
-                    var saved = probe
-                    saved.hook = file
-                    try ProbeFile.save(saved, to: url)
-                }
+                try folder.save(probe, replacing: false)
                 probes[name] = probe
             }
         }
@@ -197,7 +189,7 @@ final class StudyRunner {
 
     // MARK: edits
 
-    func preparedCases() throws -> [PreparedCase] {
+    public func preparedCases() throws -> [PreparedCase] {
         let raw: [InterventionCase]
         if FileManager.default.fileExists(atPath: casesFile.path) {
             raw = try InterventionCases.read(from: casesFile)
@@ -208,7 +200,7 @@ final class StudyRunner {
         return try raw.enumerated().map { try PreparedCase($1, maxPositions: config.nCtx, source: "\(casesFile.path), case \($0)") }
     }
 
-    var sweepOptions: InterventionSweep.Options {
+    public var sweepOptions: InterventionSweep.Options {
         var options = InterventionSweep.Options()
         options.scales = plan.scales
         options.multiLayerScales = plan.multiScales
@@ -217,7 +209,7 @@ final class StudyRunner {
         return options
     }
 
-    func edits() throws {
+    public func edits() throws {
         let cases = try preparedCases()
         let study = try InterventionStudy(model: model, cases: cases, probes: try editProbes(), batchSize: batchSize)
         let plans = InterventionSweep.plans(config: config, options: sweepOptions)
@@ -230,17 +222,17 @@ final class StudyRunner {
     // MARK: what the edit changes
 
     /// The best single-hook direction edit at the last position, as a plan.
-    func bestPlan() throws -> EditPlan {
+    public func bestPlan() throws -> EditPlan {
         guard let best = record.edits?.bestSingleDirection, let scale = best.scale else { throw WorkbenchError("the study has no direction edits to follow up") }
         return EditPlan(method: .direction(scale: scale), hooks: best.hooks)
     }
 
-    func effect() throws {
+    public func effect() throws {
         let plan = try bestPlan()
         let cases = try preparedCases()
         let study = try InterventionStudy(model: model, cases: cases, probes: try editProbes(), batchSize: batchSize)
         let average = try study.effect(of: plan)
-        try InterveneShowCommand.drawFigures(average, study: study, plan: plan, in: figures)
+        try EditEffectFigures.draw(average, study: study, plan: plan, in: figures)
         // The example: the case the edit helps most (largest drop of its error), the first of equals.
         let before = try study.logits(plan: nil), after = try study.logits(plan: plan)
         let errors = cases.indices.map { (InterventionStudy.topNError(logits: before[$0], legal: cases[$0].legalAfter),
@@ -250,7 +242,7 @@ final class StudyRunner {
         let one = try InterventionStudy(model: model, cases: [chosen], probes: study.probes, batchSize: batchSize)
         let exampleFolder = figures.appendingPathComponent("example-case")
         try FileManager.default.createDirectory(at: exampleFolder, withIntermediateDirectories: true)
-        try InterveneShowCommand.drawFigures(try one.effect(of: plan), study: one, plan: plan, in: exampleFolder)
+        try EditEffectFigures.draw(try one.effect(of: plan), study: one, plan: plan, in: exampleFolder)
         let game = games.games.firstIndex { $0.starts(with: chosen.base.moves) }
         record.effect = EffectSection(plan: plan.label, hook: plan.hooks[0], scale: plan.method.scale ?? 0, average: average,
                                       example: .init(caseIndex: index, game: game, moves: chosen.base.moves.count,
@@ -259,7 +251,7 @@ final class StudyRunner {
 
     // MARK: worked examples
 
-    func examples() throws {
+    public func examples() throws {
         // The example case's prefix (a game the edits were tried on), or 30 moves of the first held-out game.
         let game = record.effect?.example?.game ?? split.test[0]
         let moves = Array(games[game].prefix(record.effect?.example?.moves ?? max(1, min(30, games[game].count - 1))))
@@ -267,9 +259,13 @@ final class StudyRunner {
         let plan = try bestPlan()
         var section = ExampleSection(game: game, moves: moves.count, patching: nil, saliencyTopMove: "", saliency: [], heads: [],
                                      attributionTarget: "", topNeurons: [], topHeads: [])
-        // Patching: the latest move with an alternative after which the prefix stays legal.
-        if let (index, corrupted) = (0..<moves.count).reversed().lazy.compactMap({ i in ActivationPatching.corrupt(moves, at: i).map { (i, $0) } }).first {
-            let token = try defaultPatchTarget(model: model, clean: moves, corrupted: corrupted)
+        // Patching: a move five before the last (or the latest earlier one with an alternative after which the prefix
+        // stays legal), so that the figure shows the information travelling to the last position; then the same
+        // corruption averaged over up to 20 held-out games.
+        let latest = ActivationPatching.defaultCorruptionIndex(count: moves.count)
+        let candidates = Array((0...latest).reversed()) + Array(((latest + 1)..<moves.count).reversed())
+        if let (index, corrupted) = candidates.lazy.compactMap({ i in ActivationPatching.corrupt(moves, at: i).map { (i, $0) } }).first {
+            let token = try ActivationPatching.defaultTarget(model: model, clean: moves, corrupted: corrupted)
             let result = try ActivationPatching.run(model: model, clean: moves, corrupted: corrupted, kind: .residPre, token: token, batchSize: batchSize)
             try patchingFigure(result, clean: moves, corrupted: corrupted, at: index, hook: "resid_pre").write(to: figures.appendingPathComponent("patching.png"))
             let cells = result.normalised.enumerated().flatMap { r, row in row.enumerated().map { (r, $0.offset, $0.element) } }
@@ -277,7 +273,16 @@ final class StudyRunner {
             section.patching = .init(corruptedAt: index, corruptedWith: SquareNotation.othelloGPT.label(corrupted[index]),
                                      target: SquareNotation.othelloGPT.label(Vocabulary.squareUnchecked(forToken: token)),
                                      cleanLogit: result.clean, corruptedLogit: result.corrupted, bestLayer: result.rows[best.0], bestPosition: best.1,
-                                     bestRestoration: best.2, atCorruptedMove: result.normalised.map { $0[index] })
+                                     bestRestoration: best.2, atCorruptedMove: result.normalised.map { $0[index] },
+                                     atLastPosition: result.normalised.map { $0[moves.count - 1] })
+            let heldOut = try GameDataset(games: split.test.map { games[$0] }, source: "\(gamesSource) (held-out games)")
+            let pairs = ActivationPatching.pairs(from: heldOut, count: 20, moves: moves.count, corruptAt: index)
+            if let average = try? ActivationPatching.average(model: model, pairs: pairs, kind: .residPre, batchSize: batchSize) {
+                try averagePatchingFigure(average, at: index, hook: "resid_pre").write(to: figures.appendingPathComponent("patching-average.png"))
+                section.patching?.average = .init(pairs: average.pairs, atCorruptedMove: average.normalised.map { $0[index] },
+                                                  atLastPosition: average.normalised.map { $0[moves.count - 1] },
+                                                  between: average.normalised.map { row in row[(index + 1)..<(moves.count - 1)].max() ?? 0 })
+            }
         }
         let probes = try editProbes()
         let saliency = try LatentSaliency.run(model: model, moves: moves, probes: probes, plan: plan, batchSize: batchSize)
@@ -321,12 +326,12 @@ final class StudyRunner {
 
     /// "Is this square empty?" on up to 400 of the held-out games (all games when fewer than 4 are held out), probed
     /// after block 1 (or 0 in a 1-layer model).
-    func circuit() throws {
+    public func circuit() throws {
         let indices = split.test.count >= 4 ? Array(split.test.prefix(400)) : Array(0..<min(games.count, 400))
         let chosen = try GameDataset(games: indices.map { games[$0] }, source: "\(gamesSource) (held-out games)")
         try chosen.write(to: folder.appendingPathComponent("circuit-games.npy"))
         let circuit = try EmptyCircuit.run(model: model, games: chosen, layer: min(1, config.nLayers - 1), seed: plan.seed, batchSize: batchSize)
-        try HeadCircuitCommand.drawFigures(circuit, in: figures, prefix: "circuit-")
+        try CircuitReport.drawFigures(circuit, in: figures, prefix: "circuit-")
         record.circuit = circuit
     }
 }

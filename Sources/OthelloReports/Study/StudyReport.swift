@@ -6,21 +6,26 @@ import OthelloRules
 
 /// report.md and the findings, written from the record alone (so an interrupted or resumed study reports exactly
 /// what its finished steps computed). `dir` is the study folder as the user named it, for the commands.
-struct StudyReport {
-    let record: StudyRecord
-    let dir: String
+public struct StudyReport {
+    public let record: StudyRecord
+    public let dir: String
 
-    var plan: StudyPlan { record.plan }
-    var modelFlag: String { plan.model == "shipped" ? "" : " --model \(plan.model)" }
-    var gamesFile: String { plan.gamesFile ?? "\(dir)/games.npy" }
+    public init(record: StudyRecord, dir: String) {
+        self.record = record
+        self.dir = dir
+    }
 
-    static let steps = ["legal", "probes", "edits", "effect", "examples", "circuit"]
+    public var plan: StudyPlan { record.plan }
+    public var modelFlag: String { plan.model == "shipped" ? "" : " --model \(plan.model)" }
+    public var gamesFile: String { plan.gamesFile ?? "\(dir)/games.npy" }
 
-    func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
+    public static let steps = ["legal", "probes", "edits", "effect", "examples", "circuit"]
+
+    public func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 
     // MARK: findings
 
-    func findings() -> [Finding] {
+    public func findings() -> [Finding] {
         var out: [Finding] = []
         if let legal = record.legal {
             var answer = "Its top-1 move is legal at \(pct(legal.synthetic.share)) of \(legal.synthetic.positions.formatted()) positions of " +
@@ -92,7 +97,7 @@ struct StudyReport {
     }
 
     /// Forward order of a hook: resid_pre L < resid_mid L < resid_post L < resid_pre L+1 (= resid_post L).
-    func layerOrder(_ hook: String) -> Double {
+    public func layerOrder(_ hook: String) -> Double {
         guard let point = try? HookPoint(name: hook), let layer = point.layer else { return -1 }
         switch point.kind {
         case .residPre: return Double(layer) - 0.5
@@ -101,13 +106,13 @@ struct StudyReport {
         }
     }
 
-    func shortHook(_ hook: String) -> String {
+    public func shortHook(_ hook: String) -> String {
         hook.replacingOccurrences(of: "blocks.", with: "L").replacingOccurrences(of: ".hook_", with: " ")
     }
 
     // MARK: report.md
 
-    func markdown() -> String {
+    public func markdown() -> String {
         var md: [String] = []
         md.append("# Othello-GPT world-model study")
         md.append("")
@@ -141,10 +146,10 @@ struct StudyReport {
         return md.joined(separator: "\n") + "\n"
     }
 
-    func command(_ text: String) -> String { "```\n\(text)\n```" }
+    public func command(_ text: String) -> String { "```\n\(text)\n```" }
 
     /// The command that continues this study: the flags that give its plan.
-    var resumeCommand: String {
+    public var resumeCommand: String {
         let defaults = plan.quick ? StudyPlan.quick(model: plan.model, seed: plan.seed) : StudyPlan.standard(model: plan.model, seed: plan.seed)
         var flags = ["othello-gpt study --resume --out \(dir)"]
         if plan.quick { flags.append("--quick") }
@@ -157,7 +162,7 @@ struct StudyReport {
         return flags.joined(separator: " ")
     }
 
-    func legalSection(_ legal: LegalSection) -> [String] {
+    public func legalSection(_ legal: LegalSection) -> [String] {
         var md = ["## 1. Does the model play legal moves?", "",
                   "Li et al.'s metric: the share of positions at which the model's top-1 next move is legal (passes inferred).", "",
                   "| games | positions | top-1 legal |", "|---|---|---|"]
@@ -172,7 +177,7 @@ struct StudyReport {
         return md
     }
 
-    func probeSection(_ probes: ProbeSection) -> [String] {
+    public func probeSection(_ probes: ProbeSection) -> [String] {
         var md = ["## 2. Where is the board, and in which basis?", ""]
         if probes.given {
             md += ["Given probes, scored on \(probes.testGames.formatted()) held-out games:", "", "| probe | hook | accuracy | trivial baseline |", "|---|---|---|---|"]
@@ -190,13 +195,25 @@ struct StudyReport {
         md.append("| hook | " + present.map { "\($0.0) \($0.1)" }.joined(separator: " | ") + " | random-init linear relative |")
         md.append("|---|" + String(repeating: "---|", count: present.count + 1))
         for hook in hooks {
-            let cells = present.map { c in probes.rows.first { $0.hook == hook && $0.kind == c.0 && $0.basis == c.1 }.map { pct($0.accuracy) } ?? "" }
+            let cells = present.map { c in probes.rows.first { $0.hook == hook && $0.kind == c.0 && $0.basis == c.1 }.map(accuracyCell) ?? "" }
             let control = probes.rows.first { $0.hook == hook && $0.kind == "linear" && $0.basis == "relative" }?.control.map(pct) ?? ""
             md.append("| \(hook) | " + cells.joined(separator: " | ") + " | \(control) |")
         }
         md.append("")
         md.append("Trivial baseline (most frequent class per square and position): " +
-                  probes.baselines.sorted { $0.key < $1.key }.map { "\($0.key) \(pct($0.value))" }.joined(separator: ", ") + ".")
+                  probes.baselines.sorted { $0.key < $1.key }.map { basis, accuracy in
+                      var cell = "\(basis) \(pct(accuracy))"
+                      if let balanced = probes.baselineBalancedAccuracy?[basis], let f1 = probes.baselineF1?[basis] {
+                          cell += String(format: " (balanced %@, F1 %.2f)", pct(balanced), f1)
+                      }
+                      return cell
+                  }.joined(separator: ", ") + ".")
+        if present.contains(where: { $0.1 == "flipped" }) {
+            md.append("For the two-class flipped probe (did this move flip the square?), true at a few percent of squares, accuracy is near the " +
+                      "baseline's whatever the probe reads; the balanced accuracy (the mean recall of yes and no, 50% for the baseline) and the F1 of " +
+                      "\"yes\" show its real signal.")
+            md += ["", "![balanced accuracy by layer](figures/balanced-accuracy-by-layer.png)"]
+        }
         md += ["", "![per-square accuracy](figures/per-square.png)", ""]
         if let d = probes.directions {
             md.append(String(format: "The mine − theirs directions at %@ are nearly orthogonal between squares (mean |cos| %.3f) and to the empty directions (mean cos %.3f):",
@@ -207,7 +224,13 @@ struct StudyReport {
         return md
     }
 
-    func editSection(_ edits: EditSection) -> [String] {
+    /// A probe's accuracy, with its balanced accuracy and F1 for two-class targets.
+    func accuracyCell(_ row: ProbeSection.Row) -> String {
+        guard let balanced = row.balancedAccuracy, let f1 = row.f1 else { return pct(row.accuracy) }
+        return String(format: "%@ (balanced %@, F1 %.2f)", pct(row.accuracy), pct(balanced), f1)
+    }
+
+    public func editSection(_ edits: EditSection) -> [String] {
         var md = ["## 3. Can the board be edited, and what is the minimal edit that works?", "",
                   String(format: "Each of %d cases flips one disc (mine ↔ theirs) in the model's residual stream after a game prefix; the model's top-N moves " +
                          "(N = the edited board's legal moves) are scored against the edited board's legal moves, false positives plus false negatives " +
@@ -226,7 +249,7 @@ struct StudyReport {
         return md
     }
 
-    func effectSection(_ effect: EffectSection) -> [String] {
+    public func effectSection(_ effect: EffectSection) -> [String] {
         let scale = effect.scale.formatted()
         var md = ["## 4. What does the edit change downstream?", "",
                   "The best single-hook direction edit, **\(effect.plan)**, averaged over all \(effect.average.cases) cases: each component's output change at the " +
@@ -243,7 +266,27 @@ struct StudyReport {
         return md
     }
 
-    func exampleSection(_ x: ExampleSection) -> [String] {
+    /// Which layers and positions carry the corrupted move's information, from the per-layer restorations (a
+    /// layer "carries" it where patching its resid_pre restores half of the metric or more).
+    static func carriers(atCorruptedMove: [Double], atLastPosition: [Double], between: [Double]?, of scope: String) -> String {
+        let own = atCorruptedMove.prefix { $0 >= 0.5 }.count
+        let ownText = own == 0 ? "patching its own position restores under half of the metric at every layer"
+            : own == atCorruptedMove.count ? "it sits at its own position through every layer (L0–L\(own - 1))"
+            : "it sits at its own position up to L\(own - 1)"
+        let arrival = atLastPosition.firstIndex { $0 >= 0.5 }
+        let lastText = arrival.map { "at the last position from L\($0) on (\(String(format: "%.0f%%", 100 * atLastPosition[$0])) restored there)" }
+            ?? "at no layer of the last position alone (at most \(String(format: "%.0f%%", 100 * (atLastPosition.max() ?? 0))))"
+        var text = "\(scope), \(ownText), and \(lastText)"
+        if let between, let most = between.max() {
+            text += String(format: "; the positions in between carry at most %.0f%%", 100 * most)
+        }
+        if own > 0, let arrival, arrival >= own - 1 {
+            text += arrival == own - 1 ? "; the layer L\(arrival) holds it at both" : "; it moves to the last position between L\(own - 1) and L\(arrival)"
+        }
+        return text + "."
+    }
+
+    public func exampleSection(_ x: ExampleSection) -> [String] {
         let prefix = "--games \(gamesFile) --game \(x.game) --moves \(x.moves)"
         var md = ["## 5. Worked examples on one prefix (game \(x.game), \(x.moves) moves)", ""]
         if let p = x.patching {
@@ -252,6 +295,13 @@ struct StudyReport {
                           p.bestLayer, p.bestPosition, 100 * p.bestRestoration), "",
                    "![patching](figures/patching.png)", "",
                    command("othello-gpt intervene patch\(modelFlag) \(prefix) --corrupt-at \(p.corruptedAt) --hook resid_pre --out \(dir)/patching.png"), ""]
+            if let last = p.atLastPosition { md += [Self.carriers(atCorruptedMove: p.atCorruptedMove, atLastPosition: last, between: nil, of: "In this game"), ""] }
+            if let a = p.average {
+                md += [Self.carriers(atCorruptedMove: a.atCorruptedMove, atLastPosition: a.atLastPosition, between: a.between,
+                                     of: "Averaged over \(a.pairs) held-out games (move \(p.corruptedAt) corrupted, each game's own metric)"), "",
+                       "![patching, averaged](figures/patching-average.png)", "",
+                       command("othello-gpt intervene patch\(modelFlag) --games \(gamesFile) --moves \(x.moves) --corrupt-at \(p.corruptedAt) --pairs \(a.pairs) --hook resid_pre --out \(dir)/patching-average.png"), ""]
+            }
         }
         let drops = x.saliency.enumerated().compactMap { i, d in d.map { (i, $0) } }.sorted { $0.1 > $1.1 }.prefix(3)
             .map { String(format: "%@ %.2f", SquareNotation.othelloGPT.label($0.0), $0.1) }.joined(separator: ", ")
@@ -277,8 +327,8 @@ struct StudyReport {
         return md
     }
 
-    func circuitSection(_ c: EmptyCircuit) -> [String] {
-        var md = HeadCircuitCommand.markdown(c).components(separatedBy: "\n")
+    public func circuitSection(_ c: EmptyCircuit) -> [String] {
+        var md = CircuitReport.markdown(c).components(separatedBy: "\n")
         md[0] = "## 6. A circuit: is this square empty?"
         md = md.map {
             $0.replacingOccurrences(of: "](heads.png)", with: "](figures/circuit-heads.png)")
