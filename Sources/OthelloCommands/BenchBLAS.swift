@@ -69,7 +69,7 @@ struct BenchBLAS: ParsableCommand {
         let failed = results.filter { !$0.passed }
         let report = Report(openBLASCore: core, threads: threadCounts, results: results, passed: failed.isEmpty)
         if json {
-            print(try RulesOutput.json(report))
+            print(try JSONOutput.string(report))
         } else if failed.isEmpty {
             let worst = results.compactMap(\.worstErrorToBound).max() ?? 0
             print(String(format: "all %d products within the float32 error bound (worst %.4f of it): the %@ kernels are right on this CPU", results.count, worst, core))

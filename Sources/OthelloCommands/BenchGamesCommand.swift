@@ -74,7 +74,7 @@ struct BenchGames: ParsableCommand {
         figures.append(Figure(name: "perft depth 10 leaves", unit: "leaves/s", threads: 1,
                               workbench: swiftPerft, baseline: cPerft, ratio: swiftPerft / cPerft))
         if json {
-            print(try RulesOutput.json(figures))
+            print(try JSONOutput.string(figures))
             return
         }
         print("measurement                           workbench     C baseline   ratio")

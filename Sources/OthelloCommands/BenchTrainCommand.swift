@@ -92,7 +92,7 @@ struct BenchTrain: ParsableCommand {
 
     func printReport(_ report: Report, shape config: ModelConfig) throws {
         if json {
-            print(try RulesOutput.json(report))
+            print(try JSONOutput.string(report))
             return
         }
         print("training \(config.shapeDescription), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"); OpenBLAS kernels: \(report.openBLASCore); medians of \(steps) alternating rounds")

@@ -182,7 +182,7 @@ struct GamesCommand: ParsableCommand {
         func run() throws {
             let (report, board) = try report()
             if json {
-                print(try RulesOutput.json(report))
+                print(try JSONOutput.string(report))
                 return
             }
             print("\(file): game \(game) of \(report.games) (numbered from 0), \(report.moves.count) moves")

@@ -55,12 +55,7 @@ struct TokenizedGames {
             guard limit >= 1 else { throw WorkbenchError("--limit must be at least 1") }
             indices = Array(indices.prefix(limit))
         }
-        var tokens = [Int32](repeating: 0, count: indices.count * positions)
-        tokens.withUnsafeMutableBufferPointer { buffer in
-            for (row, index) in indices.enumerated() {
-                dataset.writeTokens(ofGame: index, into: UnsafeMutableBufferPointer(rebasing: buffer[(row * positions)..<((row + 1) * positions)]))
-            }
-        }
+        let tokens = dataset.tokenBatch(indices, positions: positions)
         self.dataset = dataset
         self.indices = indices
         self.positions = positions

@@ -55,7 +55,7 @@ struct PerftCommand: ParsableCommand {
                 fflush(stdout)
             }
         }
-        if json { print(try RulesOutput.json(rows)) }
+        if json { print(try JSONOutput.string(rows)) }
     }
 }
 

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Text formatting shared by the commands: grouped digits, right alignment, key-sorted JSON.
+/// Text formatting shared by the commands: grouped digits, right alignment.
 enum RulesOutput {
     /// `1234567` as `1,234,567`.
     static func grouped<T: BinaryInteger>(_ value: T) -> String {
@@ -18,12 +18,5 @@ enum RulesOutput {
     /// `text` right-aligned in `width` characters.
     static func padded(_ text: String, _ width: Int) -> String {
         String(repeating: " ", count: max(0, width - text.count)) + text
-    }
-
-    /// Pretty, key-sorted JSON of `value`.
-    static func json<T: Encodable>(_ value: T) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 }

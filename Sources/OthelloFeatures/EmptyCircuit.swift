@@ -93,7 +93,7 @@ public struct EmptyCircuit: Codable, Sendable {
         let lnWeight = layout.lnFinal_w.map { base + $0 }
         for start in stride(from: 0, to: split.test.count, by: batchSize) {
             let batch = Array(split.test[start..<min(start + batchSize, split.test.count)])
-            let cache = try model.runWithCache(tokens: OthelloFeatures.tokens(games, batch, T), games: batch.count, positions: T,
+            let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T,
                                                names: Array(Set(names + lastNames)), options: .init(batchSize: batch.count))
             for (row, g) in batch.enumerated() {
                 let steps = try GameReplay(moves: games[g]).steps
@@ -110,20 +110,22 @@ public struct EmptyCircuit: Codable, Sendable {
                         return total / 64
                     }
                     let offset = (row * T + t) * d
-                    cache["hook_embed"]!.values.withUnsafeBufferPointer { e in
-                        cache["hook_pos_embed"]!.values.withUnsafeBufferPointer { p in
+                    let embed = try cache.values(HookPoint(.embed)), posEmbed = try cache.values(HookPoint(.posEmbed))
+                    embed.withUnsafeBufferPointer { e in
+                        posEmbed.withUnsafeBufferPointer { p in
                             var sum = [Float](repeating: 0, count: d)
                             for j in 0..<d { sum[j] = e[offset + j] + p[offset + j] }
                             embedding += signed(sum)
                         }
                     }
                     for l in 0...layer {
-                        let result = cache["blocks.\(l).attn.hook_result"]!.values
+                        let result = try cache.values(HookPoint(.result, layer: l))
                         result.withUnsafeBufferPointer { r in
                             for h in 0..<H { heads[l][h] += signed(r.baseAddress! + ((row * T + t) * H + h) * d) }
                         }
-                        cache["blocks.\(l).hook_mlp_out"]!.values.withUnsafeBufferPointer { m in mlps[l] += signed(m.baseAddress! + offset) }
-                        let post = cache["blocks.\(l).mlp.hook_post"]!.values
+                        let mlpOut = try cache.values(HookPoint(.mlpOut, layer: l))
+                        mlpOut.withUnsafeBufferPointer { m in mlps[l] += signed(m.baseAddress! + offset) }
+                        let post = try cache.values(HookPoint(.mlpPost, layer: l))
                         for n in 0..<M {
                             let a = Double(post[(row * T + t) * M + n])
                             guard a != 0 else { continue }
@@ -134,11 +136,11 @@ public struct EmptyCircuit: Codable, Sendable {
                     }
                     // DLA of each head to occupied minus empty squares' move logits (centred, / ln_final scale).
                     guard steps[t].next != nil else { continue }
-                    let scale = Double(cache["ln_final.hook_scale"]!.values[row * T + t])
+                    let scale = Double(try cache.values(HookPoint(.lnFinalScale))[row * T + t])
                     let occupied = (0..<64).filter { sign[$0] < 0 && !Vocabulary.centreSquares.contains($0) }, free = (0..<64).filter { sign[$0] > 0 }
                     guard !occupied.isEmpty, !free.isEmpty else { continue }
                     for l in 0..<config.nLayers {
-                        let result = cache["blocks.\(l).attn.hook_result"]!.values
+                        let result = try cache.values(HookPoint(.result, layer: l))
                         for h in 0..<H {
                             let start = ((row * T + t) * H + h) * d
                             var mean: Float = 0
@@ -204,7 +206,7 @@ public struct EmptyCircuit: Codable, Sendable {
             var correct = 0, total = 0
             for start in stride(from: 0, to: split.test.count, by: batchSize) {
                 let batch = Array(split.test[start..<min(start + batchSize, split.test.count)])
-                let cache = try model.runWithCache(tokens: OthelloFeatures.tokens(games, batch, T), games: batch.count, positions: T,
+                let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T,
                                                    names: [hook.name], hooks: hooks, options: .init(batchSize: batch.count, stopAtLayer: layer + 1, computeLogits: false))
                 let x = cache[hook.name]!.values
                 for (row, g) in batch.enumerated() {
@@ -249,10 +251,10 @@ public struct EmptyCircuit: Codable, Sendable {
         let names = (0...layer).flatMap { ["blocks.\($0).attn.hook_z", "blocks.\($0).mlp.hook_post"] }
         for start in stride(from: 0, to: indices.count, by: batchSize) {
             let batch = Array(indices[start..<min(start + batchSize, indices.count)])
-            let cache = try model.runWithCache(tokens: OthelloFeatures.tokens(games, batch, T), games: batch.count, positions: T, names: names,
+            let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, names: names,
                                                options: .init(batchSize: batch.count, stopAtLayer: layer + 1, computeLogits: false))
             for l in 0...layer {
-                let zs = cache["blocks.\(l).attn.hook_z"]!.values, ps = cache["blocks.\(l).mlp.hook_post"]!.values
+                let zs = try cache.values(HookPoint(.z, layer: l)), ps = try cache.values(HookPoint(.mlpPost, layer: l))
                 for i in 0..<zs.count { z[l][i % z[l].count] += zs[i] / Float(indices.count) }
                 for i in 0..<ps.count { post[l][i % post[l].count] += ps[i] / Float(indices.count) }
             }

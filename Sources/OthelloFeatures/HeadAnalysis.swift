@@ -46,7 +46,7 @@ public struct NextMoveScore: Codable, Sendable {
         var score = NextMoveScore()
         for start in stride(from: 0, to: games.count, by: batchSize) {
             let batch = Array(start..<min(start + batchSize, games.count))
-            let logits = try model.runWithHooks(tokens: tokens(games, batch, T), games: batch.count, positions: T, hooks: try hooks(batch),
+            let logits = try model.runWithHooks(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, hooks: try hooks(batch),
                                                 options: .init(batchSize: batch.count)).values
             try score.add(logits: logits, games: games, batch: batch, positions: T, vocabulary: V, source: source)
         }
@@ -54,14 +54,6 @@ public struct NextMoveScore: Codable, Sendable {
     }
 }
 
-/// The tokens `[batch, T]` of games `batch`, padded.
-func tokens(_ games: GameDataset, _ batch: [Int], _ T: Int) -> [Int32] {
-    var tokens = [Int32](repeating: 0, count: batch.count * T)
-    tokens.withUnsafeMutableBufferPointer { buffer in
-        for (row, g) in batch.enumerated() { games.writeTokens(ofGame: g, into: UnsafeMutableBufferPointer(rebasing: buffer[(row * T)..<((row + 1) * T)])) }
-    }
-    return tokens
-}
 
 /// Per-head attention scores over many games, each a `[layer][head]` matrix of mean attention:
 /// - `previousMove`: from each position to the one before (TransformerLens' previous-token score, on real games);
@@ -90,7 +82,7 @@ public struct HeadScores: Codable, Sendable {
         let names = (0..<L).map { "blocks.\($0).attn.hook_pattern" }
         for start in stride(from: 0, to: games.count, by: batchSize) {
             let batch = Array(start..<min(start + batchSize, games.count))
-            let cache = try model.runWithCache(tokens: tokens(games, batch, T), games: batch.count, positions: T, names: names,
+            let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, names: names,
                                                options: .init(batchSize: batch.count, computeLogits: false))
             for (row, g) in batch.enumerated() {
                 let steps = try GameReplay(moves: games[g]).steps
@@ -181,10 +173,10 @@ public struct HeadAblation: Codable, Sendable {
             let names = (0..<L).flatMap { ["blocks.\($0).attn.hook_z", "blocks.\($0).hook_attn_out"] }
             for start in stride(from: 0, to: games.count, by: batchSize) {
                 let batch = Array(start..<min(start + batchSize, games.count))
-                let cache = try model.runWithCache(tokens: tokens(games, batch, T), games: batch.count, positions: T, names: names,
+                let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, names: names,
                                                    options: .init(batchSize: batch.count, computeLogits: false))
                 for l in 0..<L {
-                    let z = cache["blocks.\(l).attn.hook_z"]!.values, out = cache["blocks.\(l).hook_attn_out"]!.values
+                    let z = try cache.values(HookPoint(.z, layer: l)), out = try cache.values(HookPoint(.attnOut, layer: l))
                     for i in 0..<z.count { zMean[l][i % (T * H * dHead)] += z[i] / Float(games.count) }
                     for i in 0..<out.count { outMean[l][i % (T * config.dModel)] += out[i] / Float(games.count) }
                 }

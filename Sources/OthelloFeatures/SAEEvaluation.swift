@@ -94,7 +94,7 @@ public struct SAEEvaluation: Codable, Sendable {
             }
 
             // The model three ways: clean, on the reconstruction, with the hook zeroed.
-            let tokens = OthelloFeatures.tokens(games, batch, T)
+            let tokens = games.tokenBatch(batch, positions: T)
             let rowOf = Dictionary(uniqueKeysWithValues: positions.enumerated().map { ("\($0.element.game),\($0.element.position)", $0.offset) })
             let splice = Hook(point) { activation in
                 for (row, g) in batch.enumerated() {

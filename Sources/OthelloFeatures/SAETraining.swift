@@ -54,7 +54,7 @@ public final class ActivationStream {
     public static func activations(model: HookedTransformer, point: HookPoint, games: GameDataset, indices: [Int], batchSize: Int) throws -> (values: [Float], positions: [(game: Int, position: Int)]) {
         let T = model.config.nCtx
         let width = try width(of: point, config: model.config)
-        let cache = try model.runWithCache(tokens: OthelloFeatures.tokens(games, indices, T), games: indices.count, positions: T, filter: HookFilter { $0 == point },
+        let cache = try model.runWithCache(tokens: games.tokenBatch(indices, positions: T), games: indices.count, positions: T, filter: HookFilter { $0 == point },
                                            options: .init(batchSize: batchSize, stopAtLayer: point.layer.map { $0 + 1 }, computeLogits: false))
         guard let tensor = cache[point] else { throw WorkbenchError("the model did not produce \(point.name)") }
         var values: [Float] = []

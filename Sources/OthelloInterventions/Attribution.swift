@@ -30,9 +30,9 @@ public enum DirectLogitAttribution {
         _ = try GameReplay(moves: moves, source: "attribution prefix")
         let T = moves.count, p = T - 1
         let names = ["ln_final.hook_scale"] + (0..<L).flatMap { ["blocks.\($0).attn.hook_result", "blocks.\($0).mlp.hook_post"] }
-        let cache = try model.runWithCache(tokens: moves.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T, names: names)
+        let cache = try model.runWithCache(tokens: Vocabulary.tokens(forMoves: moves), games: 1, positions: T, names: names)
         let token = token ?? (1..<V).max { cache.logits!.values[p * V + $0] < cache.logits!.values[p * V + $1] }!
-        let scale = cache["ln_final.hook_scale"]!.values[p]
+        let scale = try cache.values(HookPoint(.lnFinalScale))[p]
         let w = model.parameters
         let W_U = w.base + w.layout.W_U
         /// The logits a residual-stream vector writes (centred, divided by the scale, times W_U).
@@ -45,10 +45,10 @@ public enum DirectLogitAttribution {
         var heads: [[[Double]]] = []
         var ranked: [Neuron] = []
         for l in 0..<L {
-            let result = cache["blocks.\(l).attn.hook_result"]!.values
+            let result = try cache.values(HookPoint(.result, layer: l))
             heads.append((0..<H).map { h in read(Array(result[((p * H + h) * C)..<((p * H + h + 1) * C)])) })
             // Neuron n writes post[n] · W_out[n, :]; its attribution to `token` is that through W_U.
-            let post = cache["blocks.\(l).mlp.hook_post"]!.values
+            let post = try cache.values(HookPoint(.mlpPost, layer: l))
             let W_out = w.base + w.layout.blocks[l].W_out
             var direct = [Float](repeating: 0, count: C)
             for n in 0..<M {
@@ -72,9 +72,9 @@ public enum DirectLogitAttribution {
         guard !moves.isEmpty, moves.count <= config.nCtx else { throw WorkbenchError("give 1…\(config.nCtx) moves") }
         _ = try GameReplay(moves: moves, source: "pattern prefix")
         let T = moves.count
-        let cache = try model.runWithCache(tokens: moves.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T,
+        let cache = try model.runWithCache(tokens: Vocabulary.tokens(forMoves: moves), games: 1, positions: T,
                                            names: ["blocks.\(layer).attn.hook_pattern"], options: .init(stopAtLayer: layer + 1, computeLogits: false))
-        let values = cache["blocks.\(layer).attn.hook_pattern"]!.values
+        let values = try cache.values(HookPoint(.pattern, layer: layer))
         return (0..<T).map { q in (0..<T).map { k in k <= q ? Double(values[(head * T + q) * T + k]) : nil } }
     }
 }

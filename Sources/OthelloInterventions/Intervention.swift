@@ -225,7 +225,7 @@ public final class InterventionStudy {
         let T = batch.map { $0.position + 1 }.max()!
         var tokens = [Int32](repeating: 0, count: batch.count * T)
         for (row, c) in batch.enumerated() {
-            for (p, square) in c.base.moves.enumerated() { tokens[row * T + p] = Int32(Vocabulary.tokenUnchecked(forSquare: square)) }
+            for (p, token) in Vocabulary.tokens(forMoves: c.base.moves).enumerated() { tokens[row * T + p] = token }
         }
         return (tokens, T)
     }

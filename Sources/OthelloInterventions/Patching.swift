@@ -36,10 +36,9 @@ public enum ActivationPatching {
         _ = try GameReplay(moves: clean, source: "clean game")
         _ = try GameReplay(moves: corrupted, source: "corrupted game")
         let T = clean.count, V = config.dVocab
-        func tokens(_ moves: [Int]) -> [Int32] { moves.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) } }
         let points = (0..<config.nLayers).map { HookPoint(kind, layer: $0) }
-        let cleanCache = try model.runWithCache(tokens: tokens(clean), games: 1, positions: T, filter: HookFilter { points.contains($0) })
-        let corruptedLogits = try model.logits(tokens: tokens(corrupted), games: 1, positions: T)
+        let cleanCache = try model.runWithCache(tokens: Vocabulary.tokens(forMoves: clean), games: 1, positions: T, filter: HookFilter { points.contains($0) })
+        let corruptedLogits = try model.logits(tokens: Vocabulary.tokens(forMoves: corrupted), games: 1, positions: T)
         let cleanMetric = Double(cleanCache.logits!.values[(T - 1) * V + token])
         let corruptedMetric = Double(corruptedLogits.values[(T - 1) * V + token])
         let heads = kind == .z ? config.nHeads : 1
@@ -48,7 +47,7 @@ public enum ActivationPatching {
         var variants: [Variant] = []
         for layer in 0..<config.nLayers { for head in 0..<heads { for p in 0..<T { variants.append(Variant(layer: layer, head: head, position: p)) } } }
         var metric = [Double](repeating: 0, count: variants.count)
-        let corruptedTokens = tokens(corrupted)
+        let corruptedTokens = Vocabulary.tokens(forMoves: corrupted)
         for start in stride(from: 0, to: variants.count, by: batchSize) {
             let batch = Array(variants[start..<min(start + batchSize, variants.count)])
             let hooks = points.map { point in
@@ -147,8 +146,8 @@ public enum ActivationPatching {
     /// logit the corruption lowers most.
     public static func defaultTarget(model: HookedTransformer, clean: [Int], corrupted: [Int]) throws -> Int {
         let V = model.config.dVocab, T = clean.count
-        let a = try model.logits(tokens: clean.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
-        let b = try model.logits(tokens: corrupted.map { Int32(Vocabulary.tokenUnchecked(forSquare: $0)) }, games: 1, positions: T).values
+        let a = try model.logits(tokens: Vocabulary.tokens(forMoves: clean), games: 1, positions: T).values
+        let b = try model.logits(tokens: Vocabulary.tokens(forMoves: corrupted), games: 1, positions: T).values
         let legal = try GameReplay(moves: clean).steps.last!.legalSquares.map(Vocabulary.tokenUnchecked(forSquare:))
         guard let best = legal.max(by: { a[(T - 1) * V + $0] - b[(T - 1) * V + $0] < a[(T - 1) * V + $1] - b[(T - 1) * V + $1] }) else {
             throw WorkbenchError("the clean game is over after the prefix; choose fewer --moves")

@@ -85,6 +85,17 @@ public struct ActivationCache {
         index[point].map { tensors[$0] }
     }
 
+    /// The values of the cached activation at `point`; a clear error when the run did not keep it (the analyses'
+    /// way to read the cache, instead of unwrapping the subscript).
+    ///
+    ///     let z = try cache.values(.init(.z, layer: 3))   // [games × positions × heads × d_head], flat
+    public func values(_ point: HookPoint) throws -> [Float] {
+        guard let tensor = self[point] else {
+            throw WorkbenchError("the activation cache holds no \(point.name) (it holds \(names.joined(separator: ", "))); run with a filter or names that keep it")
+        }
+        return tensor.values
+    }
+
     /// The cached activation with the full TransformerLens name `name` (`blocks.3.hook_resid_post`), nil if not kept.
     public subscript(_ name: String) -> Tensor? {
         (try? HookPoint(name: name)).flatMap { self[$0] }

@@ -42,11 +42,7 @@ public enum LegalMoveMetric {
         var tokens = [Int32](repeating: 0, count: min(batchSize, indices.count) * T)
         for start in stride(from: 0, to: indices.count, by: batchSize) {
             let batch = indices[start..<min(start + batchSize, indices.count)]
-            tokens.withUnsafeMutableBufferPointer { buffer in
-                for (row, game) in batch.enumerated() {
-                    dataset.writeTokens(ofGame: game, into: UnsafeMutableBufferPointer(rebasing: buffer[(row * T)..<((row + 1) * T)]))
-                }
-            }
+            dataset.writeTokenBatch(batch, positions: T, into: &tokens)
             let logits = try model.logits(tokens: Array(tokens[0..<(batch.count * T)]), games: batch.count, positions: T,
                                           options: .init(batchSize: batch.count, arena: arena))
             try logits.values.withUnsafeBufferPointer { values in

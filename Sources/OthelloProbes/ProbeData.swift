@@ -192,11 +192,7 @@ public struct ProbeData {
         var tokens = [Int32](repeating: 0, count: batch * T)
         for start in stride(from: 0, to: indices.count, by: batch) {
             let chunk = Array(indices[start..<min(start + batch, indices.count)])
-            tokens.withUnsafeMutableBufferPointer { buffer in
-                for (row, game) in chunk.enumerated() {
-                    games.writeTokens(ofGame: game, into: UnsafeMutableBufferPointer(rebasing: buffer[(row * T)..<((row + 1) * T)]))
-                }
-            }
+            games.writeTokenBatch(chunk, positions: T, into: &tokens)
             let cache = try model.runWithCache(
                 tokens: Array(tokens[0..<(chunk.count * T)]), games: chunk.count, positions: T, filter: filter,
                 options: .init(batchSize: chunk.count, stopAtLayer: stop, computeLogits: false, arena: arena))

@@ -63,6 +63,6 @@ public func averagePatchingFigure(_ average: ActivationPatching.Average, at inde
     let positions = average.normalised.first?.count ?? 0
     return MatrixHeatmap(values: average.normalised.map { $0.map { Optional($0) } }, rowLabels: average.rows,
                          columnLabels: (0..<positions).map { $0 == index ? "\($0) (corrupted)" : "\($0)" },
-                         title: "Patching \(hook) clean → corrupted, mean of \(average.pairs) games (move \(index) corrupted), metric: each game's most-lowered legal move",
+                         title: "Patching \(hook) clean → corrupted, mean of \(average.pairs) games (move \(index) corrupted)",
                          xLabel: "position (move index)", yLabel: hook == "z" ? "layer, head" : "layer", scale: .diverging(limit: 1, label: "normalised metric"))
 }

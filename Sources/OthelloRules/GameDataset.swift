@@ -39,6 +39,27 @@ public struct GameDataset: Equatable, Sendable {
         self[index].map(Vocabulary.tokenUnchecked(forSquare:))
     }
 
+    /// The `[indices.count, positions]` token matrix of games `indices`, each row padded with token 0 after the
+    /// game's end: a model's input batch.
+    ///
+    ///     let tokens = games.tokenBatch([0, 2], positions: 59)   // 2 × 59 tokens
+    public func tokenBatch<C: Collection>(_ indices: C, positions: Int) -> [Int32] where C.Element == Int {
+        var tokens = [Int32](repeating: 0, count: indices.count * positions)
+        writeTokenBatch(indices, positions: positions, into: &tokens)
+        return tokens
+    }
+
+    /// `tokenBatch` into an existing buffer of at least `indices.count × positions` tokens (a loop over batches
+    /// reuses one).
+    public func writeTokenBatch<C: Collection>(_ indices: C, positions: Int, into tokens: inout [Int32]) where C.Element == Int {
+        precondition(tokens.count >= indices.count * positions, "writeTokenBatch: the buffer holds \(tokens.count) tokens, the batch needs \(indices.count * positions)")
+        tokens.withUnsafeMutableBufferPointer { buffer in
+            for (row, game) in indices.enumerated() {
+                writeTokens(ofGame: game, into: UnsafeMutableBufferPointer(rebasing: buffer[(row * positions)..<((row + 1) * positions)]))
+            }
+        }
+    }
+
     /// Writes the tokens of game `index` into `buffer`, padding with token 0 after the game's end and
     /// stopping at `buffer.count`: fills one row of a `[batch, positions]` token matrix.
     @inlinable

@@ -15,6 +15,11 @@ public enum Vocabulary {
     public static let size = 61
     /// The padding (and pass) token.
     public static let padding = 0
+
+    /// The model's input tokens of a move sequence (squares 0…63, none of them a centre square).
+    ///
+    ///     Vocabulary.tokens(forMoves: [37, 43])   // [34, 40]
+    public static func tokens(forMoves moves: [Int]) -> [Int32] { moves.map { Int32(tokenUnchecked(forSquare: $0)) } }
     /// The four centre squares, which have no token.
     public static let centreSquares: [Int] = [27, 28, 35, 36]
     /// The square of each move token: `squares[token - 1]`, 60 entries in increasing order.

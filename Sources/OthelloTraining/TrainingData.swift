@@ -16,12 +16,7 @@ public struct TokenBatch: Sendable {
         let indices = indices ?? Array(0..<dataset.count)
         let width = GameDataset.maxLength
         count = indices.count
-        tokens = [Int32](repeating: 0, count: indices.count * width)
-        tokens.withUnsafeMutableBufferPointer { all in
-            for (row, game) in indices.enumerated() {
-                dataset.writeTokens(ofGame: game, into: UnsafeMutableBufferPointer(rebasing: all[(row * width)..<((row + 1) * width)]))
-            }
-        }
+        tokens = dataset.tokenBatch(indices, positions: width)
     }
 
     /// A batch of `tokens` (`games × 60` move tokens, 0 after each game's end) that need not be legal games.

@@ -12,10 +12,7 @@ public struct StudyEstimate {
         let config = model.config
         let T = config.nCtx, d = Double(config.dModel), L = Double(config.nLayers)
         let timing = RandomGames.generate(count: 16, seed: 99, fullLength: true)
-        var tokens = [Int32](repeating: 0, count: 16 * T)
-        tokens.withUnsafeMutableBufferPointer { buffer in
-            for g in 0..<16 { timing.writeTokens(ofGame: g, into: UnsafeMutableBufferPointer(rebasing: buffer[(g * T)..<((g + 1) * T)])) }
-        }
+        let tokens = timing.tokenBatch(0..<16, positions: T)
         _ = try model.logits(tokens: tokens, games: 16, positions: T)           // warm-up
         let started = Date()
         _ = try model.logits(tokens: tokens, games: 16, positions: T)

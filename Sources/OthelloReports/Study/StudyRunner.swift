@@ -262,11 +262,20 @@ public final class StudyRunner {
         // Patching: a move five before the last (or the latest earlier one with an alternative after which the prefix
         // stays legal), so that the figure shows the information travelling to the last position; then the same
         // corruption averaged over up to 20 held-out games.
+        // Of the candidate moves, the latest whose corruption moves the metric by a logit or more (a smaller change
+        // normalises into noise), else the one that moves it most.
         let latest = ActivationPatching.defaultCorruptionIndex(count: moves.count)
         let candidates = Array((0...latest).reversed()) + Array(((latest + 1)..<moves.count).reversed())
-        if let (index, corrupted) = candidates.lazy.compactMap({ i in ActivationPatching.corrupt(moves, at: i).map { (i, $0) } }).first {
+        var chosen: (index: Int, corrupted: [Int], result: ActivationPatching.Result)?
+        for index in candidates {
+            guard let corrupted = ActivationPatching.corrupt(moves, at: index) else { continue }
             let token = try ActivationPatching.defaultTarget(model: model, clean: moves, corrupted: corrupted)
             let result = try ActivationPatching.run(model: model, clean: moves, corrupted: corrupted, kind: .residPre, token: token, batchSize: batchSize)
+            if chosen == nil || abs(result.clean - result.corrupted) > abs(chosen!.result.clean - chosen!.result.corrupted) { chosen = (index, corrupted, result) }
+            if abs(result.clean - result.corrupted) >= 1 { break }
+        }
+        if let (index, corrupted, result) = chosen {
+            let token = result.token
             try patchingFigure(result, clean: moves, corrupted: corrupted, at: index, hook: "resid_pre").write(to: figures.appendingPathComponent("patching.png"))
             let cells = result.normalised.enumerated().flatMap { r, row in row.enumerated().map { (r, $0.offset, $0.element) } }
             let best = cells.filter { $0.2.isFinite }.max { $0.2 < $1.2 } ?? (0, 0, 0)
@@ -281,7 +290,7 @@ public final class StudyRunner {
                 try averagePatchingFigure(average, at: index, hook: "resid_pre").write(to: figures.appendingPathComponent("patching-average.png"))
                 section.patching?.average = .init(pairs: average.pairs, atCorruptedMove: average.normalised.map { $0[index] },
                                                   atLastPosition: average.normalised.map { $0[moves.count - 1] },
-                                                  between: average.normalised.map { row in row[(index + 1)..<(moves.count - 1)].max() ?? 0 })
+                                                  between: average.normalised.map { row in row[min(index + 1, moves.count - 1)..<(moves.count - 1)].max() ?? 0 })
             }
         }
         let probes = try editProbes()
