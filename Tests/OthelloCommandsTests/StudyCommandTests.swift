@@ -39,6 +39,17 @@ final class StudyCommandTests: CommandTestCase {
                                                                            options: { var o = InterventionSweep.Options(); o.scales = [2]; o.multiLayerScales = [1]; return o }()).count)
         XCTAssertNotNil(record.effect?.example)
         XCTAssertNotNil(record.examples)
+        // The patching example corrupts a move before the last (when the prefix has one with an alternative), and
+        // the two-class flipped probe reports its balanced accuracy and F1 beside the baseline's.
+        if let examples = record.examples, let patching = examples.patching, examples.moves >= 7 {
+            XCTAssertLessThan(patching.corruptedAt, examples.moves - 1)
+            XCTAssertEqual(patching.atLastPosition?.count, 2)
+        }
+        let flipped = try XCTUnwrap(record.probes?.rows.first { $0.basis == "flipped" })
+        XCTAssertNotNil(flipped.balancedAccuracy)
+        XCTAssertNotNil(flipped.f1)
+        XCTAssertNil(record.probes?.rows.first { $0.basis == "relative" }?.balancedAccuracy, "three-class targets report accuracy only")
+        XCTAssertNotNil(record.probes?.baselineBalancedAccuracy?["flipped"])
         XCTAssertEqual(record.findings.map(\.question).count, 5)
         XCTAssertNotNil(record.circuit)
         // Every figure the report embeds exists; the reproducing commands name the study's files.
@@ -110,6 +121,14 @@ final class StudyCommandTests: CommandTestCase {
     }
 
     /// The findings' verdicts from hand-made numbers.
+    func testPatchingCarriersSentenceByHand() {
+        let text = StudyReport.carriers(atCorruptedMove: [1, 0.6, 0.2], atLastPosition: [0, 0.3, 0.7], between: [0, 0.1, 0.2], of: "Averaged")
+        XCTAssertEqual(text, "Averaged, it sits at its own position up to L1, and at the last position from L2 on (70% restored there); " +
+                             "the positions in between carry at most 20%; it moves to the last position between L1 and L2.")
+        XCTAssertTrue(StudyReport.carriers(atCorruptedMove: [0.2], atLastPosition: [0.1], between: nil, of: "X")
+            .hasPrefix("X, patching its own position restores under half of the metric at every layer, and at no layer of the last position alone"))
+    }
+
     func testFindingsFromNumbers() throws {
         let config = try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32)
         var record = StudyRecord(plan: .quick(model: "m", seed: 1), modelShape: ModelSummary(config))

@@ -262,17 +262,19 @@ public final class StudyRunner {
         // Patching: a move five before the last (or the latest earlier one with an alternative after which the prefix
         // stays legal), so that the figure shows the information travelling to the last position; then the same
         // corruption averaged over up to 20 held-out games.
-        // Of the candidate moves, the latest whose corruption moves the metric by a logit or more (a smaller change
-        // normalises into noise), else the one that moves it most.
+        // Of the moves five or more before the last, the latest whose corruption moves the metric by a logit or more (a
+        // smaller change normalises into noise), else the one that moves it most; the later moves only when none of
+        // those has an alternative.
         let latest = ActivationPatching.defaultCorruptionIndex(count: moves.count)
-        let candidates = Array((0...latest).reversed()) + Array(((latest + 1)..<moves.count).reversed())
         var chosen: (index: Int, corrupted: [Int], result: ActivationPatching.Result)?
-        for index in candidates {
-            guard let corrupted = ActivationPatching.corrupt(moves, at: index) else { continue }
-            let token = try ActivationPatching.defaultTarget(model: model, clean: moves, corrupted: corrupted)
-            let result = try ActivationPatching.run(model: model, clean: moves, corrupted: corrupted, kind: .residPre, token: token, batchSize: batchSize)
-            if chosen == nil || abs(result.clean - result.corrupted) > abs(chosen!.result.clean - chosen!.result.corrupted) { chosen = (index, corrupted, result) }
-            if abs(result.clean - result.corrupted) >= 1 { break }
+        for group in [Array((0...latest).reversed()), Array(((latest + 1)..<moves.count).reversed())] where chosen == nil {
+            for index in group {
+                guard let corrupted = ActivationPatching.corrupt(moves, at: index) else { continue }
+                let token = try ActivationPatching.defaultTarget(model: model, clean: moves, corrupted: corrupted)
+                let result = try ActivationPatching.run(model: model, clean: moves, corrupted: corrupted, kind: .residPre, token: token, batchSize: batchSize)
+                if chosen == nil || abs(result.clean - result.corrupted) > abs(chosen!.result.clean - chosen!.result.corrupted) { chosen = (index, corrupted, result) }
+                if abs(result.clean - result.corrupted) >= 1 { break }
+            }
         }
         if let (index, corrupted, result) = chosen {
             let token = result.token
