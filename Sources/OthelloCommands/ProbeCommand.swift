@@ -193,22 +193,11 @@ struct ProbeTrainCommand: ParsableCommand {
         let split = try GameSplit(count: games.count, testFraction: training.testFraction, seed: training.seed, source: source)
         try checkWritable(out)
 
-        func trainAndScore(_ m: HookedTransformer, label: String) throws -> (Probe, ProbeEvaluation, ProbeData, ProbeData) {
-            let bar = ProgressBar(total: games.count, label: "activations\(label)")
-            let train = try ProbeData.collect(model: m, games: games, indices: split.train, hooks: [hook], positionRange: range,
-                                              batchSize: model.batchSize, source: source, progress: bar)
-            let test = try ProbeData.collect(model: m, games: games, indices: split.test, hooks: [hook], positionRange: range,
-                                             batchSize: model.batchSize, source: source, progress: bar)
-            bar.finish()
-            let steps = modeList.map { ProbeTrainer.steps(rows: train.rows(in: $0).count, settings: settings) }.reduce(0, +)
-            let trainBar = ProgressBar(total: steps, label: "train\(label)")
-            let probe = try ProbeTrainer.train(kind: kind, basis: basis, hook: hook, modes: modeList, on: train, settings: settings, progress: trainBar)
-            trainBar.finish()
-            return (probe, try ProbeEvaluator.evaluate(probe, on: test, hook: hook, positions: m.config.nCtx), train, test)
-        }
-        var (probe, evaluation, trainData, test) = try trainAndScore(transformer, label: "")
-        let baseline = TrivialBaseline(basis: basis, fittedOn: trainData, positions: transformer.config.nCtx).score(on: test)
-        let control = noControl ? nil : try trainAndScore(ProbeSweep.randomModel(like: transformer, seed: training.seed), label: " (random-init control)").1
+        let experiment = try ProbeExperiment.run(model: transformer, games: games, split: split, hook: hook, kind: kind, basis: basis,
+                                                 modes: modeList, positionRange: range, settings: settings,
+                                                 controlSeed: noControl ? nil : training.seed, batchSize: model.batchSize, source: source)
+        var probe = experiment.probe
+        let (evaluation, baseline, control) = (experiment.evaluation, experiment.baseline, experiment.control)
         probe.metadata["model"] = model.model ?? "shipped"
         probe.metadata["games"] = "\(source): \(split.train.count) training, \(split.test.count) held out"
         probe.metadata["test_accuracy"] = String(evaluation.headline.accuracy)

@@ -2,8 +2,8 @@ import ArgumentParser
 import Foundation
 import OthelloFeatures
 import OthelloModel
-import OthelloPlots
 import OthelloProbes
+import OthelloReports
 import OthelloRules
 import WorkbenchSupport
 
@@ -280,49 +280,7 @@ struct SAEFeaturesCommand: ParsableCommand {
         let bar = ProgressBar(total: games.count, label: "features")
         let evaluation = try SAEEvaluation.evaluate(autoencoder, model: transformer, games: games, batchSize: model.batchSize, source: source, progress: bar)
         bar.finish()
-        let chosen = zip(evaluation.board.features, zip(evaluation.board.bestElement, evaluation.board.bestF1))
-            .sorted { $0.1.1 > $1.1.1 }.prefix(top).map { (feature: $0.0, element: $0.1.0, f1: $0.1.1) }
-        let profiles = try SAEFeatureProfiles.compute(autoencoder, model: transformer, games: games, features: chosen.map(\.feature), batchSize: model.batchSize)
-        var boards: [BoardHeatmap] = []
-        for (i, c) in chosen.enumerated() {
-            for (k, name) in ["mine", "theirs", "empty"].enumerated() {
-                boards.append(BoardHeatmap(values: profiles.correlation[i][k].map { Optional($0) },
-                                           title: String(format: "F%d %@ (best: %@ %.2f)", c.feature, name, BoardProperty.name(c.element), c.f1)))
-            }
-        }
-        try BoardGrid(boards: boards, columns: 3, title: "Correlation of each feature's activation with the squares' states",
-                      scale: .diverging(limit: 1, label: "correlation"), cellSize: 18)
-            .write(to: folder.appendingPathComponent("correlations.png"))
-        var histogram = [Double](repeating: 0, count: 8)
-        for f in evaluation.frequencies { histogram[f == 0 ? 0 : min(7, max(1, Int((log10(f) + 7).rounded(.down))))] += 1 }
-        try LinePlot(series: [LineSeries("features", x: (0..<8).map(Double.init), y: histogram, markers: true)],
-                     title: "Firing frequency of the \(autoencoder.dSAE) features (x = 0: dead; x = k: 10^(k−7) ≤ frequency < 10^(k−6))",
-                     xLabel: "log10(frequency) + 7", yLabel: "features")
-            .write(to: folder.appendingPathComponent("frequencies.png"))
-        var topBoards: [BoardHeatmap] = []
-        for (i, c) in chosen.enumerated() {
-            for (game, position, value) in profiles.top[i] {
-                let step = try GameReplay(moves: Array(games[game].prefix(position + 1))).steps.last!
-                let discs: [Disc?] = step.board.colours.map { $0 == .black ? .black : $0 == .white ? .white : nil }
-                topBoards.append(BoardHeatmap(values: [Double?](repeating: nil, count: 64), discs: discs, marks: [BoardMark(step.move, .played)],
-                                              title: String(format: "F%d %.2f", c.feature, value)))
-            }
-        }
-        try BoardGrid(boards: topBoards, columns: SAEFeatureProfiles.topCount, title: "Most activating positions of each feature (ring: the last move)",
-                      scale: .diverging(limit: 1, label: ""), cellSize: 14)
-            .write(to: folder.appendingPathComponent("top-positions.png"))
-        let json = zip(evaluation.board.features, zip(evaluation.board.bestElement, evaluation.board.bestF1)).map {
-            FeatureJSON(feature: $0.0, frequency: evaluation.frequencies[$0.0], bestElement: BoardProperty.name($0.1.0), bestF1: $0.1.1)
-        }
-        try AtomicFile.write(try JSONOutput.encoder.encode(json), to: folder.appendingPathComponent("features.json"))
+        try SAEFeatureReport.write(evaluation, of: autoencoder, model: transformer, games: games, top: top, batchSize: model.batchSize, to: folder)
         print("wrote \(out)/correlations.png, frequencies.png, top-positions.png, features.json")
     }
-}
-
-/// One feature in features.json.
-struct FeatureJSON: Codable {
-    var feature: Int
-    var frequency: Double
-    var bestElement: String
-    var bestF1: Double
 }
