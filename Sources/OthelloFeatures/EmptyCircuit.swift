@@ -208,7 +208,7 @@ public struct EmptyCircuit: Codable, Sendable {
                 let batch = Array(split.test[start..<min(start + batchSize, split.test.count)])
                 let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T,
                                                    names: [hook.name], hooks: hooks, options: .init(batchSize: batch.count, stopAtLayer: layer + 1, computeLogits: false))
-                let x = cache[hook.name]!.values
+                let x = try cache.values(HookPoint(name: hook.name))
                 for (row, g) in batch.enumerated() {
                     let steps = try GameReplay(moves: games[g]).steps
                     for t in 0..<min(T, steps.count) {

@@ -90,7 +90,7 @@ public struct HeadScores: Codable, Sendable {
                 rows += Double(n)
                 previousRows += Double(max(n - 1, 0))
                 for l in 0..<L {
-                    let pattern = cache[names[l]]!.values
+                    let pattern = try cache.values(HookPoint(name: names[l]))
                     for h in 0..<H {
                         let base = ((row * H + h) * T) * T
                         var previous = 0.0, mine = 0.0, theirs = 0.0, first = 0.0
@@ -132,7 +132,7 @@ public struct HeadScores: Codable, Sendable {
         }
         let cache = try model.runWithCache(tokens: repeated, games: sequences, positions: T, names: names, options: .init(batchSize: batchSize, computeLogits: false))
         for l in 0..<L {
-            let pattern = cache[names[l]]!.values
+            let pattern = try cache.values(HookPoint(name: names[l]))
             for h in 0..<H {
                 var duplicate = 0.0, induction = 0.0
                 for s in 0..<sequences {

@@ -66,7 +66,7 @@ extension InterventionStudy {
                 let p = c.position
                 let gained = Bitboard.squares(c.legalAfter & ~c.legalBefore).map(Vocabulary.tokenUnchecked(forSquare:))
                 let lost = Bitboard.squares(c.legalBefore & ~c.legalAfter).map(Vocabulary.tokenUnchecked(forSquare:))
-                let scale = after["ln_final.hook_scale"]!.values[row * T + p]
+                let scale = try after.values(HookPoint(.lnFinalScale))[row * T + p]
                 /// The attribution of the difference of one `C`-vector at `offset` in two tensors.
                 func attribution(_ a: Tensor, _ b: Tensor, offset: Int) -> Double {
                     var delta = (0..<C).map { b.values[offset + $0] - a.values[offset + $0] }
@@ -80,17 +80,21 @@ extension InterventionStudy {
                 let n = Double(indices.count)
                 for l in 0..<L {
                     let at = (row * T + p) * C
-                    effect.attention[l] += attribution(before["blocks.\(l).hook_attn_out"]!, after["blocks.\(l).hook_attn_out"]!, offset: at) / n
-                    effect.mlp[l] += attribution(before["blocks.\(l).hook_mlp_out"]!, after["blocks.\(l).hook_mlp_out"]!, offset: at) / n
-                    for h in 0..<H {
-                        effect.heads[l][h] += attribution(before["blocks.\(l).attn.hook_result"]!, after["blocks.\(l).attn.hook_result"]!,
-                                                          offset: ((row * T + p) * H + h) * C) / n
+                    func both(_ kind: HookPoint.Kind) throws -> (Tensor, Tensor) {
+                        (try before.tensor(HookPoint(kind, layer: l)), try after.tensor(HookPoint(kind, layer: l)))
                     }
-                    let x = before["blocks.\(l).hook_resid_post"]!, y = after["blocks.\(l).hook_resid_post"]!
+                    let (attnBefore, attnAfter) = try both(.attnOut), (mlpBefore, mlpAfter) = try both(.mlpOut)
+                    let (resultBefore, resultAfter) = try both(.result), (x, y) = try both(.residPost)
+                    effect.attention[l] += attribution(attnBefore, attnAfter, offset: at) / n
+                    effect.mlp[l] += attribution(mlpBefore, mlpAfter, offset: at) / n
+                    for h in 0..<H {
+                        effect.heads[l][h] += attribution(resultBefore, resultAfter, offset: ((row * T + p) * H + h) * C) / n
+                    }
                     effect.residualChange[l] += Double((0..<C).reduce(Float(0)) { $0 + pow(y.values[at + $1] - x.values[at + $1], 2) }.squareRoot()) / n
                     effect.residualNorm[l] += Double((0..<C).reduce(Float(0)) { $0 + pow(x.values[at + $1], 2) }.squareRoot()) / n
                 }
-                effect.total += attribution(before["blocks.\(L - 1).hook_resid_post"]!, after["blocks.\(L - 1).hook_resid_post"]!, offset: (row * T + p) * C) / n
+                let final = HookPoint(.residPost, layer: L - 1)
+                effect.total += attribution(try before.tensor(final), try after.tensor(final), offset: (row * T + p) * C) / n
             }
             for reader in readers {
                 for (key, into) in [("before ", \EditEffect.readingBefore), ("after ", \EditEffect.readingAfter)] {

@@ -48,11 +48,11 @@ public enum ActivationPatching {
         for layer in 0..<config.nLayers { for head in 0..<heads { for p in 0..<T { variants.append(Variant(layer: layer, head: head, position: p)) } } }
         var metric = [Double](repeating: 0, count: variants.count)
         let corruptedTokens = Vocabulary.tokens(forMoves: corrupted)
+        let cleanValues = try points.map { try cleanCache.values($0) }
         for start in stride(from: 0, to: variants.count, by: batchSize) {
             let batch = Array(variants[start..<min(start + batchSize, variants.count)])
-            let hooks = points.map { point in
+            let hooks = zip(points, cleanValues).map { point, source in
                 Hook(point) { act in
-                    let source = cleanCache[point]!.values
                     for (g, v) in batch.enumerated() where v.layer == point.layer {
                         let row = act.row(game: g, position: v.position)
                         let from = v.position * row.count + v.head * d

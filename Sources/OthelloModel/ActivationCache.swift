@@ -89,11 +89,14 @@ public struct ActivationCache {
     /// way to read the cache, instead of unwrapping the subscript).
     ///
     ///     let z = try cache.values(.init(.z, layer: 3))   // [games × positions × heads × d_head], flat
-    public func values(_ point: HookPoint) throws -> [Float] {
+    public func values(_ point: HookPoint) throws -> [Float] { try tensor(point).values }
+
+    /// The cached activation at `point` as a tensor; the same error as `values` when the run did not keep it.
+    public func tensor(_ point: HookPoint) throws -> Tensor {
         guard let tensor = self[point] else {
             throw WorkbenchError("the activation cache holds no \(point.name) (it holds \(names.joined(separator: ", "))); run with a filter or names that keep it")
         }
-        return tensor.values
+        return tensor
     }
 
     /// The cached activation with the full TransformerLens name `name` (`blocks.3.hook_resid_post`), nil if not kept.

@@ -1,5 +1,6 @@
 import Foundation
 import OthelloInterventions
+import OthelloModel
 import OthelloPlots
 import OthelloRules
 
@@ -14,11 +15,16 @@ public enum EditEffectFigures {
                           title: "Logit attribution of the edit's change (made legal − made illegal)", xLabel: "component", yLabel: "layer",
                           scale: .diverging(label: "logit"), cellText: .values(decimals: 2))
             .write(to: folder.appendingPathComponent("components.png"))
-        let layers = (0..<config.nLayers).filter { effect.readingBefore["blocks.\($0).hook_resid_post"] != nil }
-        if !layers.isEmpty {
-            let x = layers.map(Double.init)
-            try LinePlot(series: [LineSeries("before the edit", x: x, y: layers.map { effect.readingBefore["blocks.\($0).hook_resid_post"]! }, markers: true),
-                                  LineSeries("after the edit", x: x, y: layers.map { effect.readingAfter["blocks.\($0).hook_resid_post"]! }, markers: true)],
+        // The layers whose resid_post probe read the edited state before and after.
+        let readings = (0..<config.nLayers).compactMap { l -> (layer: Int, before: Double, after: Double)? in
+            let name = HookPoint(.residPost, layer: l).name
+            guard let before = effect.readingBefore[name], let after = effect.readingAfter[name] else { return nil }
+            return (l, before, after)
+        }
+        if !readings.isEmpty {
+            let x = readings.map { Double($0.layer) }
+            try LinePlot(series: [LineSeries("before the edit", x: x, y: readings.map(\.before), markers: true),
+                                  LineSeries("after the edit", x: x, y: readings.map(\.after), markers: true)],
                          title: "Probe's probability of the edited state, by layer", xLabel: "layer (resid_post)", yLabel: "probability",
                          yLimits: 0...1)
                 .write(to: folder.appendingPathComponent("readings.png"))
