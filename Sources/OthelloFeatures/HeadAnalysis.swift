@@ -222,3 +222,25 @@ public struct HeadAblation: Codable, Sendable {
         return result
     }
 }
+
+/// One head's attention on one prefix, summarised as the head scores are: the mean, over the positions after the
+/// first, of the attention to the previous move and to the moves played by the player of the query's own move.
+///
+///     let pattern = try DirectLogitAttribution.pattern(model: model, moves: moves, layer: 2, head: 1)
+///     let summary = PrefixAttention(pattern: pattern, players: try GameReplay(moves: moves).steps.map(\.player))
+public struct PrefixAttention: Equatable {
+    public var previousMove: Double
+    public var samePlayer: Double
+
+    /// `pattern[query][key]` (nil above the diagonal); `players[i]`: who played move i.
+    public init(pattern: [[Double?]], players: [Player]) {
+        var previous = 0.0, same = 0.0
+        for q in 1..<max(1, players.count) {
+            previous += pattern[q][q - 1] ?? 0
+            same += (0...q).filter { players[$0] == players[q] }.reduce(0) { $0 + (pattern[q][$1] ?? 0) }
+        }
+        let n = Double(max(1, players.count - 1))
+        previousMove = previous / n
+        samePlayer = same / n
+    }
+}

@@ -46,6 +46,14 @@ final class HeadAnalysisTests: XCTestCase {
         XCTAssertEqual(scores.mine[0][0], mine / Double(3 * T), accuracy: 1e-5)
     }
 
+    func testPrefixAttentionByHand() {
+        // Moves by black, white, black; rows are queries, nil above the diagonal.
+        let pattern: [[Double?]] = [[1, nil, nil], [0.25, 0.75, nil], [0.5, 0.2, 0.3]]
+        let summary = PrefixAttention(pattern: pattern, players: [.black, .white, .black])
+        XCTAssertEqual(summary.previousMove, (0.25 + 0.2) / 2, accuracy: 1e-12)
+        XCTAssertEqual(summary.samePlayer, (0.75 + (0.5 + 0.3)) / 2, accuracy: 1e-12)
+    }
+
     func testNextMoveScoreByHand() throws {
         // Equal logits: the loss is log 61 everywhere, and the top token (the first, padding) is never legal.
         let games = try GameDataset(games: [[37, 43, 34]])

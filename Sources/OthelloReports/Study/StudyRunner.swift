@@ -314,13 +314,8 @@ public final class StudyRunner {
             let pattern = try DirectLogitAttribution.pattern(model: model, moves: moves, layer: layer, head: head)
             try attentionFigure(pattern, moves: moves, layer: layer, head: head, title: "game \(game), \(moves.count) moves")
                 .write(to: figures.appendingPathComponent("attention-L\(layer)H\(head).png"))
-            var previous = 0.0, same = 0.0
-            for q in 1..<moves.count {
-                previous += pattern[q][q - 1] ?? 0
-                same += (0...q).filter { players[$0] == players[q] }.reduce(0) { $0 + (pattern[q][$1] ?? 0) }
-            }
-            let n = Double(max(1, moves.count - 1))
-            section.heads.append(.init(layer: layer, head: head, previousMove: previous / n, samePlayer: same / n))
+            let summary = PrefixAttention(pattern: pattern, players: players)
+            section.heads.append(.init(layer: layer, head: head, previousMove: summary.previousMove, samePlayer: summary.samePlayer))
         }
         let attribution = try DirectLogitAttribution.run(model: model, moves: moves, neurons: 8)
         try drawAttributionFigures(attribution, moves: moves, config: config, in: figures)
