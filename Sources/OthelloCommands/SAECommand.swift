@@ -5,6 +5,7 @@ import OthelloModel
 import OthelloProbes
 import OthelloReports
 import OthelloRules
+import OthelloTraining
 import WorkbenchSupport
 
 /// `othello-gpt sae`: sparse autoencoders on a hook, scored against the board.
@@ -41,9 +42,6 @@ struct SAEGameOptions: ParsableArguments {
         return (RandomGames.generate(count: n, seed: seed), "\(n) random games (seed \(seed))")
     }
 }
-
-/// The random-init model of a control SAE: TransformerLens' initialisation of the same shape, seeded.
-func controlModel(like model: HookedTransformer, seed: UInt64) -> HookedTransformer { ProbeSweep.randomModel(like: model, seed: seed) }
 
 struct SAETrainCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -101,7 +99,7 @@ struct SAETrainCommand: ParsableCommand {
         try checkWritable(out)
         let (games, source) = try data.dataset(seed: seed &+ 17, defaultCount: nil)
         var runs: [(HookedTransformer, String, String)] = [(transformer, out, model.model ?? "shipped")]
-        if control { runs.append((controlModel(like: transformer, seed: seed), Self.sibling(out, "-control").path, "random-init")) }
+        if control { runs.append((HookedTransformer.randomlyInitialised(like: transformer, seed: seed), Self.sibling(out, "-control").path, "random-init")) }
         for (m, path, name) in runs {
             let checkpoint = Self.sibling(path, ".ckpt")
             let trainer: SAETrainer
@@ -234,7 +232,7 @@ struct SAEEvalCommand: ParsableCommand {
             guard let controlSeed = controlSAE.metadata["random_init_seed"].flatMap({ UInt64($0) }) else {
                 throw WorkbenchError("\(control): not a control SAE (its metadata does not name the random-init model it was trained on); train it with `sae train --control`")
             }
-            let random = controlModel(like: transformer, seed: controlSeed)
+            let random = HookedTransformer.randomlyInitialised(like: transformer, seed: controlSeed)
             try controlSAE.check(fits: random.config, source: control)
             let controlBar = ProgressBar(total: games.count, label: "eval (control)")
             object.control = SAEEvalJSON(try SAEEvaluation.evaluate(controlSAE, model: random, games: games, batchSize: model.batchSize, source: source, progress: controlBar))

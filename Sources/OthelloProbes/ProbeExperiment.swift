@@ -1,6 +1,7 @@
 import Foundation
 import OthelloModel
 import OthelloRules
+import OthelloTraining
 import WorkbenchSupport
 
 /// One probe trained and scored with its controls, as `probe train` does it: activations collected on the split's
@@ -38,7 +39,7 @@ public struct ProbeExperiment {
         }
         let (probe, evaluation, train, test) = try trainAndScore(model, label: "")
         let baseline = TrivialBaseline(basis: basis, fittedOn: train, positions: model.config.nCtx).score(on: test)
-        let control = try controlSeed.map { try trainAndScore(ProbeSweep.randomModel(like: model, seed: $0), label: " (random-init control)").1 }
+        let control = try controlSeed.map { try trainAndScore(HookedTransformer.randomlyInitialised(like: model, seed: $0), label: " (random-init control)").1 }
         return ProbeExperiment(probe: probe, evaluation: evaluation, baseline: baseline, control: control)
     }
 }

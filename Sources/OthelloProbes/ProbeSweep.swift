@@ -37,13 +37,6 @@ public struct ProbeSweep {
         entries.first { $0.hook == hook && $0.kind == kind && $0.basis == basis }
     }
 
-    /// The randomly initialised control model: TransformerLens' initialisation of the same configuration.
-    public static func randomModel(like model: HookedTransformer, seed: UInt64) -> HookedTransformer {
-        let parameters = ModelParameters(config: model.config)
-        parameters.initializeForTraining(seed: seed)
-        return HookedTransformer(parameters: parameters)
-    }
-
     /// Runs the sweep. `log` receives one line per finished probe (for a terminal-free log).
     public static func run(model: HookedTransformer, games: GameDataset, split: GameSplit, hooks: [ProbeHook],
                            kinds: [Probe.Kind] = [.linear, .mlp], bases: [ProbeBasis] = [.colour, .relative],
@@ -88,7 +81,7 @@ public struct ProbeSweep {
             var baselines: [ProbeBasis: ProbeScore] = [:]
             for basis in Set(recipes.map(\.1)) { baselines[basis] = TrivialBaseline(basis: basis, fittedOn: train, positions: positions).score(on: test) }
             if controls {
-                let random = randomModel(like: model, seed: settings.seed)
+                let random = HookedTransformer.randomlyInitialised(like: model, seed: settings.seed)
                 let controlTrain = try collect(random, split.train, "activations (random-init control, train)")
                 let controlTest = try collect(random, split.test, "activations (random-init control, test)")
                 try trainAll(controlTrain, controlTest, label: "control probes") { index, probe, score in
@@ -98,32 +91,5 @@ public struct ProbeSweep {
             }
             return ProbeSweep(entries: entries, baselines: baselines, split: split)
         }
-    }
-}
-
-/// Games split into training and held-out games, by game (never by position within a game).
-public struct GameSplit: Equatable {
-    public var train: [Int]
-    public var test: [Int]
-
-    /// The games `0..<count` shuffled with `seed`, the last `testFraction` of them held out (at least one each).
-    public init(count: Int, testFraction: Double, seed: UInt64, source: String = "games") throws {
-        guard testFraction > 0, testFraction < 1 else {
-            throw WorkbenchError("--test-fraction must be between 0 and 1 (exclusive), got \(testFraction)")
-        }
-        let tests = Int((Double(count) * testFraction).rounded())
-        guard count >= 2, tests >= 1, tests < count else {
-            throw WorkbenchError("\(source): \(count) game\(count == 1 ? "" : "s") cannot be split into training and held-out games with --test-fraction \(testFraction); give at least \(Int((1 / min(testFraction, 1 - testFraction)).rounded(.up))) games")
-        }
-        var order = Array(0..<count)
-        var random = SeededRandom(seed: seed, stream: 77)
-        for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, random.next(below: i + 1)) }
-        train = Array(order[0..<(count - tests)])
-        test = Array(order[(count - tests)...])
-    }
-
-    public init(train: [Int], test: [Int]) {
-        self.train = train
-        self.test = test
     }
 }

@@ -40,3 +40,13 @@ extension ParameterLayout {
         entries.filter(\.isWeightDecayed).map { $0.offset..<($0.offset + $0.count) }
     }
 }
+
+extension HookedTransformer {
+    /// A model of `model`'s configuration with TransformerLens' initialisation (`initializeForTraining(seed:)`): the
+    /// random-init control of probes, SAEs and circuits.
+    public static func randomlyInitialised(like model: HookedTransformer, seed: UInt64) -> HookedTransformer {
+        let parameters = ModelParameters(config: model.config)
+        parameters.initializeForTraining(seed: seed)
+        return HookedTransformer(parameters: parameters)
+    }
+}
