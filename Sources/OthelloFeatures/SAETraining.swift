@@ -41,11 +41,10 @@ public final class ActivationStream {
         try load(chunk)
     }
 
-    /// The activation width of a hook.
+    /// The activation width of a hook an SAE can read (`HookPoint.positionWidth`); an error for the others.
     public static func width(of point: HookPoint, config: ModelConfig) throws -> Int {
         switch point.kind {
-        case .mlpPre, .mlpPost: return config.dMLP
-        case .residPre, .residMid, .residPost, .attnOut, .mlpOut, .embed, .posEmbed: return config.dModel
+        case .mlpPre, .mlpPost, .residPre, .residMid, .residPost, .attnOut, .mlpOut, .embed, .posEmbed: return point.positionWidth(config: config)
         default: throw WorkbenchError("--hook \(point.name): an SAE reads a per-position residual-stream, attention-output or MLP hook (e.g. blocks.5.hook_resid_post or blocks.5.mlp.hook_post)")
         }
     }

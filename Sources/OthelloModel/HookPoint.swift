@@ -146,6 +146,15 @@ public struct HookPoint: Hashable, Comparable, CustomStringConvertible {
         return points
     }
 
+    /// The number of values the activation holds per position: the product of its shape after `[batch, position]`
+    /// (`d_model` for the residual stream, `d_mlp` for `mlp.hook_post`, `n_heads × d_head` for `attn.hook_z`). The
+    /// one width rule of probes, SAEs and caches.
+    ///
+    ///     HookPoint(.z, layer: 3).positionWidth(config: .othelloGPT)   // 8 × 64 = 512
+    public func positionWidth(config: ModelConfig) -> Int {
+        shape(batch: 1, positions: 1, config: config).dropFirst(2).reduce(1, *)
+    }
+
     /// The activation's TransformerLens shape for `batch` games of `positions` tokens.
     public func shape(batch B: Int, positions T: Int, config: ModelConfig) -> [Int] {
         let (C, H, D) = (config.dModel, config.nHeads, config.dHead)

@@ -59,8 +59,7 @@ public struct ProbeHook: Hashable, CustomStringConvertible {
 
     /// The activation's width per position.
     public func width(config: ModelConfig) -> Int {
-        guard let point else { return config.dModel }
-        return point.shape(batch: 1, positions: 1, config: config).dropFirst(2).reduce(1, *)
+        point?.positionWidth(config: config) ?? config.dModel
     }
 
     /// The number of blocks a run must go through to reach this hook.
