@@ -94,7 +94,7 @@ struct InterventionOptions: ParsableArguments {
             guard !loaded.hook.isEmpty else { throw WorkbenchError("\(file): the probe does not record its hook; re-save it with `othello-gpt probe convert --hook H`") }
             probes[loaded.hook] = loaded
         }
-        let readers = (0..<model.config.nLayers).map { "blocks.\($0).hook_resid_post" }
+        let readers = (0..<model.config.nLayers).map { HookPoint(.residPost, layer: $0).name }
         if let probeDir {
             let folder = ProbeFolder(URL(fileURLWithPath: probeDir))
             for name in hooks + readers where probes[name] == nil {
@@ -179,8 +179,8 @@ struct EditOptions: ParsableArguments {
             guard let first = parts.first.flatMap({ Int($0) }), let last = parts.last.flatMap({ Int($0) }), first >= 0, first <= last, last < L else {
                 throw WorkbenchError("--layers \(range): give FIRST-LAST within 0…\(L - 1), e.g. 4-\(L - 1)")
             }
-            hooks = (first...last).map { "blocks.\($0).hook_resid_post" }
-        case (nil, nil): hooks = ["blocks.\(min(4, L - 1)).hook_resid_post"]
+            hooks = (first...last).map { HookPoint(.residPost, layer: $0).name }
+        case (nil, nil): hooks = [HookPoint(.residPost, layer: min(4, L - 1)).name]
         }
         guard let where_ = EditPositions(rawValue: positions) else { throw WorkbenchError("--positions \(positions): choose last or from-edit") }
         let editMethod: EditMethod
@@ -241,7 +241,7 @@ struct InterveneSweepCommand: ParsableCommand {
         let probes = try intervention.probes(model: transformer, hooks: EditProbes.studyHooks(config: transformer.config))
         let gradientKind = try Probe.Kind(name: gradientProbe)
         let gradientProbes = gradientKind == .linear || gradientSteps == 0 ? nil
-            : try EditProbes.train(model: transformer, hooks: (0..<transformer.config.nLayers).map { "blocks.\($0).hook_resid_post" },
+            : try EditProbes.train(model: transformer, hooks: (0..<transformer.config.nLayers).map { HookPoint(.residPost, layer: $0).name },
                                    games: RandomGames.generate(count: intervention.probeGames, seed: intervention.seed &+ 2000, fullLength: true),
                                    kind: .mlp)
         let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, gradientProbes: gradientProbes, batchSize: model.batchSize)
@@ -320,7 +320,7 @@ struct InterveneShowCommand: ParsableCommand {
         let effect = try study.effect(of: plan)
         let result = try study.evaluate(plan)
         try EditEffectFigures.draw(effect, study: study, plan: plan, in: folder)
-        let layers = (0..<config.nLayers).map { "blocks.\($0).hook_resid_post" }
+        let layers = (0..<config.nLayers).map { HookPoint(.residPost, layer: $0).name }
         if json { return try printJSON(MergedJSON(base: effect, key: "result", extra: result)) }
         print("\(plan.label), \(cases.count == 1 ? "one case" : "mean over \(cases.count) cases"): error \(String(format: "%.2f", result.error)) (null \(String(format: "%.2f", result.nullError)))")
         print("direct logit attribution of the change (moves made legal − moves made illegal), per layer:")

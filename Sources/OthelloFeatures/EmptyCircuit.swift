@@ -71,8 +71,8 @@ public struct EmptyCircuit: Codable, Sendable {
 
         // Attribution over the held-out games, batch by batch.
         var names = ["hook_embed", "hook_pos_embed"]
-        for l in 0...layer { names += ["blocks.\(l).attn.hook_result", "blocks.\(l).hook_mlp_out", "blocks.\(l).mlp.hook_post"] }
-        let lastNames = (0..<config.nLayers).map { "blocks.\($0).attn.hook_result" } + ["ln_final.hook_scale"]
+        for l in 0...layer { names += [HookPoint(.result, layer: l).name, HookPoint(.mlpOut, layer: l).name, HookPoint(.mlpPost, layer: l).name] }
+        let lastNames = (0..<config.nLayers).map { HookPoint(.result, layer: $0).name } + ["ln_final.hook_scale"]
         var embedding = 0.0
         var heads = [[Double]](repeating: [Double](repeating: 0, count: H), count: layer + 1)
         var mlps = [Double](repeating: 0, count: layer + 1)
@@ -248,7 +248,7 @@ public struct EmptyCircuit: Codable, Sendable {
         let c = model.config, T = c.nCtx
         var z = [[Float]](repeating: [Float](repeating: 0, count: T * c.nHeads * c.dHead), count: layer + 1)
         var post = [[Float]](repeating: [Float](repeating: 0, count: T * c.dMLP), count: layer + 1)
-        let names = (0...layer).flatMap { ["blocks.\($0).attn.hook_z", "blocks.\($0).mlp.hook_post"] }
+        let names = (0...layer).flatMap { [HookPoint(.z, layer: $0).name, HookPoint(.mlpPost, layer: $0).name] }
         for start in stride(from: 0, to: indices.count, by: batchSize) {
             let batch = Array(indices[start..<min(start + batchSize, indices.count)])
             let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, names: names,

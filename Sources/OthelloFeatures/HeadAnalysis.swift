@@ -79,7 +79,7 @@ public struct HeadScores: Codable, Sendable {
         let zero = [[Double]](repeating: [Double](repeating: 0, count: H), count: L)
         var scores = HeadScores(previousMove: zero, mine: zero, theirs: zero, firstPosition: zero, duplicateToken: zero, induction: zero, games: games.count)
         var rows = 0.0, previousRows = 0.0
-        let names = (0..<L).map { "blocks.\($0).attn.hook_pattern" }
+        let names = (0..<L).map { HookPoint(.pattern, layer: $0).name }
         for start in stride(from: 0, to: games.count, by: batchSize) {
             let batch = Array(start..<min(start + batchSize, games.count))
             let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, names: names,
@@ -170,7 +170,7 @@ public struct HeadAblation: Codable, Sendable {
         var zMean = [[Float]](repeating: [Float](repeating: 0, count: T * H * dHead), count: L)
         var outMean = [[Float]](repeating: [Float](repeating: 0, count: T * config.dModel), count: L)
         if mean {
-            let names = (0..<L).flatMap { ["blocks.\($0).attn.hook_z", "blocks.\($0).hook_attn_out"] }
+            let names = (0..<L).flatMap { [HookPoint(.z, layer: $0).name, HookPoint(.attnOut, layer: $0).name] }
             for start in stride(from: 0, to: games.count, by: batchSize) {
                 let batch = Array(start..<min(start + batchSize, games.count))
                 let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, names: names,

@@ -29,7 +29,7 @@ public enum DirectLogitAttribution {
         guard !moves.isEmpty, moves.count <= config.nCtx else { throw WorkbenchError("attribution: give 1…\(config.nCtx) moves") }
         _ = try GameReplay(moves: moves, source: "attribution prefix")
         let T = moves.count, p = T - 1
-        let names = ["ln_final.hook_scale"] + (0..<L).flatMap { ["blocks.\($0).attn.hook_result", "blocks.\($0).mlp.hook_post"] }
+        let names = ["ln_final.hook_scale"] + (0..<L).flatMap { [HookPoint(.result, layer: $0).name, HookPoint(.mlpPost, layer: $0).name] }
         let cache = try model.runWithCache(tokens: Vocabulary.tokens(forMoves: moves), games: 1, positions: T, names: names)
         let token = token ?? (1..<V).max { cache.logits!.values[p * V + $0] < cache.logits!.values[p * V + $1] }!
         let scale = try cache.values(HookPoint(.lnFinalScale))[p]
@@ -73,7 +73,7 @@ public enum DirectLogitAttribution {
         _ = try GameReplay(moves: moves, source: "pattern prefix")
         let T = moves.count
         let cache = try model.runWithCache(tokens: Vocabulary.tokens(forMoves: moves), games: 1, positions: T,
-                                           names: ["blocks.\(layer).attn.hook_pattern"], options: .init(stopAtLayer: layer + 1, computeLogits: false))
+                                           names: [HookPoint(.pattern, layer: layer).name], options: .init(stopAtLayer: layer + 1, computeLogits: false))
         let values = try cache.values(HookPoint(.pattern, layer: layer))
         return (0..<T).map { q in (0..<T).map { k in k <= q ? Double(values[(head * T + q) * T + k]) : nil } }
     }

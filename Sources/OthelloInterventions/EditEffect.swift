@@ -40,7 +40,7 @@ extension InterventionStudy {
                                 mlp: Array(repeating: 0, count: L), residualChange: Array(repeating: 0, count: L),
                                 residualNorm: Array(repeating: 0, count: L), total: 0, readingBefore: [:], readingAfter: [:])
         var names: [String] = ["ln_final.hook_scale"]
-        for l in 0..<L { names += ["blocks.\(l).hook_attn_out", "blocks.\(l).attn.hook_result", "blocks.\(l).hook_mlp_out", "blocks.\(l).hook_resid_post"] }
+        for l in 0..<L { names += [HookPoint(.attnOut, layer: l).name, HookPoint(.result, layer: l).name, HookPoint(.mlpOut, layer: l).name, HookPoint(.residPost, layer: l).name] }
         let W_U = model.parameters.base + model.parameters.layout.W_U
         let lnWeight = model.parameters.layout.lnFinal_w.map { model.parameters.base + $0 }   // LN models only
         let readers = self.readers

@@ -8,7 +8,7 @@ import WorkbenchSupport
 public enum EditProbes {
     /// The hooks of the minimal-edit study: every block's resid_pre, resid_mid and resid_post.
     public static func studyHooks(config: ModelConfig) -> [String] {
-        (0..<config.nLayers).flatMap { l in ["pre", "mid", "post"].map { "blocks.\(l).hook_resid_\($0)" } }
+        (0..<config.nLayers).flatMap { l in [HookPoint.Kind.residPre, .residMid, .residPost].map { HookPoint($0, layer: l).name } }
     }
 
     /// Trains a probe of `basis` and `kind` at each of `hooks` on `games` (a `blocks.L.hook_resid_pre` shares the
@@ -60,7 +60,7 @@ public enum InterventionSweep {
     /// The plans, in the order of the report.
     public static func plans(config: ModelConfig, options: Options) -> [EditPlan] {
         let L = config.nLayers
-        let post = (0..<L).map { "blocks.\($0).hook_resid_post" }
+        let post = (0..<L).map { HookPoint(.residPost, layer: $0).name }
         var plans: [EditPlan] = []
         for scale in options.scales {
             for hook in EditProbes.studyHooks(config: config) { plans.append(EditPlan(method: .direction(scale: scale), hooks: [hook])) }

@@ -44,7 +44,7 @@ public struct ProbeHook: Hashable, CustomStringConvertible {
         guard layer >= 0 && layer < config.nLayers else {
             throw WorkbenchError("--layer \(layer): the model has layers 0…\(config.nLayers - 1) (blocks.L.hook_resid_post); use --hook embed for the embeddings")
         }
-        try self.init(name: "blocks.\(layer).hook_resid_post", config: config)
+        try self.init(name: HookPoint(.residPost, layer: layer).name, config: config)
     }
 
     /// The embeddings and every block's `resid_post`: the rows of a probe sweep.

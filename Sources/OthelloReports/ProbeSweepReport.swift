@@ -1,4 +1,5 @@
 import Foundation
+import OthelloModel
 import OthelloPlots
 import OthelloProbes
 import OthelloRules
@@ -177,7 +178,7 @@ public struct ProbeSweepReport {
             }
         }
         let isResidualStream = hooks.first?.name == "embed"
-            && hooks.dropFirst().enumerated().allSatisfy { $1.name == "blocks.\($0).hook_resid_post" }
+            && hooks.dropFirst().enumerated().allSatisfy { $1.name == HookPoint(.residPost, layer: $0).name }
         let xLabel = isResidualStream ? "layer (0 = embeddings, L = blocks.L-1 resid_post)" : "hook (in the order given)"
         try LinePlot(series: series, title: "Probe accuracy by layer (held-out games)", xLabel: xLabel, yLabel: "per-square accuracy (%)")
             .write(to: folder.appendingPathComponent("accuracy-by-layer.png"))
