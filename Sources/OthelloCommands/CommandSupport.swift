@@ -1,4 +1,5 @@
 import Foundation
+import OthelloProbes
 import WorkbenchSupport
 
 // Helpers every command shares: output paths checked before long work, JSON printed one way.
@@ -53,4 +54,31 @@ struct MergedJSON<Base: Encodable, Extra: Encodable>: Encodable {
         var container = encoder.container(keyedBy: Key.self)
         try container.encode(extra, forKey: Key(stringValue: key))
     }
+}
+
+/// An option's parser for a choice among an enum's names, with the workbench's one-line error naming them:
+/// `@Option(transform: choice("--method")) var method: EditMethodChoice = .direction`.
+func choice<T: RawRepresentable & CaseIterable>(_ option: String) -> (String) throws -> T where T.RawValue == String {
+    { value in
+        guard let chosen = T(rawValue: value) else {
+            throw WorkbenchError("\(option) \(value): choose \(T.allCases.map(\.rawValue).joined(separator: " or "))")
+        }
+        return chosen
+    }
+}
+
+/// `--modes`: one probe over every position, or Nanda's three (black to move, white to move, all).
+enum ProbeModeChoice: String, CaseIterable {
+    case all, nanda
+    var modes: [ProbeMode] { self == .all ? [.all] : ProbeMode.nanda }
+}
+
+/// `--method` of the edit commands.
+enum EditMethodChoice: String, CaseIterable {
+    case direction, gradient
+}
+
+/// `probe convert --to`.
+enum ProbeConversion: String, CaseIterable {
+    case relative, same
 }

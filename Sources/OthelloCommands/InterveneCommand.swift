@@ -156,13 +156,13 @@ struct InterveneEvalCommand: ParsableCommand {
 
 /// Which edit: method, hooks, positions (shared by `intervene eval` and `intervene show`).
 struct EditOptions: ParsableArguments {
-    @Option(help: "direction or gradient.") var method: String = "direction"
+    @Option(help: "direction or gradient (default: direction).", transform: choice("--method")) var method: EditMethodChoice = .direction
     @Option(help: "The hook edited (default blocks.4.hook_resid_post).") var hook: String?
     @Option(help: ArgumentHelp("Edit every blocks.L.hook_resid_post for L in FIRST-LAST.", valueName: "range")) var layers: String?
     @Option(help: "Direction edits: the reflection's scale.") var scale: Float = 2
     @Option(help: "Gradient edits: Adam's learning rate.") var lr: Float = 1e-3
     @Option(help: "Gradient edits: Adam steps.") var steps: Int = 1000
-    @Option(help: "last or from-edit.") var positions: String = "last"
+    @Option(help: "last or from-edit (default: last).", transform: choice("--positions")) var positions: EditPositions = .last
 
     func plan(config: ModelConfig) throws -> EditPlan {
         let L = config.nLayers
@@ -182,16 +182,14 @@ struct EditOptions: ParsableArguments {
             hooks = (first...last).map { HookPoint(.residPost, layer: $0).name }
         case (nil, nil): hooks = [HookPoint(.residPost, layer: min(4, L - 1)).name]
         }
-        guard let where_ = EditPositions(rawValue: positions) else { throw WorkbenchError("--positions \(positions): choose last or from-edit") }
         let editMethod: EditMethod
         switch method {
-        case "direction": editMethod = .direction(scale: scale)
-        case "gradient":
+        case .direction: editMethod = .direction(scale: scale)
+        case .gradient:
             guard steps >= 1, lr > 0 else { throw WorkbenchError("--steps must be at least 1 and --lr positive") }
             editMethod = .gradient(learningRate: lr, steps: steps, otherWeight: 0.2)
-        default: throw WorkbenchError("--method \(method): choose direction or gradient")
         }
-        return EditPlan(method: editMethod, hooks: hooks, positions: where_)
+        return EditPlan(method: editMethod, hooks: hooks, positions: positions)
     }
 }
 
@@ -218,7 +216,7 @@ struct InterveneSweepCommand: ParsableCommand {
     @Option(help: "Comma-separated scales of single-hook direction edits.") var scales: String = "1,2,4"
     @Option(name: .customLong("multi-scales"), help: "Comma-separated scales of multi-layer direction edits.") var multiScales: String = "1,2"
     @Option(name: .customLong("gradient-steps"), help: "Adam steps of gradient edits (0 skips them).") var gradientSteps: Int = 1000
-    @Option(name: .customLong("gradient-probe"), help: "Probes gradient edits descend: linear, or mlp (Li et al.'s, trained at every resid_post on --probe-games games).") var gradientProbe: String = "linear"
+    @Option(name: .customLong("gradient-probe"), help: "Probes gradient edits descend: linear, or mlp (Li et al.'s, trained at every resid_post on --probe-games games) (default: linear).", transform: Probe.Kind.init(name:)) var gradientProbe: Probe.Kind = .linear
     @Option(help: "Output folder.") var out: String = "intervene-sweep"
     @Flag(help: "Also print the JSON to standard output.") var json = false
 
@@ -239,7 +237,7 @@ struct InterveneSweepCommand: ParsableCommand {
         try createOutputFolder(folder)
         let cases = try intervention.prepared(model: transformer)
         let probes = try intervention.probes(model: transformer, hooks: EditProbes.studyHooks(config: transformer.config))
-        let gradientKind = try Probe.Kind(name: gradientProbe)
+        let gradientKind = gradientProbe
         let gradientProbes = gradientKind == .linear || gradientSteps == 0 ? nil
             : try EditProbes.train(model: transformer, hooks: (0..<transformer.config.nLayers).map { HookPoint(.residPost, layer: $0).name },
                                    games: RandomGames.generate(count: intervention.probeGames, seed: intervention.seed &+ 2000, fullLength: true),

@@ -169,21 +169,15 @@ struct ProbeTrainCommand: ParsableCommand {
     @OptionGroup var training: ProbeTrainingOptions
     @Option(help: "Hook name (blocks.5.hook_resid_post, embed, blocks.3.hook_mlp_out, …).") var hook: String?
     @Option(help: "Layer L: short for --hook blocks.L.hook_resid_post.") var layer: Int?
-    @Option(help: "linear or mlp.") var kind: String = "linear"
-    @Option(help: "colour, relative, mover, empty, flipped, legal or played.") var basis: String = "relative"
-    @Option(help: "all (one probe), or nanda (black to move, white to move, all).") var modes: String = "all"
+    @Option(help: "linear or mlp (default: linear).", transform: Probe.Kind.init(name:)) var kind: Probe.Kind = .linear
+    @Option(help: "colour, relative, mover, empty, flipped, legal or played (default: relative).", transform: ProbeBasis.init(name:)) var basis: ProbeBasis = .relative
+    @Option(help: "all (one probe), or nanda (black to move, white to move, all) (default: all).", transform: choice("--modes")) var modes: ProbeModeChoice = .all
     @Option(help: "Where to write the probe (safetensors).") var out: String
     @Flag(name: .customLong("no-control"), help: "Skip the random-init model control.") var noControl = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
-        let kind = try Probe.Kind(name: kind), basis = try ProbeBasis(name: basis)
-        let modeList: [ProbeMode]
-        switch modes {
-        case "all": modeList = [.all]
-        case "nanda": modeList = ProbeMode.nanda
-        default: throw WorkbenchError("--modes \(modes): choose all or nanda")
-        }
+        let modeList = modes.modes
         let settings = training.settings
         try settings.validate()
         let transformer = try model.load()
@@ -298,17 +292,13 @@ struct ProbeConvertCommand: ParsableCommand {
     )
 
     @Option(help: "The probe file.") var probe: String
-    @Option(help: "relative, or same (only re-save in the workbench's format).") var to: String = "same"
+    @Option(help: "relative, or same (only re-save in the workbench's format) (default: same).", transform: choice("--to")) var to: ProbeConversion = .same
     @Option(help: "Hook to record in the output (default: the probe's own).") var hook: String?
     @Option(help: "Where to write the converted probe.") var out: String
 
     func run() throws {
         var loaded = try ProbeFile.load(from: URL(fileURLWithPath: probe))
-        switch to {
-        case "same": break
-        case "relative": loaded = try ProbeFile.relative(fromColour: loaded)
-        default: throw WorkbenchError("--to \(to): choose relative or same")
-        }
+        if to == .relative { loaded = try ProbeFile.relative(fromColour: loaded) }
         if let hook { loaded.hook = hook }
         loaded.metadata["converted_from"] = probe
         try ProbeFile.save(loaded, to: URL(fileURLWithPath: out))

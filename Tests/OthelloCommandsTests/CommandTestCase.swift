@@ -31,7 +31,7 @@ class CommandTestCase: XCTestCase {
     }
 
     /// Parses and runs `arguments`; returns the WorkbenchError message the user would see (checked to be
-    /// one line), or nil on success. Other errors are thrown.
+    /// one line; the argument parser's for a value it rejects), or nil on success. Other errors are thrown.
     func errorMessage(_ arguments: [String]) throws -> String? {
         do {
             try run(arguments)
@@ -39,6 +39,11 @@ class CommandTestCase: XCTestCase {
         } catch let error as WorkbenchError {
             XCTAssertFalse(error.description.contains("\n"), "one line")
             return error.description
+        } catch where OthelloGPTCommand.exitCode(for: error) == .validationFailure {
+            // A value the argument parser rejects (a kind or basis it does not know): its one-line message.
+            let message = OthelloGPTCommand.message(for: error)
+            XCTAssertFalse(message.contains("\n"), "one line: \(message)")
+            return message
         }
     }
 }
