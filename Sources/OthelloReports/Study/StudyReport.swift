@@ -16,12 +16,12 @@ public struct StudyReport {
     }
 
     public var plan: StudyPlan { record.plan }
-    public var modelFlag: String { plan.model == "shipped" ? "" : " --model \(plan.model)" }
-    public var gamesFile: String { plan.gamesFile ?? "\(dir)/games.npy" }
+    var modelFlag: String { plan.model == "shipped" ? "" : " --model \(plan.model)" }
+    var gamesFile: String { plan.gamesFile ?? "\(dir)/games.npy" }
 
     public static let steps = ["legal", "probes", "edits", "effect", "examples", "circuit"]
 
-    public func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
+    func pct(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
 
     // MARK: findings
 
@@ -97,7 +97,7 @@ public struct StudyReport {
     }
 
     /// Forward order of a hook: resid_pre L < resid_mid L < resid_post L < resid_pre L+1 (= resid_post L).
-    public func layerOrder(_ hook: String) -> Double {
+    func layerOrder(_ hook: String) -> Double {
         guard let point = try? HookPoint(name: hook), let layer = point.layer else { return -1 }
         switch point.kind {
         case .residPre: return Double(layer) - 0.5
@@ -106,7 +106,7 @@ public struct StudyReport {
         }
     }
 
-    public func shortHook(_ hook: String) -> String {
+    func shortHook(_ hook: String) -> String {
         hook.replacingOccurrences(of: "blocks.", with: "L").replacingOccurrences(of: ".hook_", with: " ")
     }
 
@@ -146,7 +146,7 @@ public struct StudyReport {
         return md.joined(separator: "\n") + "\n"
     }
 
-    public func command(_ text: String) -> String { "```\n\(text)\n```" }
+    func command(_ text: String) -> String { "```\n\(text)\n```" }
 
     /// The command that continues this study: the flags that give its plan.
     public var resumeCommand: String {
@@ -162,7 +162,7 @@ public struct StudyReport {
         return flags.joined(separator: " ")
     }
 
-    public func legalSection(_ legal: LegalSection) -> [String] {
+    func legalSection(_ legal: LegalSection) -> [String] {
         var md = ["## 1. Does the model play legal moves?", "",
                   "Li et al.'s metric: the share of positions at which the model's top-1 next move is legal (passes inferred).", "",
                   "| games | positions | top-1 legal |", "|---|---|---|"]
@@ -177,7 +177,7 @@ public struct StudyReport {
         return md
     }
 
-    public func probeSection(_ probes: ProbeSection) -> [String] {
+    func probeSection(_ probes: ProbeSection) -> [String] {
         var md = ["## 2. Where is the board, and in which basis?", ""]
         if probes.given {
             md += ["Given probes, scored on \(probes.testGames.formatted()) held-out games:", "", "| probe | hook | accuracy | trivial baseline |", "|---|---|---|---|"]
@@ -230,7 +230,7 @@ public struct StudyReport {
         return String(format: "%@ (balanced %@, F1 %.2f)", pct(row.accuracy), pct(balanced), f1)
     }
 
-    public func editSection(_ edits: EditSection) -> [String] {
+    func editSection(_ edits: EditSection) -> [String] {
         var md = ["## 3. Can the board be edited, and what is the minimal edit that works?", "",
                   String(format: "Each of %d cases flips one disc (mine ↔ theirs) in the model's residual stream after a game prefix; the model's top-N moves " +
                          "(N = the edited board's legal moves) are scored against the edited board's legal moves, false positives plus false negatives " +
@@ -249,7 +249,7 @@ public struct StudyReport {
         return md
     }
 
-    public func effectSection(_ effect: EffectSection) -> [String] {
+    func effectSection(_ effect: EffectSection) -> [String] {
         let scale = effect.scale.formatted()
         var md = ["## 4. What does the edit change downstream?", "",
                   "The best single-hook direction edit, **\(effect.plan)**, averaged over all \(effect.average.cases) cases: each component's output change at the " +
@@ -286,7 +286,7 @@ public struct StudyReport {
         return text + "."
     }
 
-    public func exampleSection(_ x: ExampleSection) -> [String] {
+    func exampleSection(_ x: ExampleSection) -> [String] {
         let prefix = "--games \(gamesFile) --game \(x.game) --moves \(x.moves)"
         var md = ["## 5. Worked examples on one prefix (game \(x.game), \(x.moves) moves)", ""]
         if let p = x.patching {
@@ -327,7 +327,7 @@ public struct StudyReport {
         return md
     }
 
-    public func circuitSection(_ c: EmptyCircuit) -> [String] {
+    func circuitSection(_ c: EmptyCircuit) -> [String] {
         var md = CircuitReport.markdown(c).components(separatedBy: "\n")
         md[0] = "## 6. A circuit: is this square empty?"
         md = md.map {

@@ -19,12 +19,12 @@ public final class StudyRunner {
     public let split: GameSplit
     public var record: StudyRecord
 
-    public var figures: URL { folder.appendingPathComponent("figures") }
-    public var probeFolder: URL { folder.appendingPathComponent("probes") }
-    public var casesFile: URL { folder.appendingPathComponent("cases.jsonl") }
-    public var config: ModelConfig { model.config }
+    var figures: URL { folder.appendingPathComponent("figures") }
+    var probeFolder: URL { folder.appendingPathComponent("probes") }
+    var casesFile: URL { folder.appendingPathComponent("cases.jsonl") }
+    var config: ModelConfig { model.config }
     /// The study's games file as the commands of the report name it.
-    public var gamesSource: String { plan.gamesFile ?? "\(dir)/games.npy" }
+    var gamesSource: String { plan.gamesFile ?? "\(dir)/games.npy" }
     /// The study folder as the user named it.
     public let dir: String
 
@@ -49,7 +49,7 @@ public final class StudyRunner {
         split = try GameSplit(count: games.count, testFraction: plan.testFraction, seed: plan.seed, source: plan.gamesFile ?? "\(dir)/games.npy")
     }
 
-    public var probeSettings: ProbeTrainingSettings {
+    var probeSettings: ProbeTrainingSettings {
         var settings = ProbeTrainingSettings()
         settings.epochs = plan.probeEpochs
         settings.seed = plan.seed
@@ -65,7 +65,7 @@ public final class StudyRunner {
 
     // MARK: legal moves
 
-    public func legalMoves() throws {
+    func legalMoves() throws {
         func score(_ dataset: GameDataset, _ source: String) throws -> LegalSection.Score {
             let bar = ProgressBar(total: dataset.count, label: "legal moves (\(source))")
             defer { bar.finish() }
@@ -87,7 +87,7 @@ public final class StudyRunner {
 
     /// A repository file such as Games/WTH_2025.wtb: relative to the working folder, else to the repository the
     /// tool was built in (the executable lives in its .build folder).
-    public static func locate(_ path: String) -> String? {
+    static func locate(_ path: String) -> String? {
         if FileManager.default.fileExists(atPath: path) { return path }
         guard !path.hasPrefix("/"), var folder = Bundle.main.executableURL?.deletingLastPathComponent() else { return nil }
         for _ in 0..<4 {
@@ -100,7 +100,7 @@ public final class StudyRunner {
 
     // MARK: probes
 
-    public func probes() throws {
+    func probes() throws {
         if plan.probeFiles.isEmpty { try probeSweep() } else { try givenProbes() }
     }
 
@@ -169,7 +169,7 @@ public final class StudyRunner {
     /// The linear mine/theirs probes the edits use at every resid_pre, resid_mid and resid_post, from probes/;
     /// those missing (the resid_mids, or all but the given ones) are trained on the training games and saved there,
     /// so that `intervene sweep --probe-dir DIR/probes` edits with the same probes.
-    public func editProbes() throws -> [String: Probe] {
+    func editProbes() throws -> [String: Probe] {
         let folder = ProbeFolder(probeFolder)
         var probes: [String: Probe] = [:]
         var missing: [String] = []
@@ -189,7 +189,7 @@ public final class StudyRunner {
 
     // MARK: edits
 
-    public func preparedCases() throws -> [PreparedCase] {
+    func preparedCases() throws -> [PreparedCase] {
         let raw: [InterventionCase]
         if FileManager.default.fileExists(atPath: casesFile.path) {
             raw = try InterventionCases.read(from: casesFile)
@@ -200,7 +200,7 @@ public final class StudyRunner {
         return try raw.enumerated().map { try PreparedCase($1, maxPositions: config.nCtx, source: "\(casesFile.path), case \($0)") }
     }
 
-    public var sweepOptions: InterventionSweep.Options {
+    var sweepOptions: InterventionSweep.Options {
         var options = InterventionSweep.Options()
         options.scales = plan.scales
         options.multiLayerScales = plan.multiScales
@@ -209,7 +209,7 @@ public final class StudyRunner {
         return options
     }
 
-    public func edits() throws {
+    func edits() throws {
         let cases = try preparedCases()
         let study = try InterventionStudy(model: model, cases: cases, probes: try editProbes(), batchSize: batchSize)
         let plans = InterventionSweep.plans(config: config, options: sweepOptions)
@@ -222,12 +222,12 @@ public final class StudyRunner {
     // MARK: what the edit changes
 
     /// The best single-hook direction edit at the last position, as a plan.
-    public func bestPlan() throws -> EditPlan {
+    func bestPlan() throws -> EditPlan {
         guard let best = record.edits?.bestSingleDirection, let scale = best.scale else { throw WorkbenchError("the study has no direction edits to follow up") }
         return EditPlan(method: .direction(scale: scale), hooks: best.hooks)
     }
 
-    public func effect() throws {
+    func effect() throws {
         let plan = try bestPlan()
         let cases = try preparedCases()
         let study = try InterventionStudy(model: model, cases: cases, probes: try editProbes(), batchSize: batchSize)
@@ -251,7 +251,7 @@ public final class StudyRunner {
 
     // MARK: worked examples
 
-    public func examples() throws {
+    func examples() throws {
         // The example case's prefix (a game the edits were tried on), or 30 moves of the first held-out game.
         let game = record.effect?.example?.game ?? split.test[0]
         let moves = Array(games[game].prefix(record.effect?.example?.moves ?? max(1, min(30, games[game].count - 1))))
@@ -332,7 +332,7 @@ public final class StudyRunner {
 
     /// "Is this square empty?" on up to 400 of the held-out games (all games when fewer than 4 are held out), probed
     /// after block 1 (or 0 in a 1-layer model).
-    public func circuit() throws {
+    func circuit() throws {
         let indices = split.test.count >= 4 ? Array(split.test.prefix(400)) : Array(0..<min(games.count, 400))
         let chosen = try GameDataset(games: indices.map { games[$0] }, source: "\(gamesSource) (held-out games)")
         try chosen.write(to: folder.appendingPathComponent("circuit-games.npy"))
