@@ -98,9 +98,9 @@ public enum ActivationPatching {
         var sum: [[Double]] = [], rows: [String] = [], used = 0
         for pair in pairs {
             defer { progress?.advance() }
-            let token = try defaultTarget(model: model, clean: pair.clean, corrupted: pair.corrupted)
-            let result = try run(model: model, clean: pair.clean, corrupted: pair.corrupted, kind: kind, token: token, batchSize: batchSize)
-            guard abs(result.clean - result.corrupted) >= minimumSpan else { continue }
+            let metric = try defaultMetric(model: model, clean: pair.clean, corrupted: pair.corrupted)
+            guard abs(metric.change) >= minimumSpan else { continue }   // skipped before the patched runs
+            let result = try run(model: model, clean: pair.clean, corrupted: pair.corrupted, kind: kind, token: metric.token, batchSize: batchSize)
             if sum.isEmpty { sum = result.normalised.map { $0.map { _ in 0 } }; rows = result.rows }
             for r in sum.indices { for p in sum[r].indices { sum[r][p] += result.normalised[r][p] } }
             used += 1
@@ -145,6 +145,12 @@ public enum ActivationPatching {
     /// The patching metric's default move: of the moves legal after the clean prefix, the one whose last-position
     /// logit the corruption lowers most.
     public static func defaultTarget(model: HookedTransformer, clean: [Int], corrupted: [Int]) throws -> Int {
+        try defaultMetric(model: model, clean: clean, corrupted: corrupted).token
+    }
+
+    /// `defaultTarget` and how far the corruption moves its logit (clean − corrupted), from two forward passes:
+    /// what decides, before patching anything, whether a pair's normalised metric would be more than noise.
+    public static func defaultMetric(model: HookedTransformer, clean: [Int], corrupted: [Int]) throws -> (token: Int, change: Double) {
         let V = model.config.dVocab, T = clean.count
         let a = try model.logits(tokens: Vocabulary.tokens(forMoves: clean), games: 1, positions: T).values
         let b = try model.logits(tokens: Vocabulary.tokens(forMoves: corrupted), games: 1, positions: T).values
@@ -152,6 +158,6 @@ public enum ActivationPatching {
         guard let best = legal.max(by: { a[(T - 1) * V + $0] - b[(T - 1) * V + $0] < a[(T - 1) * V + $1] - b[(T - 1) * V + $1] }) else {
             throw WorkbenchError("the clean game is over after the prefix; choose fewer --moves")
         }
-        return best
+        return (best, Double(a[(T - 1) * V + best] - b[(T - 1) * V + best]))
     }
 }

@@ -166,17 +166,22 @@ public struct ProbeSweepReport {
         // Accuracy by layer: x = position of the hook in the list (0 = embeddings for the default hooks).
         let x = hooks.indices.map(Double.init)
         let palette: [RGB] = [.init(31, 119, 180), .init(214, 39, 40), .init(44, 160, 44), .init(148, 103, 189), .init(255, 127, 14), .init(140, 86, 75)]
-        var series: [LineSeries] = []
-        // The kinds × bases grid only: the extra linear probes (flipped, near its 96% baseline) would squash the axis.
-        for (i, (kind, basis)) in columns.filter({ kinds.contains($0.0) && bases.contains($0.1) }).enumerated() {
-            let entries = hooks.map { sweep.entry(hook: $0, kind: kind, basis: basis) }
-            let color = palette[i % palette.count]
-            series.append(LineSeries(label(kind, basis), x: x, y: entries.map { 100 * ($0?.score.accuracy ?? .nan) }, color: color, markers: true))
-            if entries.contains(where: { $0?.control != nil }) {
-                series.append(LineSeries("\(label(kind, basis)), random-init", x: x, y: entries.map { 100 * ($0?.control?.accuracy ?? .nan) },
-                                         color: color, dashed: true))
+        /// One line per probe column by layer, and its random-init control dashed, of `value` (a share) in percent.
+        func lines(_ probes: [(Probe.Kind, ProbeBasis)], _ value: (ProbeScore) -> Double) -> [LineSeries] {
+            probes.enumerated().flatMap { i, column -> [LineSeries] in
+                let (kind, basis) = column
+                let entries = hooks.map { sweep.entry(hook: $0, kind: kind, basis: basis) }
+                let color = palette[i % palette.count]
+                var out = [LineSeries(label(kind, basis), x: x, y: entries.map { $0.map { 100 * value($0.score) } ?? .nan }, color: color, markers: true)]
+                if entries.contains(where: { $0?.control != nil }) {
+                    out.append(LineSeries("\(label(kind, basis)), random-init", x: x, y: entries.map { $0?.control.map { 100 * value($0) } ?? .nan },
+                                          color: color, dashed: true))
+                }
+                return out
             }
         }
+        // The kinds × bases grid only: the extra linear probes (flipped, near its 96% baseline) would squash the axis.
+        let series = lines(columns.filter { kinds.contains($0.0) && bases.contains($0.1) }, \.accuracy)
         let isResidualStream = hooks.first?.name == "embed"
             && hooks.dropFirst().enumerated().allSatisfy { $1.name == HookPoint(.residPost, layer: $0).name }
         let xLabel = isResidualStream ? "layer (0 = embeddings, L = blocks.L-1 resid_post)" : "hook (in the order given)"
@@ -186,16 +191,7 @@ public struct ProbeSweepReport {
         // The two-class probes (flipped, …) by balanced accuracy, where their signal shows (the baseline's is near 50%).
         let twoClass = columns.filter { $0.1.classCount == 2 }
         if !twoClass.isEmpty {
-            var series: [LineSeries] = []
-            for (i, (kind, basis)) in twoClass.enumerated() {
-                let entries = hooks.map { sweep.entry(hook: $0, kind: kind, basis: basis) }
-                let color = palette[i % palette.count]
-                series.append(LineSeries(label(kind, basis), x: x, y: entries.map { 100 * ($0?.score.balancedAccuracy ?? .nan) }, color: color, markers: true))
-                if entries.contains(where: { $0?.control != nil }) {
-                    series.append(LineSeries("\(label(kind, basis)), random-init", x: x, y: entries.map { 100 * ($0?.control?.balancedAccuracy ?? .nan) },
-                                             color: color, dashed: true))
-                }
-            }
+            var series = lines(twoClass, \.balancedAccuracy)
             for basis in Set(twoClass.map(\.1)).sorted(by: { $0.rawValue < $1.rawValue }) {
                 if let baseline = sweep.baselines[basis] {
                     let y = 100 * baseline.balancedAccuracy

@@ -266,18 +266,17 @@ public final class StudyRunner {
         // smaller change normalises into noise), else the one that moves it most; the later moves only when none of
         // those has an alternative.
         let latest = ActivationPatching.defaultCorruptionIndex(count: moves.count)
-        var chosen: (index: Int, corrupted: [Int], result: ActivationPatching.Result)?
+        var chosen: (index: Int, corrupted: [Int], token: Int, change: Double)?
         for group in [Array((0...latest).reversed()), Array(((latest + 1)..<moves.count).reversed())] where chosen == nil {
             for index in group {
                 guard let corrupted = ActivationPatching.corrupt(moves, at: index) else { continue }
-                let token = try ActivationPatching.defaultTarget(model: model, clean: moves, corrupted: corrupted)
-                let result = try ActivationPatching.run(model: model, clean: moves, corrupted: corrupted, kind: .residPre, token: token, batchSize: batchSize)
-                if chosen == nil || abs(result.clean - result.corrupted) > abs(chosen!.result.clean - chosen!.result.corrupted) { chosen = (index, corrupted, result) }
-                if abs(result.clean - result.corrupted) >= 1 { break }
+                let metric = try ActivationPatching.defaultMetric(model: model, clean: moves, corrupted: corrupted)
+                if chosen == nil || abs(metric.change) > abs(chosen!.change) { chosen = (index, corrupted, metric.token, metric.change) }
+                if abs(metric.change) >= 1 { break }
             }
         }
-        if let (index, corrupted, result) = chosen {
-            let token = result.token
+        if let (index, corrupted, token, _) = chosen {
+            let result = try ActivationPatching.run(model: model, clean: moves, corrupted: corrupted, kind: .residPre, token: token, batchSize: batchSize)
             try patchingFigure(result, clean: moves, corrupted: corrupted, at: index, hook: "resid_pre").write(to: figures.appendingPathComponent("patching.png"))
             let cells = result.normalised.enumerated().flatMap { r, row in row.enumerated().map { (r, $0.offset, $0.element) } }
             let best = cells.filter { $0.2.isFinite }.max { $0.2 < $1.2 } ?? (0, 0, 0)
