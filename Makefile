@@ -3,11 +3,12 @@
 #   make demo   — build in release mode and run the main job: `othello-gpt study --quick` (study/report.md)
 #   make tour   — a short tour of the other commands (tour-output/)
 #   make test   — run the whole test suite
+#   make docs   — build the modules' DocC catalogs (swift package generate-documentation; .build/plugins/Swift-DocC/outputs)
 #   make fuzz   — build the fuzz targets (libFuzzer, AddressSanitizer) and run each for SECONDS (scripts/fuzz/run.sh)
 SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev libpng-dev libfreetype-dev fonts-dejavu-core pkg-config
 
-.PHONY: deps build demo tour test bench fuzz
+.PHONY: deps build demo tour test bench fuzz docs
 
 # Installs the system libraries when they are missing (Debian/Ubuntu).
 deps:
@@ -44,3 +45,7 @@ RUNS ?=
 TARGETS ?=
 fuzz: deps
 	scripts/fuzz/run.sh --seconds $(SECONDS) $(if $(RUNS),--runs $(RUNS)) $(TARGETS)
+
+# The modules' DocC catalogs (Sources/*/*.docc), one archive per module under .build/plugins/Swift-DocC/outputs.
+docs: deps
+	$(SWIFT) package generate-documentation

@@ -9,7 +9,8 @@
 //   → OthelloTraining (backward pass, AdamW, the trainer)
 //   → OthelloProbes (board-state targets, linear and MLP probes, probe files, directions, the sweep)
 //   → OthelloInterventions (edit the model's board through hooks, Li et al.'s metric, the minimal-edit sweep)
-//   → OthelloFeatures (sparse autoencoders scored against the board, attention-head scores, ablations)
+//   → OthelloSAEs (sparse autoencoders: training, SAELens files, scored against the board)
+//   → OthelloCircuits (attention-head scores, the empty-square circuit, ablations)
 //   → OthelloReports (results as tables, JSON and figures: the sweep reports, the study's runner and record)
 //   OthelloPlots (PNG canvas, colour maps, figures) uses Support and Rules only.
 //   OthelloCommands (the `othello-gpt` subcommands: parse options, call a library, print) sits on top of everything.
@@ -25,12 +26,15 @@ let package = Package(
         .library(name: "OthelloTraining", targets: ["OthelloTraining"]),
         .library(name: "OthelloProbes", targets: ["OthelloProbes"]),
         .library(name: "OthelloInterventions", targets: ["OthelloInterventions"]),
-        .library(name: "OthelloFeatures", targets: ["OthelloFeatures"]),
+        .library(name: "OthelloSAEs", targets: ["OthelloSAEs"]),
+        .library(name: "OthelloCircuits", targets: ["OthelloCircuits"]),
         .library(name: "OthelloPlots", targets: ["OthelloPlots"]),
         .library(name: "OthelloReports", targets: ["OthelloReports"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // `swift package generate-documentation` builds the modules' DocC catalogs (Sources/*/*.docc).
+        .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libpng-dev, libfreetype-dev).
@@ -50,13 +54,14 @@ let package = Package(
         .target(name: "OthelloTraining", dependencies: ["OthelloModel", "OthelloRules", "WorkbenchSupport", "COpenBLAS"]),
         .target(name: "OthelloProbes", dependencies: ["OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloInterventions", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
-        .target(name: "OthelloFeatures", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
+        .target(name: "OthelloSAEs", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
+        .target(name: "OthelloCircuits", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"]),
         .target(name: "OthelloPlots", dependencies: ["WorkbenchSupport", "OthelloRules", "CPNG", "CFreeType"]),
-        .target(name: "OthelloReports", dependencies: ["OthelloFeatures", "OthelloInterventions", "OthelloProbes", "OthelloModel", "OthelloRules", "OthelloPlots", "WorkbenchSupport"]),
+        .target(name: "OthelloReports", dependencies: ["OthelloSAEs", "OthelloCircuits", "OthelloInterventions", "OthelloProbes", "OthelloModel", "OthelloRules", "OthelloPlots", "WorkbenchSupport"]),
         .target(
             name: "OthelloCommands",
             dependencies: [
-                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloFeatures", "OthelloPlots", "OthelloReports", "CBaselineOthello",
+                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloSAEs", "OthelloCircuits", "OthelloPlots", "OthelloReports", "CBaselineOthello",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -68,7 +73,8 @@ let package = Package(
         .testTarget(name: "OthelloTrainingTests", dependencies: ["OthelloTraining"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloProbesTests", dependencies: ["OthelloProbes"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloInterventionsTests", dependencies: ["OthelloInterventions"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "OthelloFeaturesTests", dependencies: ["OthelloFeatures"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OthelloSAEsTests", dependencies: ["OthelloSAEs"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "OthelloCircuitsTests", dependencies: ["OthelloCircuits"]),
         .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "OthelloRules", "CPNG"]),
         .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands", "OthelloReports"]),
     ]

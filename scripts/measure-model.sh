@@ -1,21 +1,21 @@
 #!/usr/bin/env bash
-# Every measurement the README quotes for the shipped model, rerun on a model, into one folder — the commands of
-# the README's sections, with their sizes:
+# Every measurement the README and docs/results.md quote for the shipped model, rerun on a model, into one folder —
+# the commands of their sections, with their sizes:
 #
 #   scripts/measure-model.sh                          # the shipped model, into measurements/
 #   scripts/measure-model.sh --model M.safetensors --out DIR
-#   scripts/measure-model.sh --figures                # then copy the figures the README shows into Figures/
+#   scripts/measure-model.sh --figures                # then copy the figures the README and docs/ show into Figures/
 #
 # Steps (each writes DIR/NAME.txt, its command's output, and its folder or file, and its seconds to DIR/seconds.txt;
 # a step whose NAME.txt is there is skipped, so an interrupted run goes on where it stopped; delete NAME.txt to
 # redo one):
 #   quick-study       othello-gpt study --quick (make demo)                       the README's front figures
-#   probe-sweep       probe sweep --count 5000                                    Probes section
-#   intervene-sweep   intervene sweep on 1,000 drawn cases (seed 1)               Interventions section
+#   probe-sweep       probe sweep --count 5000                                    docs/results.md, Probes
+#   intervene-sweep   intervene sweep on 1,000 drawn cases (seed 1)               docs/results.md, Interventions
 #   intervene-show    what the best single-hook direction edit changes, averaged over 300 cases, and case 3
 #   edit-empty, edit-mine, edit-theirs   1,000 cases of each other edit at that hook (scales 1, 2, 4) and by
 #                     gradient edits from layer 4 on
-#   heads-circuit, heads-scores, heads-ablate   Features section
+#   heads-circuit, heads-scores, heads-ablate   docs/results.md, Features
 #   sae-topk, sae-relu   SAE training with controls at blocks.5.hook_resid_post (4M positions), then sae eval
 #   sae-features      the TopK SAE's features
 #   intervene-mlp     the sweep's gradient edits with MLP probes, 300 cases

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OthelloFeatures
+import OthelloSAEs
 import OthelloModel
 import OthelloRules
 import WorkbenchSupport

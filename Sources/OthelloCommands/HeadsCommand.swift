@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import OthelloFeatures
+import OthelloCircuits
 import OthelloModel
 import OthelloPlots
 import OthelloReports

@@ -29,38 +29,30 @@ public enum DirectLogitAttribution {
         guard !moves.isEmpty, moves.count <= config.nCtx else { throw WorkbenchError("attribution: give 1…\(config.nCtx) moves") }
         _ = try GameReplay(moves: moves, source: "attribution prefix")
         let T = moves.count, p = T - 1
-        let names = ["ln_final.hook_scale"] + (0..<L).flatMap { [HookPoint(.result, layer: $0).name, HookPoint(.mlpPost, layer: $0).name] }
-        let cache = try model.runWithCache(tokens: Vocabulary.tokens(forMoves: moves), games: 1, positions: T, names: names)
-        let token = token ?? (1..<V).max { cache.logits!.values[p * V + $0] < cache.logits!.values[p * V + $1] }!
-        let scale = try cache.values(HookPoint(.lnFinalScale))[p]
-        let w = model.parameters
-        let W_U = w.base + w.layout.W_U
-        /// The logits a residual-stream vector writes (centred, divided by the scale, times W_U).
-        let lnWeight = w.layout.lnFinal_w.map { w.base + $0 }   // LN models: ln_final.w (LNPre: none)
-        func read(_ v: [Float]) -> [Double] {
-            let mean = v.reduce(0, +) / Float(C)
-            let centred = v.indices.map { (v[$0] - mean) / scale * (lnWeight?[$0] ?? 1) }
-            return (0..<V).map { t in Double((0..<C).reduce(Float(0)) { $0 + centred[$1] * W_U[$1 * V + t] }) }
-        }
-        var heads: [[[Double]]] = []
+        let points = LogitAttribution.cachedPoints + (0..<L).flatMap { [HookPoint(.result, layer: $0), HookPoint(.mlpPost, layer: $0)] }
+        let cache = try model.runWithCache(tokens: Vocabulary.tokens(forMoves: moves), games: 1, positions: T, points: points)
+        let logits = try cache.logitValues()
+        let token = token ?? (1..<V).max { logits[p * V + $0] < logits[p * V + $1] }!
+        let dla = try LogitAttribution(model: model, cache: cache)
+        let heads = try dla.logitAttributions(cache.stackHeadResults(game: 0, position: p, config: config).stack, game: 0, position: p)
         var ranked: [Neuron] = []
+        let w = model.parameters
         for l in 0..<L {
-            let result = try cache.values(HookPoint(.result, layer: l))
-            heads.append((0..<H).map { h in read(Array(result[((p * H + h) * C)..<((p * H + h + 1) * C)])) })
-            // Neuron n writes post[n] · W_out[n, :]; its attribution to `token` is that through W_U.
+            // Neuron n writes post[n] · W_out[n, :]: one d_model row of the stack per neuron.
             let post = try cache.values(HookPoint(.mlpPost, layer: l))
             let W_out = w.base + w.layout.blocks[l].W_out
-            var direct = [Float](repeating: 0, count: C)
+            var written = [Float](repeating: 0, count: M * C)
             for n in 0..<M {
                 let a = post[p * M + n]
-                for i in 0..<C { direct[i] = a * W_out[n * C + i] }
-                let logits = read(direct)
+                for i in 0..<C { written[n * C + i] = a * W_out[n * C + i] }
+            }
+            for (n, logits) in dla.logitAttributions(written, game: 0, position: p).enumerated() {
                 ranked.append(Neuron(layer: l, neuron: n, attribution: logits[token], logits: logits))
             }
             ranked.sort { abs($0.attribution) > abs($1.attribution) }
             ranked = Array(ranked.prefix(count))
         }
-        return Result(heads: heads, neurons: ranked, token: token)
+        return Result(heads: (0..<L).map { l in Array(heads[(l * H)..<((l + 1) * H)]) }, neurons: ranked, token: token)
     }
 
     /// The attention pattern of `head` in `layer` on `moves` (`[query][key]`, nil above the diagonal).

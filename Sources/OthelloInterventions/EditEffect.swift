@@ -33,16 +33,14 @@ extension InterventionStudy {
     /// The effect of `plan` averaged over the cases `indices` (all by default).
     public func effect(of plan: EditPlan, cases indices: [Int]? = nil) throws -> EditEffect {
         let config = model.config
-        let (L, H, C, V) = (config.nLayers, config.nHeads, config.dModel, config.dVocab)
+        let (L, H, C) = (config.nLayers, config.nHeads, config.dModel)
         let indices = indices ?? Array(cases.indices)
         guard !indices.isEmpty else { throw WorkbenchError("no cases to show") }
         var effect = EditEffect(cases: indices.count, attention: Array(repeating: 0, count: L), heads: Array(repeating: Array(repeating: 0, count: H), count: L),
                                 mlp: Array(repeating: 0, count: L), residualChange: Array(repeating: 0, count: L),
                                 residualNorm: Array(repeating: 0, count: L), total: 0, readingBefore: [:], readingAfter: [:])
-        var names: [String] = ["ln_final.hook_scale"]
-        for l in 0..<L { names += [HookPoint(.attnOut, layer: l).name, HookPoint(.result, layer: l).name, HookPoint(.mlpOut, layer: l).name, HookPoint(.residPost, layer: l).name] }
-        let W_U = model.parameters.base + model.parameters.layout.W_U
-        let lnWeight = model.parameters.layout.lnFinal_w.map { model.parameters.base + $0 }   // LN models only
+        var points = LogitAttribution.cachedPoints
+        for l in 0..<L { points += [HookPoint(.attnOut, layer: l), HookPoint(.result, layer: l), HookPoint(.mlpOut, layer: l), HookPoint(.residPost, layer: l)] }
         let readers = self.readers
         for start in stride(from: 0, to: indices.count, by: batchSize) {
             let chosen = Array(indices[start..<min(start + batchSize, indices.count)])
@@ -60,22 +58,19 @@ extension InterventionStudy {
                     return readHook(key + reader.name, point: reader.point, probe: reader.probe, cases: batch, indices: chosen, recorder: recorder)
                 }
             }
-            let before = try model.runWithCache(tokens: tokens, games: batch.count, positions: T, names: names, hooks: readHooks("before "))
-            let after = try model.runWithCache(tokens: tokens, games: batch.count, positions: T, names: names, hooks: editHooks + readHooks("after "))
+            let before = try model.runWithCache(tokens: tokens, games: batch.count, positions: T, points: points, hooks: readHooks("before "))
+            let after = try model.runWithCache(tokens: tokens, games: batch.count, positions: T, points: points, hooks: editHooks + readHooks("after "))
+            let dla = try LogitAttribution(model: model, cache: after)
             for (row, c) in batch.enumerated() {
                 let p = c.position
                 let gained = Bitboard.squares(c.legalAfter & ~c.legalBefore).map(Vocabulary.tokenUnchecked(forSquare:))
                 let lost = Bitboard.squares(c.legalBefore & ~c.legalAfter).map(Vocabulary.tokenUnchecked(forSquare:))
-                let scale = try after.values(HookPoint(.lnFinalScale))[row * T + p]
-                /// The attribution of the difference of one `C`-vector at `offset` in two tensors.
+                /// The attribution of the difference of one `C`-vector at `offset` in two tensors, read with the
+                /// edited run's final scale: towards the moves that became legal, away from those that stopped.
                 func attribution(_ a: Tensor, _ b: Tensor, offset: Int) -> Double {
-                    var delta = (0..<C).map { b.values[offset + $0] - a.values[offset + $0] }
-                    let mean = delta.reduce(0, +) / Float(C)
-                    for i in 0..<C { delta[i] = (delta[i] - mean) / scale * (lnWeight?[i] ?? 1) }
-                    func logit(_ token: Int) -> Double { Double((0..<C).reduce(Float(0)) { $0 + delta[$1] * W_U[$1 * V + token] }) }
-                    let up = gained.isEmpty ? 0 : gained.map(logit).reduce(0, +) / Double(gained.count)
-                    let down = lost.isEmpty ? 0 : lost.map(logit).reduce(0, +) / Double(lost.count)
-                    return up - down
+                    let delta = (0..<C).map { b.values[offset + $0] - a.values[offset + $0] }
+                    return dla.meanLogitAttribution(delta, game: row, position: p, tokens: gained)
+                        - dla.meanLogitAttribution(delta, game: row, position: p, tokens: lost)
                 }
                 let n = Double(indices.count)
                 for l in 0..<L {

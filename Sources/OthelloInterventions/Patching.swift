@@ -39,7 +39,7 @@ public enum ActivationPatching {
         let points = (0..<config.nLayers).map { HookPoint(kind, layer: $0) }
         let cleanCache = try model.runWithCache(tokens: Vocabulary.tokens(forMoves: clean), games: 1, positions: T, filter: HookFilter { points.contains($0) })
         let corruptedLogits = try model.logits(tokens: Vocabulary.tokens(forMoves: corrupted), games: 1, positions: T)
-        let cleanMetric = Double(cleanCache.logits!.values[(T - 1) * V + token])
+        let cleanMetric = Double(try cleanCache.logitValues()[(T - 1) * V + token])
         let corruptedMetric = Double(corruptedLogits.values[(T - 1) * V + token])
         let heads = kind == .z ? config.nHeads : 1
         let d = kind == .z ? config.dHead : config.dModel

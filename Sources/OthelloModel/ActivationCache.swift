@@ -99,6 +99,12 @@ public struct ActivationCache {
         return tensor
     }
 
+    /// The values of the logits `[games × positions × d_vocab]`; a clear error when the run did not compute them.
+    public func logitValues() throws -> [Float] {
+        guard let logits else { throw WorkbenchError("this run computed no logits (it stopped before the unembedding); run it with computeLogits") }
+        return logits.values
+    }
+
     /// The cached activation with the full TransformerLens name `name` (`blocks.3.hook_resid_post`), nil if not kept.
     public subscript(_ name: String) -> Tensor? {
         (try? HookPoint(name: name)).flatMap { self[$0] }

@@ -64,3 +64,48 @@ public enum LegalMoveMetric {
         return score
     }
 }
+
+/// The model's next-move loss and legal top-1 on games, from logits `[games, positions, d_vocab]`: at each position
+/// after which the game goes on, the cross-entropy of the move actually played next, and whether the top token is legal.
+public struct NextMoveScore: Codable, Sendable {
+    public var lossSum = 0.0
+    public var legal = 0
+    public var positions = 0
+    public var loss: Double { positions > 0 ? lossSum / Double(positions) : 0 }
+    public var legalTop1: Double { positions > 0 ? Double(legal) / Double(positions) : 0 }
+
+    public init() {}
+
+    /// Adds the positions of `batch` (dataset indices, in the logits' row order).
+    public mutating func add(logits: [Float], games: GameDataset, batch: [Int], positions T: Int, vocabulary V: Int, source: String) throws {
+        for (row, g) in batch.enumerated() {
+            let moves = games[g]
+            var t = 0
+            try GameReplay.replay(moves, source: "\(source), game \(g)") { step in
+                defer { t += 1 }
+                guard t < T, t + 1 < moves.count, step.legalMoves != 0 else { return }
+                let target = Vocabulary.tokenUnchecked(forSquare: moves[t + 1])
+                logits.withUnsafeBufferPointer { l in
+                    let row = l.baseAddress! + (row * T + t) * V
+                    lossSum += Softmax.negativeLogProbability(of: target, logits: row, count: V)
+                    if LegalMoveMetric.isTopPredictionLegal(row, vocabulary: V, legalMoves: step.legalMoves) { legal += 1 }
+                }
+                positions += 1
+            }
+        }
+    }
+
+    /// The score of `model` on `games` run with `hooks`, `batchSize` games per pass.
+    public static func measure(_ model: HookedTransformer, games: GameDataset, hooks: (_ batch: [Int]) throws -> [Hook] = { _ in [] },
+                               batchSize: Int = 64, source: String = "games") throws -> NextMoveScore {
+        let T = model.config.nCtx, V = model.config.dVocab
+        var score = NextMoveScore()
+        for start in stride(from: 0, to: games.count, by: batchSize) {
+            let batch = Array(start..<min(start + batchSize, games.count))
+            let logits = try model.runWithHooks(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, hooks: try hooks(batch),
+                                                options: .init(batchSize: batch.count)).values
+            try score.add(logits: logits, games: games, batch: batch, positions: T, vocabulary: V, source: source)
+        }
+        return score
+    }
+}

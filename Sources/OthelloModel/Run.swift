@@ -101,6 +101,13 @@ extension HookedTransformer {
         try runWithCache(tokens: tokens, games: games, positions: positions, filter: try .names(names), hooks: hooks, options: options)
     }
 
+    /// `runWithCache` keeping exactly the hook points `points` (the analyses' typed way to name what they read).
+    public func runWithCache(tokens: [Int32], games: Int, positions: Int, points: [HookPoint],
+                             hooks: [Hook] = [], options: RunOptions = RunOptions()) throws -> ActivationCache {
+        let kept = Set(points)
+        return try runWithCache(tokens: tokens, games: games, positions: positions, filter: HookFilter { kept.contains($0) }, hooks: hooks, options: options)
+    }
+
     /// The logits `[games, positions, d_vocab]` of a run with `hooks` (TransformerLens `run_with_hooks`).
     public func runWithHooks(tokens: [Int32], games: Int, positions: Int, hooks: [Hook],
                              options: RunOptions = RunOptions()) throws -> Tensor {

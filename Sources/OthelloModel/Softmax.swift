@@ -24,6 +24,16 @@ public enum Softmax {
         return expf(logits[target] - maximum) / sum
     }
 
+    /// `−log softmax(z)[target]` of one row of `count` logits, summed in double precision (a metric, not a gradient).
+    @inlinable
+    public static func negativeLogProbability(of target: Int, logits z: UnsafePointer<Float>, count: Int) -> Double {
+        var maximum = z[0]
+        for k in 1..<count where z[k] > maximum { maximum = z[k] }
+        var sum = 0.0
+        for k in 0..<count { sum += exp(Double(z[k] - maximum)) }
+        return log(sum) - Double(z[target] - maximum)
+    }
+
     /// The cross-entropy `−log softmax(z)[target]` of one row of `count` logits, and its gradient times
     /// `gradientScale` — `gradientScale · (softmax(z) − onehot(target))` — written to `gradient`, which may be
     /// `logits` itself (the gradient then replaces the logits in place).

@@ -1,5 +1,5 @@
 import Foundation
-import OthelloFeatures
+import OthelloCircuits
 import OthelloPlots
 
 /// A layer × head matrix figure.

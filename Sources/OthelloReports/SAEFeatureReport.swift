@@ -1,5 +1,5 @@
 import Foundation
-import OthelloFeatures
+import OthelloSAEs
 import OthelloModel
 import OthelloPlots
 import OthelloRules

@@ -1,6 +1,7 @@
 import Foundation
 @testable import OthelloCommands
-import OthelloFeatures
+import OthelloCircuits
+import OthelloSAEs
 import OthelloModel
 import OthelloRules
 import XCTest

@@ -42,6 +42,8 @@ final class SoftmaxTests: XCTestCase {
                     Softmax.crossEntropy(logits: z.baseAddress!, gradient: &gradient, count: row.count, target: target, gradientScale: scale)
                 }
                 XCTAssertEqual(Double(loss), -reference[target], accuracy: 1e-6 * max(1, -reference[target]), "\(row) → \(target)")
+                let metric = row.withUnsafeBufferPointer { Softmax.negativeLogProbability(of: target, logits: $0.baseAddress!, count: row.count) }
+                XCTAssertEqual(metric, -reference[target], accuracy: 1e-6 * max(1, -reference[target]), "\(row) → \(target)")
                 for k in row.indices {
                     let expected = Double(scale) * (exp(reference[k]) - (k == target ? 1 : 0))
                     XCTAssertEqual(Double(gradient[k]), expected, accuracy: 1e-6)

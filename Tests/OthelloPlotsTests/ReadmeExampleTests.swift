@@ -3,7 +3,7 @@ import OthelloPlots
 import OthelloRules
 import XCTest
 
-/// The README's figures examples, with concrete data, so the API they show keeps compiling and working.
+/// The OthelloPlots catalog's examples (Sources/OthelloPlots/OthelloPlots.docc/OthelloPlots.md), with concrete data, so the API they show keeps compiling and working.
 final class ReadmeExampleTests: XCTestCase {
     func testReadmeExamples() throws {
         let folder = try temporaryFolder(self)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The measurements of the finished d256 run (issue #12) that its model card and the README report, rerun on the
-# shipped weights, in the background on a quiet machine (the default study takes about 25 min on 2 cores, the
-# README's measurements about 2.5 h more):
+# The measurements of the finished d256 run (issue #12) that its model card, the README and docs/results.md report,
+# rerun on the shipped weights, in the background on a quiet machine (the default study takes about 25 min on 2 cores,
+# the measurements of docs/results.md about 2.5 h more):
 #
 #   scripts/train-d256/finish.sh            # measures into /work/train-d256/final (RUN_DIR=... for another run folder)
 #
@@ -11,9 +11,9 @@
 # F32 weights when the run folder has them, d256.safetensors, to show what the rounding costs), on
 # Games/synthetic-10k.npy and on Games/WTH_2025.wtb (eval-*.json, committed in this folder's final/ and copied from
 # there); the default `othello-gpt study` (10,000 games, 1,000 cases; study/); the curves with the milestones
-# (training.png, as Figures/training.png); every measurement the README quotes (scripts/measure-model.sh, into
-# measurements/; `--figures` then refreshes Figures/). Steps whose output is there are skipped, so an interrupted
-# finish goes on where it stopped.
+# (training.png, as Figures/training.png); every measurement the README and docs/results.md quote
+# (scripts/measure-model.sh, into measurements/; `--figures` then refreshes Figures/). Steps whose output is there
+# are skipped, so an interrupted finish goes on where it stopped.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(cd "$here/../.." && pwd)"

@@ -23,7 +23,7 @@ struct StudyCommand: ParsableCommand {
         direct logit attribution on one prefix; (6) a circuit: which heads and neurons compute "is this square \
         empty?" (attribution to a linear empty probe, head ablations). Writes into --out: report.md (the figures embedded, every number \
         with the command that reproduces it, and a paragraph per question answered from the numbers), \
-        report.json (every number; keys in the README), figures/, and what the commands need: games.npy, \
+        report.json (every number; keys in Sources/OthelloReports/OthelloReports.docc/ReportJSON.md), figures/, and what the commands need: games.npy, \
         cases.jsonl, probes/.
 
         The default uses the papers' sample sizes (probes on 10,000 games, 1,000 intervention cases, 1,000-step \

@@ -1,6 +1,7 @@
 import Foundation
 import OthelloInterventions
-import OthelloFeatures
+import OthelloCircuits
+import OthelloSAEs
 import OthelloModel
 import WorkbenchSupport
 

@@ -1,5 +1,6 @@
 import Foundation
-import OthelloFeatures
+import OthelloCircuits
+import OthelloSAEs
 import OthelloInterventions
 import OthelloModel
 import OthelloRules
@@ -141,7 +142,7 @@ public struct StudyReport {
         if let examples = record.examples { md += exampleSection(examples) }
         if let circuit = record.circuit { md += circuitSection(circuit) }
         md.append("---")
-        md.append("All numbers are in `report.json` (keys documented in the README's study section). Conventions: squares as the Othello-GPT " +
+        md.append("All numbers are in `report.json` (keys documented in Sources/OthelloReports/OthelloReports.docc/ReportJSON.md). Conventions: squares as the Othello-GPT " +
                   "code labels them (row letter A–H, column 0–7); \"mine\" = the player who moves next.")
         return md.joined(separator: "\n") + "\n"
     }

@@ -1,5 +1,6 @@
 import Foundation
-import OthelloFeatures
+import OthelloCircuits
+import OthelloSAEs
 import OthelloInterventions
 import OthelloModel
 import OthelloPlots

@@ -20,7 +20,7 @@ let package = Package(
                 .product(name: "OthelloTraining", package: "OthelloGPT"),
                 .product(name: "OthelloProbes", package: "OthelloGPT"),
                 .product(name: "OthelloInterventions", package: "OthelloGPT"),
-                .product(name: "OthelloFeatures", package: "OthelloGPT"),
+                .product(name: "OthelloSAEs", package: "OthelloGPT"),
                 .product(name: "OthelloPlots", package: "OthelloGPT"),
             ]
         ),

@@ -1,5 +1,5 @@
 import Foundation
-import OthelloFeatures
+import OthelloSAEs
 import OthelloInterventions
 import OthelloModel
 import OthelloPlots

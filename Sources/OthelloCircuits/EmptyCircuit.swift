@@ -50,7 +50,7 @@ public struct EmptyCircuit: Codable, Sendable {
     public static func run(model: HookedTransformer, games: GameDataset, layer: Int, topHeads: Int = 3, topNeurons: Int = 20,
                            seed: UInt64 = 1, batchSize: Int = 64, progress: (String) -> Void = { _ in }) throws -> EmptyCircuit {
         let config = model.config
-        let (T, d, H, V, M) = (config.nCtx, config.dModel, config.nHeads, config.dVocab, config.dMLP)
+        let (T, d, H, M) = (config.nCtx, config.dModel, config.nHeads, config.dMLP)
         guard (0..<config.nLayers).contains(layer) else { throw WorkbenchError("--layer \(layer): the model has layers 0…\(config.nLayers - 1)") }
         guard games.count >= 4 else { throw WorkbenchError("the circuit needs at least 4 games (to train the probe and to score it)") }
         let split = try GameSplit(count: games.count, testFraction: 0.5, seed: seed)
@@ -70,9 +70,9 @@ public struct EmptyCircuit: Codable, Sendable {
         let bias = (0..<64).map { b[$0 * 2 + 1] - b[$0 * 2] }
 
         // Attribution over the held-out games, batch by batch.
-        var names = ["hook_embed", "hook_pos_embed"]
-        for l in 0...layer { names += [HookPoint(.result, layer: l).name, HookPoint(.mlpOut, layer: l).name, HookPoint(.mlpPost, layer: l).name] }
-        let lastNames = (0..<config.nLayers).map { HookPoint(.result, layer: $0).name } + ["ln_final.hook_scale"]
+        var points = [HookPoint(.embed), HookPoint(.posEmbed)] + LogitAttribution.cachedPoints
+        for l in 0...layer { points += [HookPoint(.mlpOut, layer: l), HookPoint(.mlpPost, layer: l)] }
+        points += (0..<config.nLayers).map { HookPoint(.result, layer: $0) }
         var embedding = 0.0
         var heads = [[Double]](repeating: [Double](repeating: 0, count: H), count: layer + 1)
         var mlps = [Double](repeating: 0, count: layer + 1)
@@ -89,12 +89,15 @@ public struct EmptyCircuit: Codable, Sendable {
                 }
             }
         }
-        let W_U = base + layout.W_U
-        let lnWeight = layout.lnFinal_w.map { base + $0 }
         for start in stride(from: 0, to: split.test.count, by: batchSize) {
             let batch = Array(split.test[start..<min(start + batchSize, split.test.count)])
             let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T,
-                                               names: Array(Set(names + lastNames)), options: .init(batchSize: batch.count))
+                                               points: points, options: .init(batchSize: batch.count))
+            let dla = try LogitAttribution(model: model, cache: cache)
+            let embed = try cache.values(HookPoint(.embed)), posEmbed = try cache.values(HookPoint(.posEmbed))
+            let results = try (0..<config.nLayers).map { try cache.values(HookPoint(.result, layer: $0)) }
+            let mlpOuts = try (0...layer).map { try cache.values(HookPoint(.mlpOut, layer: $0)) }
+            let posts = try (0...layer).map { try cache.values(HookPoint(.mlpPost, layer: $0)) }
             for (row, g) in batch.enumerated() {
                 let steps = try GameReplay(moves: games[g]).steps
                 for t in 0..<min(T, steps.count) {
@@ -110,7 +113,6 @@ public struct EmptyCircuit: Codable, Sendable {
                         return total / 64
                     }
                     let offset = (row * T + t) * d
-                    let embed = try cache.values(HookPoint(.embed)), posEmbed = try cache.values(HookPoint(.posEmbed))
                     embed.withUnsafeBufferPointer { e in
                         posEmbed.withUnsafeBufferPointer { p in
                             var sum = [Float](repeating: 0, count: d)
@@ -119,40 +121,30 @@ public struct EmptyCircuit: Codable, Sendable {
                         }
                     }
                     for l in 0...layer {
-                        let result = try cache.values(HookPoint(.result, layer: l))
-                        result.withUnsafeBufferPointer { r in
+                        results[l].withUnsafeBufferPointer { r in
                             for h in 0..<H { heads[l][h] += signed(r.baseAddress! + ((row * T + t) * H + h) * d) }
                         }
-                        let mlpOut = try cache.values(HookPoint(.mlpOut, layer: l))
-                        mlpOut.withUnsafeBufferPointer { m in mlps[l] += signed(m.baseAddress! + offset) }
-                        let post = try cache.values(HookPoint(.mlpPost, layer: l))
+                        mlpOuts[l].withUnsafeBufferPointer { m in mlps[l] += signed(m.baseAddress! + offset) }
                         for n in 0..<M {
-                            let a = Double(post[(row * T + t) * M + n])
+                            let a = Double(posts[l][(row * T + t) * M + n])
                             guard a != 0 else { continue }
                             var s2 = 0.0
                             for s in 0..<64 { s2 += sign[s] * Double(outD[l][n * 64 + s]) }
                             neuronScore[l][n] += a * s2 / 64
                         }
                     }
-                    // DLA of each head to occupied minus empty squares' move logits (centred, / ln_final scale).
+                    // DLA of each head to occupied minus empty squares' move logits.
                     guard steps[t].next != nil else { continue }
-                    let scale = Double(try cache.values(HookPoint(.lnFinalScale))[row * T + t])
-                    let occupied = (0..<64).filter { sign[$0] < 0 && !Vocabulary.centreSquares.contains($0) }, free = (0..<64).filter { sign[$0] > 0 }
+                    let occupied = (0..<64).filter { sign[$0] < 0 && !Vocabulary.centreSquares.contains($0) }.map(Vocabulary.tokenUnchecked(forSquare:))
+                    let free = (0..<64).filter { sign[$0] > 0 }.map(Vocabulary.tokenUnchecked(forSquare:))
                     guard !occupied.isEmpty, !free.isEmpty else { continue }
+                    let stack = try cache.stackHeadResults(game: row, position: t, config: config).stack
+                    let attributions = dla.logitAttributions(stack, game: row, position: t, tokens: occupied + free)
                     for l in 0..<config.nLayers {
-                        let result = try cache.values(HookPoint(.result, layer: l))
                         for h in 0..<H {
-                            let start = ((row * T + t) * H + h) * d
-                            var mean: Float = 0
-                            for j in 0..<d { mean += result[start + j] }
-                            mean /= Float(d)
-                            func logit(_ square: Int) -> Double {
-                                let token = Vocabulary.tokenUnchecked(forSquare: square)
-                                var total: Float = 0
-                                for j in 0..<d { total += (result[start + j] - mean) * (lnWeight.map { $0[j] } ?? 1) * W_U[j * V + token] }
-                                return Double(total) / scale
-                            }
-                            occupiedDLA[l][h] += occupied.map(logit).reduce(0, +) / Double(occupied.count) - free.map(logit).reduce(0, +) / Double(free.count)
+                            let attribution = attributions[l * H + h]
+                            occupiedDLA[l][h] += attribution[..<occupied.count].reduce(0, +) / Double(occupied.count)
+                                - attribution[occupied.count...].reduce(0, +) / Double(free.count)
                         }
                     }
                     dlaCount += 1

@@ -1,5 +1,5 @@
 import Foundation
-@testable import OthelloFeatures
+@testable import OthelloCircuits
 import OthelloModel
 import OthelloRules
 import XCTest

@@ -1,5 +1,5 @@
 import Foundation
-@testable import OthelloFeatures
+@testable import OthelloSAEs
 import OthelloModel
 import OthelloRules
 import OthelloTraining
