@@ -131,6 +131,18 @@ public struct HeadAblation: Codable, Sendable {
                 }
             }
         }
+        /// A hook that sets `width` values at `offset` of every position's row to `mean`'s values for that position
+        /// (`mean` is `[positions, rowWidth]`): the ablation of one head's `z` or one layer's `attn_out`.
+        func replacing(_ point: HookPoint, with mean: [Float], offset: Int, width: Int, rowWidth: Int, games: Int) -> Hook {
+            Hook(point) { act in
+                for g in 0..<games {
+                    for t in 0..<T {
+                        let row = act.row(game: g, position: t)
+                        for i in 0..<width { row[offset + i] = mean[t * rowWidth + offset + i] }
+                    }
+                }
+            }
+        }
         let clean = try NextMoveScore.measure(model, games: games, batchSize: batchSize)
         var result = HeadAblation(clean: clean, lossChange: [], legalChange: [], layerLossChange: [], layerLegalChange: [], method: mean ? "mean" : "zero")
         for l in 0..<L {
@@ -138,14 +150,7 @@ public struct HeadAblation: Codable, Sendable {
             for h in 0..<H {
                 let point = HookPoint(.z, layer: l)
                 let score = try NextMoveScore.measure(model, games: games, hooks: { batch in
-                    [Hook(point) { act in
-                        for g in 0..<batch.count {
-                            for t in 0..<T {
-                                let row = act.row(game: g, position: t)
-                                for i in 0..<dHead { row[h * dHead + i] = zMean[l][(t * H + h) * dHead + i] }
-                            }
-                        }
-                    }]
+                    [replacing(point, with: zMean[l], offset: h * dHead, width: dHead, rowWidth: H * dHead, games: batch.count)]
                 }, batchSize: batchSize)
                 lossRow.append(score.loss - clean.loss)
                 legalRow.append(score.legalTop1 - clean.legalTop1)
@@ -155,14 +160,7 @@ public struct HeadAblation: Codable, Sendable {
             result.legalChange.append(legalRow)
             let point = HookPoint(.attnOut, layer: l)
             let score = try NextMoveScore.measure(model, games: games, hooks: { batch in
-                [Hook(point) { act in
-                    for g in 0..<batch.count {
-                        for t in 0..<T {
-                            let row = act.row(game: g, position: t)
-                            for i in 0..<config.dModel { row[i] = outMean[l][t * config.dModel + i] }
-                        }
-                    }
-                }]
+                [replacing(point, with: outMean[l], offset: 0, width: config.dModel, rowWidth: config.dModel, games: batch.count)]
             }, batchSize: batchSize)
             result.layerLossChange.append(score.loss - clean.loss)
             result.layerLegalChange.append(score.legalTop1 - clean.legalTop1)

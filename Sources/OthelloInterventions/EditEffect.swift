@@ -69,8 +69,10 @@ extension InterventionStudy {
                 /// edited run's final scale: towards the moves that became legal, away from those that stopped.
                 func attribution(_ a: Tensor, _ b: Tensor, offset: Int) -> Double {
                     let delta = (0..<C).map { b.values[offset + $0] - a.values[offset + $0] }
-                    return dla.meanLogitAttribution(delta, game: row, position: p, tokens: gained)
-                        - dla.meanLogitAttribution(delta, game: row, position: p, tokens: lost)
+                    let logits = dla.logitAttributions(delta, game: row, position: p, tokens: gained + lost)[0]
+                    let up = gained.isEmpty ? 0 : logits[..<gained.count].reduce(0, +) / Double(gained.count)
+                    let down = lost.isEmpty ? 0 : logits[gained.count...].reduce(0, +) / Double(lost.count)
+                    return up - down
                 }
                 let n = Double(indices.count)
                 for l in 0..<L {
