@@ -199,8 +199,8 @@ public struct EmptyCircuit: Codable, Sendable {
             for start in stride(from: 0, to: split.test.count, by: batchSize) {
                 let batch = Array(split.test[start..<min(start + batchSize, split.test.count)])
                 let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T,
-                                                   names: [hook.name], hooks: hooks, options: .init(batchSize: batch.count, stopAtLayer: layer + 1, computeLogits: false))
-                let x = try cache.values(HookPoint(name: hook.name))
+                                                   points: [HookPoint(.residPost, layer: layer)], hooks: hooks, options: .init(batchSize: batch.count, stopAtLayer: layer + 1, computeLogits: false))
+                let x = try cache.values(HookPoint(.residPost, layer: layer))
                 for (row, g) in batch.enumerated() {
                     let steps = try GameReplay(moves: games[g]).steps
                     for t in 0..<min(T, steps.count) {
@@ -240,10 +240,10 @@ public struct EmptyCircuit: Codable, Sendable {
         let c = model.config, T = c.nCtx
         var z = [[Float]](repeating: [Float](repeating: 0, count: T * c.nHeads * c.dHead), count: layer + 1)
         var post = [[Float]](repeating: [Float](repeating: 0, count: T * c.dMLP), count: layer + 1)
-        let names = (0...layer).flatMap { [HookPoint(.z, layer: $0).name, HookPoint(.mlpPost, layer: $0).name] }
+        let means = (0...layer).flatMap { [HookPoint(.z, layer: $0), HookPoint(.mlpPost, layer: $0)] }
         for start in stride(from: 0, to: indices.count, by: batchSize) {
             let batch = Array(indices[start..<min(start + batchSize, indices.count)])
-            let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, names: names,
+            let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, points: means,
                                                options: .init(batchSize: batch.count, stopAtLayer: layer + 1, computeLogits: false))
             for l in 0...layer {
                 let zs = try cache.values(HookPoint(.z, layer: l)), ps = try cache.values(HookPoint(.mlpPost, layer: l))

@@ -28,10 +28,10 @@ public struct HeadScores: Codable, Sendable {
         let zero = [[Double]](repeating: [Double](repeating: 0, count: H), count: L)
         var scores = HeadScores(previousMove: zero, mine: zero, theirs: zero, firstPosition: zero, duplicateToken: zero, induction: zero, games: games.count)
         var rows = 0.0, previousRows = 0.0
-        let names = (0..<L).map { HookPoint(.pattern, layer: $0).name }
+        let patterns = (0..<L).map { HookPoint(.pattern, layer: $0) }
         for start in stride(from: 0, to: games.count, by: batchSize) {
             let batch = Array(start..<min(start + batchSize, games.count))
-            let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, names: names,
+            let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, points: patterns,
                                                options: .init(batchSize: batch.count, computeLogits: false))
             for (row, g) in batch.enumerated() {
                 let steps = try GameReplay(moves: games[g]).steps
@@ -39,7 +39,7 @@ public struct HeadScores: Codable, Sendable {
                 rows += Double(n)
                 previousRows += Double(max(n - 1, 0))
                 for l in 0..<L {
-                    let pattern = try cache.values(HookPoint(name: names[l]))
+                    let pattern = try cache.values(patterns[l])
                     for h in 0..<H {
                         let base = ((row * H + h) * T) * T
                         var previous = 0.0, mine = 0.0, theirs = 0.0, first = 0.0
@@ -79,9 +79,9 @@ public struct HeadScores: Codable, Sendable {
                 repeated[s * T + n + i] = token
             }
         }
-        let cache = try model.runWithCache(tokens: repeated, games: sequences, positions: T, names: names, options: .init(batchSize: batchSize, computeLogits: false))
+        let cache = try model.runWithCache(tokens: repeated, games: sequences, positions: T, points: patterns, options: .init(batchSize: batchSize, computeLogits: false))
         for l in 0..<L {
-            let pattern = try cache.values(HookPoint(name: names[l]))
+            let pattern = try cache.values(patterns[l])
             for h in 0..<H {
                 var duplicate = 0.0, induction = 0.0
                 for s in 0..<sequences {
@@ -119,10 +119,10 @@ public struct HeadAblation: Codable, Sendable {
         var zMean = [[Float]](repeating: [Float](repeating: 0, count: T * H * dHead), count: L)
         var outMean = [[Float]](repeating: [Float](repeating: 0, count: T * config.dModel), count: L)
         if mean {
-            let names = (0..<L).flatMap { [HookPoint(.z, layer: $0).name, HookPoint(.attnOut, layer: $0).name] }
+            let means = (0..<L).flatMap { [HookPoint(.z, layer: $0), HookPoint(.attnOut, layer: $0)] }
             for start in stride(from: 0, to: games.count, by: batchSize) {
                 let batch = Array(start..<min(start + batchSize, games.count))
-                let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, names: names,
+                let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, points: means,
                                                    options: .init(batchSize: batch.count, computeLogits: false))
                 for l in 0..<L {
                     let z = try cache.values(HookPoint(.z, layer: l)), out = try cache.values(HookPoint(.attnOut, layer: l))

@@ -25,7 +25,7 @@ struct BenchSAE: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @Option(help: "The hook.") var hook: String = "blocks.5.hook_resid_post"
-    @Option(help: "relu or topk.") var kind: String = "relu"
+    @Option(help: "relu or topk.", transform: choice("--kind")) var kind: SparseAutoencoder.Kind.Name = .relu
     @Option(help: "Dictionary size.") var features: Int = 2048
     @Option(help: "TopK's k.") var k: Int = 32
     @Option(help: "ReLU's L1 coefficient.") var l1: Float = 5
@@ -55,7 +55,7 @@ struct BenchSAE: ParsableCommand {
         let ours = SAEBenchmark.time(&sae, data: data, rows: positions.count, steps: steps, batch: batch, learningRate: settings.learningRate)
         let rate = Double(steps * batch) / ours.seconds
         let torch = noTorch ? PythonReference(skipped: "--no-torch") : try pyTorch(initial: initial, data: data, rows: positions.count)
-        let report = Report(hook: hook, dIn: initial.dIn, features: features, kind: kind, batch: batch, steps: steps, warmup: warmup,
+        let report = Report(hook: hook, dIn: initial.dIn, features: features, kind: kind.rawValue, batch: batch, steps: steps, warmup: warmup,
                             threads: Matmul.threads, seconds: ours.seconds, positionsPerSecond: rate, loss: Double(ours.loss), pytorch: torch,
                             speedup: torch.seconds.map { $0 / ours.seconds })
         if json { return try printJSON(report) }
@@ -85,7 +85,7 @@ struct BenchSAE: ParsableCommand {
         try NPYArray(shape: [rows, initial.dIn], values: data).write(to: folder.appendingPathComponent("activations.npy"))
         try NPYArray(shape: [initial.parameterCount], values: initial.parameters).write(to: folder.appendingPathComponent("parameters.npy"))
         try NPYArray(shape: [2], values: [Int32(initial.dIn), Int32(initial.dSAE)]).write(to: folder.appendingPathComponent("shape.npy"))
-        let arguments = ["--folder", folder.path, "--kind", kind, "--k", String(k), "--l1", String(l1), "--steps", String(steps), "--batch", String(batch),
+        let arguments = ["--folder", folder.path, "--kind", kind.rawValue, "--k", String(k), "--l1", String(l1), "--steps", String(steps), "--batch", String(batch),
                          "--lr", String(3e-4), "--threads", String(Matmul.threads)]
         return runPythonJSON(script, arguments)
     }

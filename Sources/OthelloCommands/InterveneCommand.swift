@@ -87,23 +87,26 @@ struct InterventionOptions: ParsableArguments {
     }
 
     /// Probes by hook name for `hooks` plus every resid_post (for the readings): from files, a folder, or trained.
-    func probes(model: HookedTransformer, hooks: [String]) throws -> [String: Probe] {
-        var probes: [String: Probe] = [:]
+    func probes(model: HookedTransformer, hooks: [HookPoint]) throws -> [HookPoint: Probe] {
+        var probes: [HookPoint: Probe] = [:]
         for file in probe {
             let loaded = try ProbeFile.load(from: URL(fileURLWithPath: file))
             guard !loaded.hook.isEmpty else { throw WorkbenchError("\(file): the probe does not record its hook; re-save it with `othello-gpt probe convert --hook H`") }
-            probes[loaded.hook] = loaded
+            guard let point = try? HookPoint(name: loaded.hook) else {
+                throw WorkbenchError("\(file): the probe reads \(loaded.hook), which edits cannot change; give probes of a block's hooks (blocks.L.hook_resid_post, …)")
+            }
+            probes[point] = loaded
         }
-        let readers = (0..<model.config.nLayers).map { HookPoint(.residPost, layer: $0).name }
+        let readers = (0..<model.config.nLayers).map { HookPoint(.residPost, layer: $0) }
         if let probeDir {
             let folder = ProbeFolder(URL(fileURLWithPath: probeDir))
-            for name in hooks + readers where probes[name] == nil {
-                if let probe = try folder.load(hook: name) { probes[name] = probe }
+            for point in hooks + readers where probes[point] == nil {
+                if let probe = try folder.load(hook: point.name) { probes[point] = probe }
             }
         }
         let missing = hooks.filter { probes[$0] == nil }
         if !missing.isEmpty && !probe.isEmpty {
-            throw WorkbenchError("no probe for \(missing.joined(separator: ", ")); give one with --probe, or leave out --probe to train them")
+            throw WorkbenchError("no probe for \(missing.map(\.name).joined(separator: ", ")); give one with --probe, or leave out --probe to train them")
         }
         // Without probe files: train what the folder (if any) does not have — every hook needed and every reader.
         let needed = probe.isEmpty ? Array(Set(hooks + readers)).filter { probes[$0] == nil }.sorted() : []
@@ -167,20 +170,20 @@ struct EditOptions: ParsableArguments {
     func plan(config: ModelConfig) throws -> EditPlan {
         let L = config.nLayers
 
-        let hooks: [String]
+        let hooks: [HookPoint]
         switch (hook, layers) {
         case (.some, .some): throw WorkbenchError("give --hook or --layers, not both")
         case (let hook?, nil):
             let point = try HookPoint(name: hook)
             if let layer = point.layer, layer >= L { throw WorkbenchError("--hook \(hook): the model has layers 0…\(L - 1)") }
-            hooks = [hook]
+            hooks = [point]
         case (nil, let range?):
             let parts = range.split(separator: "-")
             guard let first = parts.first.flatMap({ Int($0) }), let last = parts.last.flatMap({ Int($0) }), first >= 0, first <= last, last < L else {
                 throw WorkbenchError("--layers \(range): give FIRST-LAST within 0…\(L - 1), e.g. 4-\(L - 1)")
             }
-            hooks = (first...last).map { HookPoint(.residPost, layer: $0).name }
-        case (nil, nil): hooks = [HookPoint(.residPost, layer: min(4, L - 1)).name]
+            hooks = (first...last).map { HookPoint(.residPost, layer: $0) }
+        case (nil, nil): hooks = [HookPoint(.residPost, layer: min(4, L - 1))]
         }
         let editMethod: EditMethod
         switch method {
@@ -239,7 +242,7 @@ struct InterveneSweepCommand: ParsableCommand {
         let probes = try intervention.probes(model: transformer, hooks: EditProbes.studyHooks(config: transformer.config))
         let gradientKind = gradientProbe
         let gradientProbes = gradientKind == .linear || gradientSteps == 0 ? nil
-            : try EditProbes.train(model: transformer, hooks: (0..<transformer.config.nLayers).map { HookPoint(.residPost, layer: $0).name },
+            : try EditProbes.train(model: transformer, hooks: (0..<transformer.config.nLayers).map { HookPoint(.residPost, layer: $0) },
                                    games: RandomGames.generate(count: intervention.probeGames, seed: intervention.seed &+ 2000, fullLength: true),
                                    kind: .mlp)
         let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, gradientProbes: gradientProbes, batchSize: model.batchSize)

@@ -64,7 +64,7 @@ struct SAETrainCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: SAEGameOptions
     @Option(help: "The hook (TransformerLens name).") var hook: String = "blocks.5.hook_resid_post"
-    @Option(help: "relu or topk.") var kind: String = "relu"
+    @Option(help: "relu or topk.", transform: choice("--kind")) var kind: SparseAutoencoder.Kind.Name = .relu
     @Option(help: "Dictionary size.") var features: Int = 2048
     @Option(help: "TopK: activations kept per position.") var k: Int = 32
     @Option(help: "ReLU: the L1 coefficient.") var l1: Float = 5
@@ -128,7 +128,7 @@ struct SAETrainCommand: ParsableCommand {
             sae.metadata["settings"] = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
             try SAEFile.save(sae, to: URL(fileURLWithPath: path))
             try? FileManager.default.removeItem(at: checkpoint)
-            print("wrote \(path): \(sae.dIn) → \(sae.dSAE) \(sae.kind.name) SAE on \(hook) of \(name), \(settings.steps) steps; \(trainer.deadCount) dead features")
+            print("wrote \(path): \(sae.dIn) → \(sae.dSAE) \(sae.kind.name.rawValue) SAE on \(hook) of \(name), \(settings.steps) steps; \(trainer.deadCount) dead features")
         }
     }
 }

@@ -65,7 +65,7 @@ public enum DirectLogitAttribution {
         _ = try GameReplay(moves: moves, source: "pattern prefix")
         let T = moves.count
         let cache = try model.runWithCache(tokens: Vocabulary.tokens(forMoves: moves), games: 1, positions: T,
-                                           names: [HookPoint(.pattern, layer: layer).name], options: .init(stopAtLayer: layer + 1, computeLogits: false))
+                                           points: [HookPoint(.pattern, layer: layer)], options: .init(stopAtLayer: layer + 1, computeLogits: false))
         let values = try cache.values(HookPoint(.pattern, layer: layer))
         return (0..<T).map { q in (0..<T).map { k in k <= q ? Double(values[(head * T + q) * T + k]) : nil } }
     }

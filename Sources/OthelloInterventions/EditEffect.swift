@@ -46,20 +46,12 @@ extension InterventionStudy {
             let chosen = Array(indices[start..<min(start + batchSize, indices.count)])
             let batch = chosen.map { cases[$0] }
             let (tokens, T) = Self.tokens(of: batch)
-            let recorder = Recorder()
-            var editHooks: [Hook] = []
-            for name in plan.hooks {
-                guard let probe = editProbe(name, plan.method) else { throw WorkbenchError("no probe for \(name)") }
-                editHooks.append(try editHook(name: name, probe: probe, method: plan.method, positions: plan.positions, cases: batch))
-            }
-            func readHooks(_ key: String) -> [Hook] {
-                readers.map { reader in
-                    recorder.values[key + reader.name] = [Float](repeating: 0, count: cases.count)
-                    return readHook(key + reader.name, point: reader.point, probe: reader.probe, cases: batch, indices: chosen, recorder: recorder)
-                }
-            }
-            let before = try model.runWithCache(tokens: tokens, games: batch.count, positions: T, points: points, hooks: readHooks("before "))
-            let after = try model.runWithCache(tokens: tokens, games: batch.count, positions: T, points: points, hooks: editHooks + readHooks("after "))
+            let readingsBefore = Recorder(points: readers.map(\.point), cases: cases.count)
+            let readingsAfter = Recorder(points: readers.map(\.point), cases: cases.count)
+            let before = try model.runWithCache(tokens: tokens, games: batch.count, positions: T, points: points,
+                                                hooks: readHooks(cases: batch, indices: chosen, into: readingsBefore))
+            let after = try model.runWithCache(tokens: tokens, games: batch.count, positions: T, points: points,
+                                               hooks: try editHooks(plan, cases: batch) + readHooks(cases: batch, indices: chosen, into: readingsAfter))
             let dla = try LogitAttribution(model: model, cache: after)
             for (row, c) in batch.enumerated() {
                 let p = c.position
@@ -94,9 +86,9 @@ extension InterventionStudy {
                 effect.total += attribution(try before.tensor(final), try after.tensor(final), offset: (row * T + p) * C) / n
             }
             for reader in readers {
-                for (key, into) in [("before ", \EditEffect.readingBefore), ("after ", \EditEffect.readingAfter)] {
-                    let values = recorder.values[key + reader.name]!
-                    effect[keyPath: into][reader.name, default: 0] += chosen.map { Double(values[$0]) }.reduce(0, +) / Double(indices.count)
+                for (recorder, into) in [(readingsBefore, \EditEffect.readingBefore), (readingsAfter, \EditEffect.readingAfter)] {
+                    let values = recorder.values[reader.point]!
+                    effect[keyPath: into][reader.point.name, default: 0] += chosen.map { Double(values[$0]) }.reduce(0, +) / Double(indices.count)
                 }
             }
         }

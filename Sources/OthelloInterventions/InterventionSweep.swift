@@ -7,25 +7,20 @@ import WorkbenchSupport
 /// Probes for edits: linear probes of the board trained at the hooks an edit or a reading needs.
 public enum EditProbes {
     /// The hooks of the minimal-edit study: every block's resid_pre, resid_mid and resid_post.
-    public static func studyHooks(config: ModelConfig) -> [String] {
-        (0..<config.nLayers).flatMap { l in [HookPoint.Kind.residPre, .residMid, .residPost].map { HookPoint($0, layer: l).name } }
+    public static func studyHooks(config: ModelConfig) -> [HookPoint] {
+        (0..<config.nLayers).flatMap { l in [HookPoint.Kind.residPre, .residMid, .residPost].map { HookPoint($0, layer: l) } }
     }
 
     /// Trains a probe of `basis` and `kind` at each of `hooks` on `games` (a `blocks.L.hook_resid_pre` shares the
-    /// probe of what it equals: the embeddings for L = 0, `blocks.(L-1).hook_resid_post` after).
-    public static func train(model: HookedTransformer, hooks: [String], games: GameDataset, kind: Probe.Kind = .linear,
+    /// probe of what it equals, `ProbeFolder.storedHook(for:)`: the embeddings for L = 0, `blocks.(L-1).hook_resid_post` after).
+    public static func train(model: HookedTransformer, hooks: [HookPoint], games: GameDataset, kind: Probe.Kind = .linear,
                              basis: ProbeBasis = .relative, settings: ProbeTrainingSettings = ProbeTrainingSettings(),
-                             log: (String) -> Void = { _ in }) throws -> [String: Probe] {
-        let config = model.config
-        func source(_ name: String) throws -> ProbeHook {
-            let point = try HookPoint(name: name)
-            if point.kind == .residPre, let layer = point.layer {
-                return layer == 0 ? try ProbeHook(name: "embed", config: config) : try ProbeHook(layer: layer - 1, config: config)
-            }
-            return try ProbeHook(name: name, config: config)
+                             log: (String) -> Void = { _ in }) throws -> [HookPoint: Probe] {
+        func source(_ point: HookPoint) throws -> ProbeHook {
+            try ProbeHook(name: ProbeFolder.storedHook(for: point.name), config: model.config)
         }
         var sources: [ProbeHook] = []
-        for name in hooks where !sources.contains(try source(name)) { sources.append(try source(name)) }
+        for point in hooks where !sources.contains(try source(point)) { sources.append(try source(point)) }
         let bar = ProgressBar(total: games.count, label: "probe activations")
         let data = try ProbeData.collect(model: model, games: games, indices: Array(0..<games.count), hooks: sources, progress: bar)
         bar.finish()
@@ -36,11 +31,11 @@ public enum EditProbes {
             log("probe at \(hook.name) trained")
         }
         trainBar.finish()
-        var probes: [String: Probe] = [:]
-        for name in hooks {
-            var probe = trained[try source(name)]!
-            probe.hook = name
-            probes[name] = probe
+        var probes: [HookPoint: Probe] = [:]
+        for point in hooks {
+            var probe = trained[try source(point)]!
+            probe.hook = point.name
+            probes[point] = probe
         }
         return probes
     }
@@ -60,7 +55,7 @@ public enum InterventionSweep {
     /// The plans, in the order of the report.
     public static func plans(config: ModelConfig, options: Options) -> [EditPlan] {
         let L = config.nLayers
-        let post = (0..<L).map { HookPoint(.residPost, layer: $0).name }
+        let post = (0..<L).map { HookPoint(.residPost, layer: $0) }
         var plans: [EditPlan] = []
         for scale in options.scales {
             for hook in EditProbes.studyHooks(config: config) { plans.append(EditPlan(method: .direction(scale: scale), hooks: [hook])) }

@@ -15,7 +15,7 @@ public enum LatentSaliency {
     }
 
     /// The saliency of the prefix `moves` under edits like `plan` (its method, hooks and positions).
-    public static func run(model: HookedTransformer, moves: [Int], probes: [String: Probe], plan: EditPlan, batchSize: Int = 64) throws -> Result {
+    public static func run(model: HookedTransformer, moves: [Int], probes: [HookPoint: Probe], plan: EditPlan, batchSize: Int = 64) throws -> Result {
         let replay = try GameReplay(moves: moves, source: "saliency prefix")
         guard let last = replay.steps.last, last.next != nil else { throw WorkbenchError("saliency: the game is over after the prefix") }
         let occupied = Bitboard.squares(~last.board.empty)

@@ -10,9 +10,9 @@ import WorkbenchSupport
 ///     let point = try HookPoint.actName("resid_post", 6)
 ///     point.name                                       // "blocks.6.hook_resid_post"
 ///     point.shape(batch: 3, positions: 59, config: .othelloGPT)   // [3, 59, 512]
-public struct HookPoint: Hashable, Comparable, CustomStringConvertible {
+public struct HookPoint: Hashable, Comparable, CustomStringConvertible, Sendable {
     /// The kinds of hook point, in the order the forward pass reaches them.
-    public enum Kind: Int, CaseIterable, Comparable {
+    public enum Kind: Int, CaseIterable, Comparable, Sendable {
         case embed, posEmbed
         case residPre, ln1Scale, ln1Normalized, q, k, v, attnScores, pattern, z, result, attnOut, residMid
         case ln2Scale, ln2Normalized, mlpPre, mlpPost, mlpOut, residPost

@@ -23,10 +23,7 @@ public enum Kernels {
     static func forEachRowChunk(rows: Int, threads: Int, _ body: @escaping (Int, Int) -> Void) {
         let chunks = threads <= 1 ? 1 : min(rows, threads * 4)
         guard chunks > 1 else { body(0, rows); return }
-        Parallel.forEach(chunks: chunks, threads: threads) { chunk in
-            let first = rows * chunk / chunks
-            body(first, rows * (chunk + 1) / chunks - first)
-        }
+        Parallel.forEachRowChunk(rows: rows, chunks: chunks, threads: threads) { _, range in body(range.lowerBound, range.count) }
     }
 
     // MARK: Embedding

@@ -21,7 +21,7 @@ public enum SAEFile {
         var metadata = sae.metadata
         metadata["format"] = format
         metadata["hook"] = sae.hook
-        metadata["kind"] = sae.kind.name
+        metadata["kind"] = sae.kind.name.rawValue
         switch sae.kind {
         case .topK(let k): metadata["k"] = String(k)
         case .relu(let l1): metadata["l1"] = String(l1)

@@ -125,8 +125,8 @@ public final class ActivationStream {
 /// How an SAE is trained: Adam on the mean loss, batches of positions streamed from the model.
 public struct SAETrainingSettings: Codable, Equatable, Sendable {
     public var features = 2048
-    /// "relu" (with `l1`) or "topk" (with `k`).
-    public var kind = "relu"
+    /// relu (with `l1`) or topk (with `k`).
+    public var kind = SparseAutoencoder.Kind.Name.relu
     public var k = 32
     public var l1: Float = 5
     public var learningRate: Float = 3e-4
@@ -148,9 +148,8 @@ public struct SAETrainingSettings: Codable, Equatable, Sendable {
 
     public func kind(features: Int) throws -> SparseAutoencoder.Kind {
         switch kind {
-        case "relu": return .relu(l1: l1)
-        case "topk": return .topK(k)
-        default: throw WorkbenchError("--kind \(kind): choose relu or topk")
+        case .relu: return .relu(l1: l1)
+        case .topk: return .topK(k)
         }
     }
 
@@ -159,7 +158,7 @@ public struct SAETrainingSettings: Codable, Equatable, Sendable {
         guard batchSize >= 1, positions >= batchSize else { throw WorkbenchError("--positions (\(positions)) must be at least one batch (\(batchSize))") }
         guard learningRate > 0, learningRate.isFinite else { throw WorkbenchError("--lr must be positive, got \(learningRate)") }
         guard deadWindow >= 1, resampleEvery >= 0, chunkGames >= 1 else { throw WorkbenchError("--dead-window and --chunk-games must be positive") }
-        if kind == "topk", !(1...features).contains(k) { throw WorkbenchError("--k \(k) must be from 1 to the dictionary size --features \(features)") }
+        if kind == .topk, !(1...features).contains(k) { throw WorkbenchError("--k \(k) must be from 1 to the dictionary size --features \(features)") }
         try SparseAutoencoder(dIn: 1, dSAE: 1, kind: try kind(features: features), hook: "", parameters: [0, 0, 0, 0]).validateSetting()
     }
 }
@@ -249,12 +248,9 @@ public final class SAETrainer {
         let resampleSteps = settings.resampleEvery > 0 ? max(1, settings.resampleEvery / B) : 0
         while step < settings.steps {
             try stream.next(B, into: batch)
-            let loss = sae.parameters.withUnsafeMutableBufferPointer { p -> SAEMath.Loss in
-                let loss = SAEMath.forwardBackward(p.baseAddress!, layout, x: batch, rows: B, workspace: workspace, grad: grad)
-                SAEMath.projectDecoderGradient(p.baseAddress!, layout, grad: grad)
-                optimizer.step(parameters: p.baseAddress!, gradients: grad, learningRate: settings.learningRate)
-                SAEMath.normaliseDecoder(p.baseAddress!, layout)
-                return loss
+            let loss = sae.parameters.withUnsafeMutableBufferPointer { p in
+                SAEMath.step(p.baseAddress!, layout, x: batch, rows: B, workspace: workspace, grad: grad, optimizer: &optimizer,
+                             learningRate: settings.learningRate)
             }
             guard loss.squaredError.isFinite, loss.l1.isFinite else {
                 throw WorkbenchError("SAE training: the loss became \(loss.squaredError + loss.l1) at step \(step + 1); lower --lr or --l1 (the last checkpoint is kept)")
@@ -329,6 +325,20 @@ public final class SAETrainer {
     }
 }
 
+extension SAEMath {
+    /// One Adam step of the SAE on the batch `x`: forward, backward, the decoder gradient projected off the rows,
+    /// Adam, the rows renormalised. The step of both `SAETrainer` and `bench sae`.
+    static func step(_ p: UnsafeMutablePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
+                     workspace: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>, optimizer: inout AdamW, learningRate: Float) -> Loss {
+        let loss = forwardBackward(p, sae, x: x, rows: rows, workspace: workspace, grad: grad)
+        projectDecoderGradient(p, sae, grad: grad)
+        optimizer.step(parameters: p, gradients: grad, learningRate: learningRate)
+        normaliseDecoder(p, sae)
+        return loss
+    }
+
+}
+
 public enum SAECheckpoint {
     public static let format = "othello-gpt-sae-checkpoint"
 }
@@ -352,10 +362,8 @@ public enum SAEBenchmark {
             }
             sae.parameters.withUnsafeMutableBufferPointer { p in
                 grad.withUnsafeMutableBufferPointer { g in
-                    let loss = SAEMath.forwardBackward(p.baseAddress!, layout, x: x, rows: batch, workspace: workspace, grad: g.baseAddress!)
-                    SAEMath.projectDecoderGradient(p.baseAddress!, layout, grad: g.baseAddress!)
-                    optimizer.step(parameters: p.baseAddress!, gradients: g.baseAddress!, learningRate: learningRate)
-                    SAEMath.normaliseDecoder(p.baseAddress!, layout)
+                    let loss = SAEMath.step(p.baseAddress!, layout, x: x, rows: batch, workspace: workspace, grad: g.baseAddress!,
+                                            optimizer: &optimizer, learningRate: learningRate)
                     last = (loss.squaredError + loss.l1) / Double(batch)
                 }
             }

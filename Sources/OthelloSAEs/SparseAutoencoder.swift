@@ -21,7 +21,10 @@ public struct SparseAutoencoder {
         /// The `k` largest pre-activations of each row, through a ReLU; the rest zero.
         case topK(Int)
 
-        public var name: String { if case .topK = self { return "topk" } else { return "relu" } }
+        /// The activation function's name, as files, SAELens and `--kind` spell it.
+        public enum Name: String, Codable, CaseIterable, Sendable { case relu, topk }
+
+        public var name: Name { if case .topK = self { return .topk } else { return .relu } }
     }
 
     public let dIn: Int
@@ -165,30 +168,31 @@ public struct SparseAutoencoder {
     }
 }
 
-/// The SAE's forward and backward passes over flat buffers, one function per stage (llm.c's style).
+/// The SAE's forward and backward passes over flat buffers, one function per stage (llm.c's style):
+/// `encode` → `activeFeatures` → `decode` (sparse or dense) → `lossBackward` → `decoderBackward` →
+/// `encoderBackward`; `forwardBackward` runs them in order. Loops over rows run in `Parallel.coreCount` chunks
+/// (`Parallel.forEachRowChunk`), each chunk with partial sums of its own, added in chunk order.
 enum SAEMath {
+    static var chunks: Int { Parallel.coreCount }
+
     /// centred = x − b_dec; pre = centred · W_enc + b_enc; f = ReLU(pre) or TopK.
     static func encode(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
                        centred: UnsafeMutablePointer<Float>, pre: UnsafeMutablePointer<Float>, f: UnsafeMutablePointer<Float>) {
         let (d, n) = (sae.dIn, sae.dSAE)
-        let bDec = p + sae.decoderBias, bEnc = p + sae.encoderBias
+        let bDec = p + sae.decoderBias
         for r in 0..<rows { for j in 0..<d { centred[r * d + j] = x[r * d + j] - bDec[j] } }
         Matmul.gemm(m: rows, n: n, k: d, a: centred, lda: d, b: p + sae.encoderWeights, ldb: n, c: pre, ldc: n)
-        // The bias and the activation, rows split between the cores.
-        let kind = sae.kind, threads = Parallel.coreCount, chunk = (rows + threads - 1) / threads
-        let preRows = SharedPointer(pre), fRows = SharedPointer(f), bias = SharedPointer(bEnc)
-        Parallel.forEach(chunks: threads) { c in
-            let lo = min(rows, c * chunk), hi = min(rows, (c + 1) * chunk)
-            guard lo < hi else { return }
-            let rowRange = lo..<hi
-            for r in rowRange { for i in 0..<n { preRows.base[r * n + i] += bias.base[i] } }
+        let kind = sae.kind
+        let preRows = SharedPointer(pre), fRows = SharedPointer(f), bias = SharedPointer(p + sae.encoderBias)
+        Parallel.forEachRowChunk(rows: rows, chunks: chunks) { _, range in
+            for r in range { for i in 0..<n { preRows[r * n + i] += bias[i] } }
             switch kind {
             case .relu:
-                for i in (rowRange.lowerBound * n)..<(rowRange.upperBound * n) { fRows.base[i] = max(preRows.base[i], 0) }
+                for i in (range.lowerBound * n)..<(range.upperBound * n) { fRows[i] = max(preRows[i], 0) }
             case .topK(let k):
                 let values = UnsafeMutablePointer<Float>.allocate(capacity: k), indices = UnsafeMutablePointer<Int>.allocate(capacity: k)
                 defer { values.deallocate(); indices.deallocate() }
-                for r in rowRange {
+                for r in range {
                     let row = preRows.base + r * n, out = fRows.base + r * n
                     out.update(repeating: 0, count: n)
                     let count = topK(row, n, k, values, indices)
@@ -224,6 +228,55 @@ enum SAEMath {
         Matmul.gemm(m: rows, n: d, k: n, a: f, lda: n, b: p + sae.decoderWeights, ldb: d, c: out, ldc: d, beta: 1)
     }
 
+    /// The active features of every row: row r's are `features[rowStart[r]..<rowStart[r + 1]]`, ascending.
+    struct ActiveFeatures {
+        var features: [Int32]
+        var rowStart: [Int]
+        var count: Int { features.count }
+        func of(row r: Int) -> Range<Int> { rowStart[r]..<rowStart[r + 1] }
+    }
+
+    /// Lists the features with f > 0 of each row (chunk by chunk of rows, then joined in order).
+    static func activeFeatures(_ f: UnsafePointer<Float>, rows: Int, features n: Int) -> ActiveFeatures {
+        let lists = UnsafeMutablePointer<(features: [Int32], ends: [Int])>.allocate(capacity: chunks)
+        lists.initialize(repeating: ([], []), count: chunks)
+        defer { lists.deinitialize(count: chunks); lists.deallocate() }
+        let shared = SharedPointer(lists), fs = SharedPointer(f)
+        Parallel.forEachRowChunk(rows: rows, chunks: chunks) { c, range in
+            var features: [Int32] = [], ends: [Int] = []
+            for r in range {
+                let row = fs.base + r * n
+                for i in 0..<n where row[i] > 0 { features.append(Int32(i)) }
+                ends.append(features.count)
+            }
+            shared[c] = (features, ends)
+        }
+        var active = ActiveFeatures(features: [], rowStart: [0])
+        for c in 0..<chunks {
+            let offset = active.features.count
+            active.features += lists[c].features
+            active.rowStart += lists[c].ends.map { $0 + offset }
+        }
+        return active
+    }
+
+    /// out = f · W_dec + b_dec over the active features only (a TopK batch is mostly zeros).
+    static func decodeSparse(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, f: UnsafePointer<Float>, active: ActiveFeatures,
+                             rows: Int, out: UnsafeMutablePointer<Float>) {
+        let (d, n) = (sae.dIn, sae.dSAE)
+        let params = SharedPointer(p), fs = SharedPointer(f), outs = SharedPointer(out)
+        Parallel.forEachRowChunk(rows: rows, chunks: chunks) { _, range in
+            for r in range {
+                let o = outs.base + r * d
+                o.update(from: params.base + sae.decoderBias, count: d)
+                for a in active.of(row: r) {
+                    let i = Int(active.features[a]), value = fs[r * n + i], row = params.base + sae.decoderWeights + i * d
+                    for j in 0..<d { o[j] += value * row[j] }
+                }
+            }
+        }
+    }
+
     /// Sums of one batch's loss: squared error (summed over the input dimension) and the L1 term, each summed over
     /// the rows (divide by the rows for the means).
     struct Loss {
@@ -232,143 +285,124 @@ enum SAEMath {
         var active: Int
     }
 
-    /// The forward pass and the gradient of the mean loss — mean over rows of ‖x̂ − x‖² + λ·Σf (ReLU only) — into
-    /// `grad` (all parameters, overwritten).
-    static func forwardBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
-                                workspace w: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>) -> Loss {
-        let (d, n) = (sae.dIn, sae.dSAE)
-        encode(p, sae, x: x, rows: rows, centred: w.centred, pre: w.pre, f: w.f)
-        // The active features of each row; sparse enough (TopK), the decoder's three products run over them only.
-        let threads = Parallel.coreCount, chunk = (rows + threads - 1) / threads
-        let fs = SharedPointer(w.f)
-        // Found chunk by chunk of rows between the cores, then joined.
-        let lists = UnsafeMutablePointer<(features: [Int32], ends: [Int])>.allocate(capacity: threads)
-        lists.initialize(repeating: ([], []), count: threads)
-        defer { lists.deinitialize(count: threads); lists.deallocate() }
-        let shared = SharedPointer(lists)
-        Parallel.forEach(chunks: threads) { c in
-            var features: [Int32] = [], ends: [Int] = []
-            for r in min(rows, c * chunk)..<min(rows, (c + 1) * chunk) {
-                let row = fs.base + r * n
-                for i in 0..<n where row[i] > 0 { features.append(Int32(i)) }
-                ends.append(features.count)
-            }
-            shared.base[c] = (features, ends)
-        }
-        var active: [Int32] = [], rowStart = [0]
-        for c in 0..<threads {
-            let offset = active.count
-            active += lists[c].features
-            rowStart += lists[c].ends.map { $0 + offset }
-        }
-        let sparse = Double(active.count) <= sparseDensity * Double(rows * n)
-        let wDec = p + sae.decoderWeights
-        let params = SharedPointer(p), features = active, starts = rowStart
-        if sparse {
-            let out = SharedPointer(w.reconstruction)
-            Parallel.forEach(chunks: threads) { c in
-                for r in min(rows, c * chunk)..<min(rows, (c + 1) * chunk) {
-                    let o = out.base + r * d
-                    o.update(from: params.base + sae.decoderBias, count: d)
-                    for a in starts[r]..<starts[r + 1] {
-                        let i = Int(features[a]), value = fs.base[r * n + i], row = params.base + sae.decoderWeights + i * d
-                        for j in 0..<d { o[j] += value * row[j] }
-                    }
-                }
-            }
-        } else {
-            decode(p, sae, f: w.f, rows: rows, out: w.reconstruction)
-        }
-        let l1: Float
-        if case .relu(let coefficient) = sae.kind { l1 = coefficient } else { l1 = 0 }
-        var loss = Loss(squaredError: 0, l1: 0, active: active.count)
+    /// The mean squared error's gradient dx̂ = 2(x̂ − x)/rows into `dReconstruction`; returns Σ‖x̂ − x‖².
+    static func lossBackward(reconstruction: UnsafePointer<Float>, x: UnsafePointer<Float>, rows: Int, width d: Int,
+                             dReconstruction: UnsafeMutablePointer<Float>) -> Double {
         let scale = 2 / Float(rows)
+        var total = 0.0
         for r in 0..<rows {
             var sum: Float = 0
             for j in 0..<d {
-                let e = w.reconstruction[r * d + j] - x[r * d + j]
+                let e = reconstruction[r * d + j] - x[r * d + j]
                 sum += e * e
-                w.dReconstruction[r * d + j] = scale * e
+                dReconstruction[r * d + j] = scale * e
             }
-            loss.squaredError += Double(sum)
+            total += Double(sum)
         }
-        // Decoder: dW_dec = fᵀ · dx̂; db_dec = Σ dx̂ (the encoder's share is subtracted below).
-        // Activations: df = dx̂ · W_decᵀ (+ λ/rows), kept where active (the ReLU / TopK mask) as dpre.
-        let gDec = grad + sae.decoderWeights
-        let l1Grad = l1 / Float(rows)
-        var l1Sum = 0.0
-        // Each chunk of rows has its own L1 sum and (sparse) its own dW_dec, summed after.
-        let sums = UnsafeMutablePointer<Double>.allocate(capacity: threads)
+        return total
+    }
+
+    /// Decoder: dW_dec = fᵀ · dx̂ and db_dec = Σ dx̂ into `grad` (the encoder's share of db_dec is subtracted by
+    /// `encoderBackward`); activations: dpre = dx̂ · W_decᵀ + λ/rows where the feature is active (the ReLU / TopK
+    /// mask), else 0. Sparse: over the active features only. Returns Σ f (for the L1 term).
+    static func decoderBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, workspace w: SparseAutoencoder.Workspace,
+                                active: ActiveFeatures?, rows: Int, l1: Float, grad: UnsafeMutablePointer<Float>) -> Double {
+        let (d, n) = (sae.dIn, sae.dSAE)
+        let gDec = grad + sae.decoderWeights, l1Grad = l1 / Float(rows)
+        // Each chunk of rows its own Σ f (and, sparse, its own dW_dec), added in chunk order.
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
         defer { sums.deallocate() }
-        let chunkSums = SharedPointer(sums), dPre = SharedPointer(w.dPre)
-        if sparse {
+        let chunkSums = SharedPointer(sums), dPre = SharedPointer(w.dPre), fs = SharedPointer(w.f)
+        if let active {
             gDec.update(repeating: 0, count: n * d)
             w.dPre.update(repeating: 0, count: rows * n)
             let extra = w.decoderGradients
             extra.update(repeating: 0, count: w.decoderGradientCount)
-            let gradients = SharedPointer(gDec), extras = SharedPointer(extra), dxs = SharedPointer(w.dReconstruction)
-            Parallel.forEach(chunks: threads) { c in
+            let params = SharedPointer(p), gradients = SharedPointer(gDec), extras = SharedPointer(extra), dxs = SharedPointer(w.dReconstruction)
+            Parallel.forEachRowChunk(rows: rows, chunks: chunks) { c, range in
                 let gBase = c == 0 ? gradients.base : extras.base + (c - 1) * n * d
                 var sum = 0.0
-                for r in min(rows, c * chunk)..<min(rows, (c + 1) * chunk) {
+                for r in range {
                     let dx = dxs.base + r * d
-                    for a in starts[r]..<starts[r + 1] {
-                        let i = Int(features[a]), value = fs.base[r * n + i], row = params.base + sae.decoderWeights + i * d, g = gBase + i * d
+                    for a in active.of(row: r) {
+                        let i = Int(active.features[a]), value = fs[r * n + i], row = params.base + sae.decoderWeights + i * d, g = gBase + i * d
                         var dot: Float = 0
                         for j in 0..<d {
                             g[j] += value * dx[j]
                             dot += dx[j] * row[j]
                         }
-                        dPre.base[r * n + i] = dot + l1Grad
+                        dPre[r * n + i] = dot + l1Grad
                         sum += Double(value)
                     }
                 }
-                chunkSums.base[c] = sum
+                chunkSums[c] = sum
             }
-            for c in 1..<max(threads, 1) { for k in 0..<(n * d) { gDec[k] += extra[(c - 1) * n * d + k] } }
-            for c in 0..<threads { l1Sum += sums[c] }
+            for c in 1..<max(chunks, 1) { for k in 0..<(n * d) { gDec[k] += extra[(c - 1) * n * d + k] } }
         } else {
             Matmul.gemm(m: n, n: d, k: rows, a: w.f, lda: n, transposeA: true, b: w.dReconstruction, ldb: d, c: gDec, ldc: d)
-            Matmul.gemm(m: rows, n: n, k: d, a: w.dReconstruction, lda: d, b: wDec, ldb: d, transposeB: true, c: w.dPre, ldc: n)
-            // The mask, rows split between the cores.
-            Parallel.forEach(chunks: threads) { c in
+            Matmul.gemm(m: rows, n: n, k: d, a: w.dReconstruction, lda: d, b: p + sae.decoderWeights, ldb: d, transposeB: true, c: w.dPre, ldc: n)
+            Parallel.forEachRowChunk(rows: rows, chunks: chunks) { c, range in
                 var sum = 0.0
-                for i in min(rows, c * chunk) * n..<min(rows, (c + 1) * chunk) * n {
-                    if fs.base[i] > 0 {
-                        dPre.base[i] += l1Grad
-                        sum += Double(fs.base[i])
+                for i in (range.lowerBound * n)..<(range.upperBound * n) {
+                    if fs[i] > 0 {
+                        dPre[i] += l1Grad
+                        sum += Double(fs[i])
                     } else {
-                        dPre.base[i] = 0
+                        dPre[i] = 0
                     }
                 }
-                chunkSums.base[c] = sum
+                chunkSums[c] = sum
             }
-            for c in 0..<threads { l1Sum += sums[c] }
         }
-        loss.l1 = Double(l1) * l1Sum
         let gBDec = grad + sae.decoderBias
         gBDec.update(repeating: 0, count: d)
         for r in 0..<rows { for j in 0..<d { gBDec[j] += w.dReconstruction[r * d + j] } }
-        // Encoder: dW_enc = centredᵀ · dpre; db_enc = Σ dpre; the input x − b_dec gives b_dec −W_enc · db_enc.
+        return (0..<chunks).reduce(0.0) { $0 + sums[$1] }
+    }
+
+    /// Encoder: dW_enc = centredᵀ · dpre, db_enc = Σ dpre; the input x − b_dec adds −W_enc · db_enc to db_dec.
+    static func encoderBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, workspace w: SparseAutoencoder.Workspace,
+                                rows: Int, grad: UnsafeMutablePointer<Float>) {
+        let (d, n) = (sae.dIn, sae.dSAE)
         Matmul.gemm(m: d, n: n, k: rows, a: w.centred, lda: d, transposeA: true, b: w.dPre, ldb: n, c: grad + sae.encoderWeights, ldc: n)
-        let gBEnc = grad + sae.encoderBias
         // Column sums of dpre: each chunk of rows its own, then added.
-        let partial = UnsafeMutablePointer<Float>.allocate(capacity: threads * n)
+        let partial = UnsafeMutablePointer<Float>.allocate(capacity: chunks * n)
         defer { partial.deallocate() }
-        partial.update(repeating: 0, count: threads * n)
-        let partials = SharedPointer(partial)
-        Parallel.forEach(chunks: threads) { c in
+        partial.update(repeating: 0, count: chunks * n)
+        let partials = SharedPointer(partial), dPre = SharedPointer(w.dPre)
+        Parallel.forEachRowChunk(rows: rows, chunks: chunks) { c, range in
             let out = partials.base + c * n
-            for r in min(rows, c * chunk)..<min(rows, (c + 1) * chunk) { for i in 0..<n { out[i] += dPre.base[r * n + i] } }
+            for r in range { for i in 0..<n { out[i] += dPre[r * n + i] } }
         }
+        let gBEnc = grad + sae.encoderBias, gBDec = grad + sae.decoderBias, wEnc = p + sae.encoderWeights
         gBEnc.update(repeating: 0, count: n)
-        for c in 0..<threads { for i in 0..<n { gBEnc[i] += partial[c * n + i] } }
-        let wEnc = p + sae.encoderWeights
+        for c in 0..<chunks { for i in 0..<n { gBEnc[i] += partial[c * n + i] } }
         for j in 0..<d {
             var dot: Float = 0
             for i in 0..<n { dot += wEnc[j * n + i] * gBEnc[i] }
             gBDec[j] -= dot
         }
+    }
+
+    /// The forward pass and the gradient of the mean loss — mean over rows of ‖x̂ − x‖² + λ·Σf (ReLU only) — into
+    /// `grad` (all parameters, overwritten). When few enough features are active (TopK), the decoder's three
+    /// products run over the active ones only.
+    static func forwardBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
+                                workspace w: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>) -> Loss {
+        encode(p, sae, x: x, rows: rows, centred: w.centred, pre: w.pre, f: w.f)
+        let active = activeFeatures(w.f, rows: rows, features: sae.dSAE)
+        let sparse = Double(active.count) <= sparseDensity * Double(rows * sae.dSAE)
+        if sparse {
+            decodeSparse(p, sae, f: w.f, active: active, rows: rows, out: w.reconstruction)
+        } else {
+            decode(p, sae, f: w.f, rows: rows, out: w.reconstruction)
+        }
+        var loss = Loss(squaredError: 0, l1: 0, active: active.count)
+        loss.squaredError = lossBackward(reconstruction: w.reconstruction, x: x, rows: rows, width: sae.dIn, dReconstruction: w.dReconstruction)
+        let l1: Float
+        if case .relu(let coefficient) = sae.kind { l1 = coefficient } else { l1 = 0 }
+        loss.l1 = Double(l1) * decoderBackward(p, sae, workspace: w, active: sparse ? active : nil, rows: rows, l1: l1, grad: grad)
+        encoderBackward(p, sae, workspace: w, rows: rows, grad: grad)
         return loss
     }
 

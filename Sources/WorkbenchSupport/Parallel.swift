@@ -28,6 +28,19 @@ public enum Parallel {
     }
 }
 
+extension Parallel {
+    /// Runs `body(chunk, rows)` over `0..<rows` split into `chunks` contiguous, nearly equal ranges (chunk `c` is
+    /// `rows·c/chunks ..< rows·(c+1)/chunks`), on up to `threads` threads: for loops over rows whose chunks keep
+    /// partial sums of their own, indexed by `chunk`.
+    ///
+    ///     Parallel.forEachRowChunk(rows: B, chunks: 2) { chunk, rows in for r in rows { sums[chunk] += x[r] } }
+    public static func forEachRowChunk(rows: Int, chunks: Int, threads: Int = Parallel.coreCount,
+                                       _ body: @escaping @Sendable (_ chunk: Int, _ rows: Range<Int>) -> Void) {
+        guard chunks > 0 else { return }
+        forEach(chunks: chunks, threads: threads) { c in body(c, (rows * c / chunks)..<(rows * (c + 1) / chunks)) }
+    }
+}
+
 /// A pointer handed to the chunks of `Parallel.forEach`, each of which reads or writes only its own part
 /// of the memory (so sharing it is safe, which the compiler cannot see).
 ///

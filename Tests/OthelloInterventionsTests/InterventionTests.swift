@@ -74,22 +74,22 @@ final class InterventionTests: XCTestCase {
         let games = RandomGames.generate(count: 40, seed: 5, fullLength: true)
         let hooks = try (0..<2).map { try ProbeHook(layer: $0, config: config) }
         let data = try ProbeData.collect(model: model, games: games, indices: Array(0..<40), hooks: hooks)
-        var probes: [String: Probe] = [:]
-        for hook in hooks { probes[hook.name] = try ProbeTrainer.train(kind: .linear, basis: .relative, hook: hook, on: data) }
+        var probes: [HookPoint: Probe] = [:]
+        for hook in hooks { probes[hook.point!] = try ProbeTrainer.train(kind: .linear, basis: .relative, hook: hook, on: data) }
         let cases = try InterventionCases.generate(from: games, count: 12, seed: 1, maxPositions: 59)
             .map { try PreparedCase($0, maxPositions: 59, source: "case") }
         let study = try InterventionStudy(model: model, cases: cases, probes: probes, batchSize: 5)
-        let nothing = try study.evaluate(EditPlan(method: .direction(scale: -1), hooks: [hooks[0].name]))
+        let nothing = try study.evaluate(EditPlan(method: .direction(scale: -1), hooks: [hooks[0].point!]))
         XCTAssertEqual(nothing.error, nothing.nullError)
         XCTAssertEqual(nothing.readingChange[hooks[1].name]!, 0, accuracy: 1e-6)
-        let reflect = try study.evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].name]))
+        let reflect = try study.evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].point!]))
         XCTAssertGreaterThan(reflect.readingChange[hooks[1].name]!, 0, "pushing along the direction raises the edited state's probability")
         // Making squares empty: the board loses the disc, the reflection runs along the empty direction.
         let emptyCases = try InterventionCases.generate(from: games, count: 8, seed: 2, maxPositions: 59, edit: .empty)
             .map { try PreparedCase($0, maxPositions: 59, source: "case") }
         XCTAssertTrue(emptyCases.allSatisfy { $0.editedBoard(at: $0.position).empty & (1 << UInt64($0.square)) != 0 })
         let emptied = try InterventionStudy(model: model, cases: emptyCases, probes: probes, batchSize: 5)
-            .evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].name]))
+            .evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].point!]))
         XCTAssertGreaterThan(emptied.readingChange[hooks[1].name]!, 0, "the probe reads the square as emptier")
         // Putting a disc of the player to move on an empty square.
         let placed = try InterventionCases.generate(from: games, count: 8, seed: 4, maxPositions: 59, edit: .mine)
@@ -99,10 +99,10 @@ final class InterventionTests: XCTestCase {
             XCTAssertEqual(c.editedBoard(at: c.position).discs(c.player) & (1 << UInt64(c.square)), 1 << UInt64(c.square))
         }
         let mine = try InterventionStudy(model: model, cases: placed, probes: probes, batchSize: 5)
-            .evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].name]))
+            .evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].point!]))
         XCTAssertGreaterThan(mine.readingChange[hooks[1].name]!, 0, "the probe reads the square as the mover's")
         let gradient = try study.evaluate(EditPlan(method: .gradient(learningRate: 0.05, steps: 50, otherWeight: 0.2),
-                                                   hooks: hooks.map(\.name), positions: .fromEdit))
+                                                   hooks: hooks.map { $0.point! }, positions: .fromEdit))
         XCTAssertGreaterThan(gradient.readingChange[hooks[1].name]!, 0.02)
         XCTAssertEqual(gradient.cases, 12)
     }
@@ -187,8 +187,8 @@ final class PatchingAndAttributionTests: XCTestCase {
         let data = try ProbeData.collect(model: model, games: games, indices: Array(0..<20), hooks: [hook])
         let probe = try ProbeTrainer.train(kind: .linear, basis: .relative, hook: hook, on: data)
         let moves = Array(games[0].prefix(15))
-        let result = try LatentSaliency.run(model: model, moves: moves, probes: [hook.name: probe],
-                                            plan: EditPlan(method: .direction(scale: 1), hooks: [hook.name]))
+        let result = try LatentSaliency.run(model: model, moves: moves, probes: [hook.point!: probe],
+                                            plan: EditPlan(method: .direction(scale: 1), hooks: [hook.point!]))
         let board = try GameReplay(moves: moves).steps.last!.board
         XCTAssertEqual(result.drops.compactMap { $0 }.count, 64 - board.empty.nonzeroBitCount)
     }
@@ -202,8 +202,8 @@ final class InterventionReferenceTests: XCTestCase {
         func fixture(_ name: String) -> URL { Bundle.module.url(forResource: name, withExtension: nil, subdirectory: "Fixtures")! }
         let model = try HookedTransformer.load(from: fixture("model.safetensors"))
         let reference = try SafetensorsFile.read(from: fixture("reference.safetensors"))
-        let hook = "blocks.1.hook_resid_post"
-        var probe = Probe(kind: .linear, basis: .relative, hook: hook, modes: [.all], inputWidth: 64)
+        let hook = HookPoint(.residPost, layer: 1)
+        var probe = Probe(kind: .linear, basis: .relative, hook: hook.name, modes: [.all], inputWidth: 64)
         let weight = try reference.tensor("probe.weight").transposed().values   // [64, 192]
         probe.parameters[0] = weight + (try reference.tensor("probe.bias").values)
         let moves = try reference.tensor("moves").values.map { Int($0) }

@@ -170,19 +170,19 @@ public final class StudyRunner {
     /// The linear mine/theirs probes the edits use at every resid_pre, resid_mid and resid_post, from probes/;
     /// those missing (the resid_mids, or all but the given ones) are trained on the training games and saved there,
     /// so that `intervene sweep --probe-dir DIR/probes` edits with the same probes.
-    func editProbes() throws -> [String: Probe] {
+    func editProbes() throws -> [HookPoint: Probe] {
         let folder = ProbeFolder(probeFolder)
-        var probes: [String: Probe] = [:]
-        var missing: [String] = []
-        for name in EditProbes.studyHooks(config: config) {
-            if let probe = try folder.load(hook: name) { probes[name] = probe } else { missing.append(name) }
+        var probes: [HookPoint: Probe] = [:]
+        var missing: [HookPoint] = []
+        for point in EditProbes.studyHooks(config: config) {
+            if let probe = try folder.load(hook: point.name) { probes[point] = probe } else { missing.append(point) }
         }
         if !missing.isEmpty {
             let train = try GameDataset(games: split.train.prefix(3000).map { games[$0] }, source: "\(gamesSource) (training games)")
             let trained = try EditProbes.train(model: model, hooks: missing, games: train, settings: probeSettings)
-            for (name, probe) in trained {
+            for (point, probe) in trained {
                 try folder.save(probe, replacing: false)
-                probes[name] = probe
+                probes[point] = probe
             }
         }
         return probes
@@ -225,7 +225,7 @@ public final class StudyRunner {
     /// The best single-hook direction edit at the last position, as a plan.
     func bestPlan() throws -> EditPlan {
         guard let best = record.edits?.bestSingleDirection, let scale = best.scale else { throw WorkbenchError("the study has no direction edits to follow up") }
-        return EditPlan(method: .direction(scale: scale), hooks: best.hooks)
+        return EditPlan(method: .direction(scale: scale), hooks: try best.hooks.map { try HookPoint(name: $0) })
     }
 
     func effect() throws {
@@ -245,7 +245,7 @@ public final class StudyRunner {
         try FileManager.default.createDirectory(at: exampleFolder, withIntermediateDirectories: true)
         try EditEffectFigures.draw(try one.effect(of: plan), study: one, plan: plan, in: exampleFolder)
         let game = games.games.firstIndex { $0.starts(with: chosen.base.moves) }
-        record.effect = EffectSection(plan: plan.label, hook: plan.hooks[0], scale: plan.method.scale ?? 0, average: average,
+        record.effect = EffectSection(plan: plan.label, hook: plan.hooks[0].name, scale: plan.method.scale ?? 0, average: average,
                                       example: .init(caseIndex: index, game: game, moves: chosen.base.moves.count,
                                                      square: SquareNotation.othelloGPT.label(chosen.square), error: errors[index].1, nullError: errors[index].0))
     }

@@ -2,108 +2,34 @@ import Foundation
 import OthelloModel
 import OthelloProbes
 import OthelloRules
-import OthelloTraining
 import WorkbenchSupport
-
-/// How an edit changes the activation at a hook.
-public enum EditMethod: Equatable, Sendable {
-    /// Nanda's edit: reflect along the square's unit mine − theirs direction d̂ of a linear probe,
-    /// `x ← x − (scale + 1)(x·d̂)d̂` (scale 1: a pure reflection); for cases that make the square empty, along its
-    /// empty direction instead; for cases that put a disc on it, along the empty direction and then, if the
-    /// reading points to the wrong colour, along mine − theirs.
-    case direction(scale: Float)
-    /// Li et al.'s edit: Adam steps on the activation, descending the probe's cross-entropy towards the edited
-    /// board (the target square weighted 1, every other square `otherWeight`).
-    case gradient(learningRate: Float, steps: Int, otherWeight: Float)
-
-    public static let liDefaults = EditMethod.gradient(learningRate: 1e-3, steps: 1000, otherWeight: 0.2)
-
-    public var name: String {
-        switch self {
-        case .direction: return "direction"
-        case .gradient: return "gradient"
-        }
-    }
-
-    public var scale: Float? { if case .direction(let scale) = self { return scale } else { return nil } }
-}
-
-/// Which positions an edit touches: the prefix's last position only, or every position from the move that put
-/// the square's disc in its current state.
-public enum EditPositions: String, CaseIterable, Sendable {
-    case last
-    case fromEdit = "from-edit"
-}
-
-/// One edit to try on every case: a method applied at some hooks (in forward order) at some positions.
-public struct EditPlan: Sendable {
-    public var method: EditMethod
-    public var hooks: [String]
-    public var positions: EditPositions
-    /// Short name for tables (`blocks.4.hook_resid_post ×2`).
-    public var label: String
-
-    public init(method: EditMethod, hooks: [String], positions: EditPositions = .last, label: String? = nil) {
-        self.method = method
-        self.hooks = hooks
-        self.positions = positions
-        self.label = label ?? Self.describe(method: method, hooks: hooks, positions: positions)
-    }
-
-    static func describe(method: EditMethod, hooks: [String], positions: EditPositions) -> String {
-        let where_ = hooks.count == 1 ? hooks[0] : "\(hooks.first!) … \(hooks.last!) (\(hooks.count) hooks)"
-        let how = method.scale.map { "direction ×\($0.formatted())" } ?? "gradient"
-        return "\(how) at \(where_)" + (positions == .fromEdit ? ", from the edited move" : "")
-    }
-}
-
-/// Li et al.'s intervention metric over a case set, beside the null edit.
-public struct InterventionResult: Codable, Sendable {
-    public var label: String
-    public var method: String
-    public var scale: Float?
-    public var hooks: [String]
-    public var positions: String
-    public var cases: Int
-    /// Mean false positives + false negatives of the model's top-N moves (N = the edited board's legal-move count)
-    /// against the edited board's legal moves.
-    public var error: Double
-    /// The same without the edit (the unedited model scored against the edited board).
-    public var nullError: Double
-    /// Shares of cases with error 0, edited and unedited.
-    public var exact: Double
-    public var nullExact: Double
-    /// Per later hook with a probe: the mean change the edit makes to that probe's probability of the square's
-    /// edited state (does the edit reach the later layers' board?).
-    public var readingChange: [String: Double]
-}
 
 /// A case set, a model and the probes its edits use: scores any `EditPlan` with one batched forward pass per
 /// batch of cases (run-with-hooks), the edits done inside the hooks.
 ///
 ///     let study = try InterventionStudy(model: model, cases: cases, probes: probesByHook)
-///     let result = try study.evaluate(EditPlan(method: .direction(scale: 2), hooks: ["blocks.4.hook_resid_post"]))
+///     let result = try study.evaluate(EditPlan(method: .direction(scale: 2), hooks: [HookPoint(.residPost, layer: 4)]))
 ///     print(result.error, result.nullError)
 public final class InterventionStudy {
     public let model: HookedTransformer
     public let cases: [PreparedCase]
-    /// The probes by hook name: for the edits at that hook, and to read the later layers' board.
-    public let probes: [String: Probe]
+    /// The probes by hook: for the edits at that hook, and to read the later layers' board.
+    public let probes: [HookPoint: Probe]
     /// The probes gradient edits descend (by default `probes`).
-    public let gradientProbes: [String: Probe]
+    public let gradientProbes: [HookPoint: Probe]
     public let batchSize: Int
     /// The longest prefix, and the cases in order of prefix length (batches of similar length run shorter).
     let positions: Int
     let byPosition: [Int]
-    private var null: (logits: [Float], readings: [String: [Float]])?
+    private var null: (logits: [Float], readings: [HookPoint: [Float]])?
 
     /// `gradientProbes`, when given, are the probes gradient edits descend (e.g. Li et al.'s MLP probes); direction
     /// edits and the readings use `probes`.
-    public init(model: HookedTransformer, cases: [PreparedCase], probes: [String: Probe], gradientProbes: [String: Probe]? = nil,
+    public init(model: HookedTransformer, cases: [PreparedCase], probes: [HookPoint: Probe], gradientProbes: [HookPoint: Probe]? = nil,
                 batchSize: Int = 64) throws {
         guard !cases.isEmpty else { throw WorkbenchError("intervention: no cases") }
         for (hook, probe) in probes.merging(gradientProbes ?? [:], uniquingKeysWith: { a, _ in a }) {
-            let probeHook = try ProbeHook(name: hook, config: model.config)
+            let probeHook = try ProbeHook(name: hook.name, config: model.config)
             try probe.check(fits: probeHook, config: model.config, source: "the probe at \(hook)")
         }
         self.model = model
@@ -116,11 +42,9 @@ public final class InterventionStudy {
     }
 
     /// The later resid_post hooks with a probe of the board, in forward order: where the readings are taken.
-    var readers: [(name: String, point: HookPoint, probe: Probe)] {
-        probes.compactMap { name, probe -> (String, HookPoint, Probe)? in
-            guard probe.basis.isBoard, let point = try? HookPoint(name: name), point.kind == .residPost else { return nil }
-            return (name, point, probe)
-        }.sorted { $0.1.layer! < $1.1.layer! }
+    var readers: [(point: HookPoint, probe: Probe)] {
+        probes.filter { point, probe in probe.basis.isBoard && point.kind == .residPost }
+            .map { (point: $0.key, probe: $0.value) }.sorted { $0.point < $1.point }
     }
 
     /// Scores `plan` on every case.
@@ -137,14 +61,14 @@ public final class InterventionStudy {
             exact += e == 0 ? 1 : 0
             nullExact += n == 0 ? 1 : 0
         }
-        let firstLayer = plan.hooks.compactMap { try? HookPoint(name: $0) }.compactMap(\.layer).min() ?? 0
+        let firstLayer = plan.hooks.compactMap(\.layer).min() ?? 0
         var change: [String: Double] = [:]
         for reader in readers where reader.point.layer! >= firstLayer {
-            let before = baseline.readings[reader.name]!, after = edited.readings[reader.name]!
-            change[reader.name] = zip(after, before).map { Double($0 - $1) }.reduce(0, +) / Double(cases.count)
+            let before = baseline.readings[reader.point]!, after = edited.readings[reader.point]!
+            change[reader.point.name] = zip(after, before).map { Double($0 - $1) }.reduce(0, +) / Double(cases.count)
         }
         let n = Double(cases.count)
-        return InterventionResult(label: plan.label, method: plan.method.name, scale: plan.method.scale, hooks: plan.hooks,
+        return InterventionResult(label: plan.label, method: plan.method.name, scale: plan.method.scale, hooks: plan.hooks.map(\.name),
                                   positions: plan.positions.rawValue, cases: cases.count, error: Double(error) / n,
                                   nullError: Double(nullError) / n, exact: Double(exact) / n, nullExact: Double(nullExact) / n,
                                   readingChange: change)
@@ -172,7 +96,7 @@ public final class InterventionStudy {
         return (predicted & ~legal).nonzeroBitCount + (legal & ~predicted).nonzeroBitCount
     }
 
-    func nullRun() throws -> (logits: [Float], readings: [String: [Float]]) {
+    func nullRun() throws -> (logits: [Float], readings: [HookPoint: [Float]]) {
         if let null { return null }
         let result = try run(plan: nil, progress: nil)
         null = result
@@ -182,26 +106,16 @@ public final class InterventionStudy {
     /// The logits at each case's last position (`cases × d_vocab`) and the readers' probabilities of the edited
     /// state, with `plan`'s edits (none for nil). Cases run in batches of similar prefix length (sorted by
     /// position), each batch only as long as its longest prefix: causal attention makes the padding irrelevant.
-    func run(plan: EditPlan?, progress: ProgressBar?) throws -> (logits: [Float], readings: [String: [Float]]) {
+    func run(plan: EditPlan?, progress: ProgressBar?) throws -> (logits: [Float], readings: [HookPoint: [Float]]) {
         let V = model.config.dVocab
-        let recorder = Recorder()
-        for reader in readers { recorder.values[reader.name] = [Float](repeating: 0, count: cases.count) }
+        let recorder = Recorder(points: readers.map(\.point), cases: cases.count)
         var last = [Float](repeating: 0, count: cases.count * V)
         let arena = ActivationArena(config: model.config, maxBatch: min(batchSize, cases.count), maxPositions: positions, mode: .inference)
         for start in stride(from: 0, to: byPosition.count, by: batchSize) {
             let indices = Array(byPosition[start..<min(start + batchSize, byPosition.count)])
             let batch = indices.map { cases[$0] }
             let (tokens, T) = Self.tokens(of: batch)
-            var hooks: [Hook] = []
-            if let plan {
-                for name in plan.hooks {
-                    guard let probe = editProbe(name, plan.method) else { throw WorkbenchError("no probe for \(name); give one (--probe or --probe-dir)") }
-                    hooks.append(try editHook(name: name, probe: probe, method: plan.method, positions: plan.positions, cases: batch))
-                }
-            }
-            for reader in readers {
-                hooks.append(readHook(reader.name, point: reader.point, probe: reader.probe, cases: batch, indices: indices, recorder: recorder))
-            }
+            let hooks = try (plan.map { try editHooks($0, cases: batch) } ?? []) + readHooks(cases: batch, indices: indices, into: recorder)
             let logits = try model.runWithHooks(tokens: tokens, games: batch.count, positions: T, hooks: hooks,
                                                 options: .init(batchSize: batch.count, arena: arena))
             for (row, c) in batch.enumerated() {
@@ -213,11 +127,27 @@ public final class InterventionStudy {
         return (last, recorder.values)
     }
 
-    final class Recorder { var values: [String: [Float]] = [:] }
+    /// The readers' probabilities of each case's edited state, by hook: `[case]` each.
+    final class Recorder {
+        var values: [HookPoint: [Float]]
+        init(points: [HookPoint], cases: Int) {
+            values = Dictionary(uniqueKeysWithValues: points.map { ($0, [Float](repeating: 0, count: cases)) })
+        }
+    }
 
-    /// The probe an edit of `method` uses at `hook`.
-    func editProbe(_ hook: String, _ method: EditMethod) -> Probe? {
-        method.scale == nil ? gradientProbes[hook] : probes[hook]
+    /// The hooks that make `plan`'s edits for a batch of `cases`, in the plan's order.
+    func editHooks(_ plan: EditPlan, cases: [PreparedCase]) throws -> [Hook] {
+        try plan.hooks.map { point in
+            guard let probe = plan.method.scale == nil ? gradientProbes[point] : probes[point] else {
+                throw WorkbenchError("no probe for \(point); give one (--probe or --probe-dir)")
+            }
+            return try editHook(point, probe: probe, method: plan.method, positions: plan.positions, cases: cases)
+        }
+    }
+
+    /// The hooks that record every reader's probability of the edited state for a batch.
+    func readHooks(cases: [PreparedCase], indices: [Int], into recorder: Recorder) -> [Hook] {
+        readers.map { readHook($0.point, probe: $0.probe, cases: cases, indices: indices, recorder: recorder) }
     }
 
     /// The prefixes of `batch` as model tokens, padded with 0 to the longest: `batch.count × T`, and `T`.
@@ -247,49 +177,31 @@ public final class InterventionStudy {
         ProbeMode.matched(ProbePosition(game: 0, position: position, step: c.steps[position]), among: probe.modes) ?? 0
     }
 
-    /// The hook that edits `name` for a batch of `cases` (game `g` of the batch is `cases[g]`).
-    func editHook(name: String, probe: Probe, method: EditMethod, positions: EditPositions, cases: [PreparedCase]) throws -> Hook {
-        let point = try HookPoint(name: name)
+    /// The hook that edits `point` for a batch of `cases` (game `g` of the batch is `cases[g]`).
+    func editHook(_ point: HookPoint, probe: Probe, method: EditMethod, positions: EditPositions, cases: [PreparedCase]) throws -> Hook {
         guard probe.inputWidth == model.config.dModel, point.shape(batch: 1, positions: 1, config: model.config).count == 3 else {
-            throw WorkbenchError("edits change d_model-wide activations (resid_pre, resid_mid, resid_post, attn_out, mlp_out); \(name) is not one")
+            throw WorkbenchError("edits change d_model-wide activations (resid_pre, resid_mid, resid_post, attn_out, mlp_out); \(point) is not one")
+        }
+        guard probe.basis.isBoard else {
+            throw WorkbenchError("a \(method.name) edit needs a probe of the board (colour, relative or mover basis); the probe at \(point) reads \(probe.basis.rawValue)")
         }
         let d = model.config.dModel
         switch method {
         case .direction(let scale):
             let directions = try ProbeDirections(probe: probe, mode: probe.modes.firstIndex(of: .all) ?? 0)
-            guard probe.basis.isBoard else { throw WorkbenchError("a direction edit needs a probe of the board (colour or relative basis); the probe at \(name) reads \(probe.basis.rawValue)") }
             return Hook(point) { act in
                 for g in 0..<act.shape[0] {
                     let c = cases[g]
                     for k in self.editPositions(c, positions) {
-                        let x = act.row(game: g, position: k)
-                        /// x ← x − (scale + 1)(x·u)u.
-                        func reflect(_ u: [Float]) {
-                            var dot: Float = 0
-                            for i in 0..<d { dot += x[i] * u[i] }
-                            let step = (scale + 1) * dot
-                            for i in 0..<d { x[i] -= step * u[i] }
-                        }
-                        switch c.base.edit {
-                        case .flip: reflect(directions.mineMinusTheirs[c.square])
-                        case .empty: reflect(directions.empty[c.square])
-                        case .mine, .theirs:
-                            // Occupied: reflect along the empty direction; then, if the mine − theirs reading points to
-                            // the other colour, reflect along that direction too.
-                            reflect(directions.empty[c.square])
-                            let position = ProbePosition(game: 0, position: k, step: c.steps[k])
-                            // "mine" of the probe: the player to move (relative, colour), or who just moved (mover).
-                            let perspective = probe.basis == .mover ? position.mover : position.perspective
-                            let u = directions.mineMinusTheirs(c.square, perspective: perspective)
-                            var dot: Float = 0
-                            for i in 0..<d { dot += x[i] * u[i] }
-                            if (dot > 0) != (c.placedColour == perspective) { reflect(u) }
-                        }
+                        let position = ProbePosition(game: 0, position: k, step: c.steps[k])
+                        // "mine" of the probe: the player to move (relative, colour), or who just moved (mover).
+                        let perspective = probe.basis == .mover ? position.mover : position.perspective
+                        ActivationEdit.direction(act.row(game: g, position: k), directions: directions, square: c.square, edit: c.base.edit,
+                                                 placed: c.placedColour, perspective: perspective, scale: scale)
                     }
                 }
             }
         case .gradient(let learningRate, let steps, let otherWeight):
-            guard probe.basis.isBoard else { throw WorkbenchError("a gradient edit needs a probe of the board; the probe at \(name) reads \(probe.basis.rawValue)") }
             return Hook(point) { act in
                 // Every edited row of the batch, optimised together (one product per step), one probe mode at a time.
                 var rowsByMode: [Int: [(game: Int, position: Int, c: PreparedCase)]] = [:]
@@ -307,8 +219,8 @@ public final class InterventionStudy {
                         targets.replaceSubrange((r * 64)..<((r + 1) * 64), with: self.editedLabels(row.c, position: row.position, basis: probe.basis))
                         weights[r * 64 + row.c.square] = 1
                     }
-                    Self.descend(probe: probe, mode: mode, x: &x, rows: m, targets: targets, weights: weights,
-                                 learningRate: learningRate, steps: steps)
+                    ActivationEdit.gradient(probe: probe, mode: mode, x: &x, rows: m, targets: targets, weights: weights,
+                                            learningRate: learningRate, steps: steps)
                     for (r, row) in rows.enumerated() {
                         let target = act.row(game: row.game, position: row.position)
                         for i in 0..<d { target[i] = x[r * d + i] }
@@ -318,32 +230,9 @@ public final class InterventionStudy {
         }
     }
 
-    /// Adam (β 0.9/0.999, eps 1e-8, no weight decay) on the activations `x` against the probe's weighted loss.
-    /// The products are small (one batch's edited rows), so they run on one OpenBLAS thread: faster than two.
-    static func descend(probe: Probe, mode: Int, x: inout [Float], rows m: Int, targets: [UInt8], weights: [Float],
-                        learningRate: Float, steps: Int) {
-        var optimizer = AdamW(parameterCount: x.count, decayed: [], settings: AdamW.Settings(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
-        let gradient = UnsafeMutablePointer<Float>.allocate(capacity: x.count)
-        defer { gradient.deallocate() }
-        let workspace = Probe.GradientWorkspace(probe: probe, rows: m)
-        withSingleThreadedBLAS {
-            x.withUnsafeMutableBufferPointer { x in
-                targets.withUnsafeBufferPointer { t in
-                    weights.withUnsafeBufferPointer { w in
-                        for _ in 0..<steps {
-                            _ = probe.inputGradient(mode: mode, inputs: x.baseAddress!, rows: m, targets: t.baseAddress!, weights: w.baseAddress!,
-                                                    gradient: gradient, workspace: workspace)
-                            optimizer.step(parameters: x.baseAddress!, gradients: gradient, learningRate: learningRate)
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// Records, at each case's last position, the probe's probability of the square's edited state (game `g` of
     /// the batch is `cases[g]`, case `indices[g]` of the study).
-    func readHook(_ name: String, point: HookPoint, probe: Probe, cases: [PreparedCase], indices: [Int], recorder: Recorder) -> Hook {
+    func readHook(_ point: HookPoint, probe: Probe, cases: [PreparedCase], indices: [Int], recorder: Recorder) -> Hook {
         let c3 = probe.classes
         return Hook(point) { act in
             var logits = [Float](repeating: 0, count: probe.outputs)
@@ -358,7 +247,7 @@ public final class InterventionStudy {
                     }
                 }
                 let target = Int(self.editedLabels(c, position: c.position, basis: probe.basis)[c.square])
-                recorder.values[name]![index] = Softmax.probability(of: c.square * c3 + target, in: logits[(c.square * c3)..<((c.square + 1) * c3)])
+                recorder.values[point]![index] = Softmax.probability(of: c.square * c3 + target, in: logits[(c.square * c3)..<((c.square + 1) * c3)])
             }
         }
     }
