@@ -73,68 +73,6 @@ public struct ProbeHook: Hashable, CustomStringConvertible {
     }
 }
 
-/// A matrix of `rows × width` floats for cached activations: in memory while all such matrices together stay
-/// under `memoryBudget`, beyond it in an anonymous temporary file (mapped, and removed from its folder at once),
-/// so that the operating system can page it out and 100,000 games' activations need not fit in memory.
-public final class ActivationMatrix: @unchecked Sendable {
-    public let rows: Int
-    public let width: Int
-    public let pointer: UnsafeMutablePointer<Float>
-    private let bytes: Int
-    private let isMapped: Bool
-
-    /// Bytes of activations kept in memory at once (all matrices together); default 4 GiB, or the
-    /// `OTHELLO_GPT_ACTIVATION_MEMORY_MB` environment variable.
-    public static var memoryBudget: Int = {
-        let megabytes = ProcessInfo.processInfo.environment["OTHELLO_GPT_ACTIVATION_MEMORY_MB"].flatMap { Int($0) }
-        return (megabytes ?? 4096) << 20
-    }()
-    private static let lock = NSLock()
-    private static var inMemory = 0
-
-    public init(rows: Int, width: Int) throws {
-        self.rows = rows
-        self.width = width
-        guard let bytes = checkedSize(of: [rows, width], elementSize: 4) else {
-            throw WorkbenchError("activations of \(rows) rows × \(width) are too large")
-        }
-        self.bytes = bytes
-        let fits: Bool = Self.lock.withLock {
-            guard Self.inMemory + bytes <= Self.memoryBudget else { return false }
-            Self.inMemory += bytes
-            return true
-        }
-        isMapped = !fits
-        if fits {
-            pointer = .allocate(capacity: max(1, rows * width))
-            return
-        }
-        let folder = ProcessInfo.processInfo.environment["TMPDIR"] ?? "/tmp"
-        var template = Array("\(folder)/othello-gpt-activations-XXXXXX".utf8CString)
-        let fd = mkstemp(&template)
-        guard fd >= 0 else { throw WorkbenchError("cannot create a temporary file in \(folder) for \(bytes >> 20) MiB of activations; set TMPDIR to a folder with room") }
-        unlink(template)
-        defer { close(fd) }
-        guard ftruncate(fd, off_t(bytes)) == 0,
-              let base = mmap(nil, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), base != MAP_FAILED else {
-            throw WorkbenchError("cannot map \(bytes >> 20) MiB of activations in \(folder); set TMPDIR to a folder with room")
-        }
-        pointer = base.bindMemory(to: Float.self, capacity: rows * width)
-    }
-
-    deinit {
-        if isMapped {
-            munmap(pointer, bytes)
-        } else {
-            pointer.deallocate()
-            Self.lock.withLock { Self.inMemory -= bytes }
-        }
-    }
-
-    /// Row `row` (`width` floats).
-    @inlinable public func row(_ row: Int) -> UnsafeMutablePointer<Float> { pointer + row * width }
-}
-
 /// Activations at one or more hooks for every probed position of some games, with the positions themselves
 /// (the rules engine's boards), from which any basis's labels follow.
 ///

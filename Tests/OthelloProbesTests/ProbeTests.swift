@@ -179,10 +179,8 @@ final class ProbeTests: XCTestCase {
     }
 
     func testLargeActivationsGoToAMappedFile() throws {
-        let saved = ActivationMatrix.memoryBudget
-        ActivationMatrix.memoryBudget = 0
-        defer { ActivationMatrix.memoryBudget = saved }
-        let matrix = try ActivationMatrix(rows: 1000, width: 64)
+        let matrix = try ActivationMatrix(rows: 1000, width: 64, budget: MemoryBudget(bytes: 0))
+        XCTAssertTrue(matrix.isMapped)
         matrix.row(999)[63] = 5
         XCTAssertEqual(matrix.row(999)[63], 5)
     }
