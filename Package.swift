@@ -13,6 +13,7 @@
 //   → OthelloCircuits (attention-head scores, the empty-square circuit, ablations)
 //   → OthelloReports (results as tables, JSON and figures: the sweep reports, the study's runner and record)
 //   OthelloPlots (PNG canvas, colour maps, figures) uses Support and Rules only.
+//   OthelloBenchmarks (`bench`: each hot path timed beside its reference, the plain C engine, sgemm or PyTorch).
 //   OthelloCommands (the `othello-gpt` subcommands: parse options, call a library, print) sits on top of everything.
 import PackageDescription
 
@@ -30,6 +31,7 @@ let package = Package(
         .library(name: "OthelloCircuits", targets: ["OthelloCircuits"]),
         .library(name: "OthelloPlots", targets: ["OthelloPlots"]),
         .library(name: "OthelloReports", targets: ["OthelloReports"]),
+        .library(name: "OthelloBenchmarks", targets: ["OthelloBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -58,10 +60,11 @@ let package = Package(
         .target(name: "OthelloCircuits", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"]),
         .target(name: "OthelloPlots", dependencies: ["WorkbenchSupport", "OthelloRules", "CPNG", "CFreeType"]),
         .target(name: "OthelloReports", dependencies: ["OthelloSAEs", "OthelloCircuits", "OthelloInterventions", "OthelloProbes", "OthelloModel", "OthelloRules", "OthelloPlots", "WorkbenchSupport"]),
+        .target(name: "OthelloBenchmarks", dependencies: ["OthelloSAEs", "OthelloProbes", "OthelloTraining", "OthelloModel", "OthelloRules", "WorkbenchSupport", "CBaselineOthello"]),
         .target(
             name: "OthelloCommands",
             dependencies: [
-                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloSAEs", "OthelloCircuits", "OthelloPlots", "OthelloReports", "CBaselineOthello",
+                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloSAEs", "OthelloCircuits", "OthelloPlots", "OthelloReports", "OthelloBenchmarks",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

@@ -48,7 +48,7 @@ struct BenchBLAS: ParsableCommand {
         let config = try ModelConfig(nLayers: layers, dModel: dModel, nHeads: heads, dMLP: dMLP)
         let shapes = SgemmCheck.shapes(config: config, gamesPerShard: gamesPerShard, forwardGames: forwardGames)
         let threadCounts = threads == 1 ? [1] : [1, threads]
-        let core = BenchTrain.openBLASCore
+        let core = Matmul.coreName
         if !json {
             print("sgemm of OpenBLAS (\(core) kernels) against a float64 product: the \(shapes.count) shapes of a training step and a forward pass of \(config.shapeDescription)")
             print("  " + "product".padding(toLength: 30, withPad: " ", startingAt: 0)

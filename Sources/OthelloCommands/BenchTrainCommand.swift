@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OthelloBenchmarks
 import OthelloModel
 import OthelloTraining
 import WorkbenchSupport
@@ -35,68 +36,19 @@ struct BenchTrain: ParsableCommand {
     @Flag(name: .customLong("no-torch"), help: "Skip the PyTorch reference.") var noTorch = false
     @Flag(help: "Print the figures as JSON.") var json = false
 
-    struct Figure: Codable {
-        var gamesPerSecond: Double
-        var gflops: Double
-        var secondsPerStep: Double
-    }
-
-    struct Report: Codable {
-        var threads: Int
-        var batchSize: Int
-        var flopsPerStep: Double
-        /// The OpenBLAS kernels in use (`openblas_get_corename`).
-        var openBLASCore: String
-        var workbench: Figure
-        var sgemmAlone: Figure
-        var pytorch: Figure?
-        /// workbench games/s ÷ PyTorch games/s.
-        var ratioToPyTorch: Double?
-        var pytorchNote: String?
-    }
-
     func run() throws {
-        guard threads >= 1, steps >= 1, batch >= 1, gamesPerShard >= 1 else {
-            throw WorkbenchError("bench train: --threads, --steps, --batch and --games-per-shard must be at least 1")
-        }
-        let config = try ModelConfig(nLayers: layers, dModel: dModel, nHeads: heads, dMLP: dMLP)
-        var pytorch: Result<PyTorchSteps, WorkbenchError> = noTorch ? .failure(WorkbenchError("skipped (--no-torch)")) : startPyTorch()
-        let bench = try TrainingBenchmark(config: config, batchSize: batch, threads: threads, gamesPerShard: gamesPerShard)
-        var stepTimes: [Double] = [], gemmTimes: [Double] = [], torchTimes: [Double] = []
-        for _ in 0..<steps {
-            stepTimes.append(try bench.timeStep())
-            gemmTimes.append(bench.timeMatrixProducts())
-            if case .success(let torch) = pytorch {
-                do { torchTimes.append(try torch.step()) } catch let error as WorkbenchError { pytorch = .failure(error) }
-            }
-        }
-        if case .success(let torch) = pytorch { torch.stop() }
-        func figure(_ times: [Double]) -> Figure {
-            let seconds = times.sorted()[times.count / 2]
-            return Figure(gamesPerSecond: Double(batch) / seconds, gflops: bench.flopsPerStep / seconds / 1e9, secondsPerStep: seconds)
-        }
-        var report = Report(threads: threads, batchSize: batch, flopsPerStep: bench.flopsPerStep, openBLASCore: Self.openBLASCore,
-                            workbench: figure(stepTimes), sgemmAlone: figure(gemmTimes))
-        switch pytorch {
-        case .success where torchTimes.count == steps:
-            let torch = figure(torchTimes)
-            report.pytorch = torch
-            report.ratioToPyTorch = report.workbench.gamesPerSecond / torch.gamesPerSecond
-        case .failure(let error):
-            report.pytorchNote = error.description
-        default:
-            report.pytorchNote = "PyTorch stopped answering"
-        }
-        try printReport(report, shape: config)
+        var benchmark = TrainingStepBenchmark(config: try ModelConfig(nLayers: layers, dModel: dModel, nHeads: heads, dMLP: dMLP), threads: threads)
+        (benchmark.batch, benchmark.gamesPerShard, benchmark.steps, benchmark.torchScript, benchmark.reference) = (batch, gamesPerShard, steps, torchScript, !noTorch)
+        try printReport(try benchmark.run(), shape: benchmark.config)
     }
 
-    func printReport(_ report: Report, shape config: ModelConfig) throws {
+    func printReport(_ report: TrainingStepBenchmark.Report, shape config: ModelConfig) throws {
         if json {
             print(try JSONOutput.string(report))
             return
         }
         print("training \(config.shapeDescription), batch \(batch), \(threads) thread\(threads == 1 ? "" : "s"); OpenBLAS kernels: \(report.openBLASCore); medians of \(steps) alternating rounds")
-        func line(_ name: String, _ figure: Figure, _ note: String) {
+        func line(_ name: String, _ figure: TrainingStepBenchmark.Figure, _ note: String) {
             print(String(format: "  %@ %7.1f games/s  %6.1f GFLOP/s  %6.3f s/step  %@", name.padding(toLength: 12, withPad: " ", startingAt: 0),
                          figure.gamesPerSecond, figure.gflops, figure.secondsPerStep, note))
         }
@@ -110,80 +62,5 @@ struct BenchTrain: ParsableCommand {
         if report.openBLASCore == "Prescott" {
             print("  note: OpenBLAS runs its generic Prescott (SSE3) kernels; on a CPU with AVX2 or AVX-512, OPENBLAS_CORETYPE=Haswell or SkylakeX is several times faster")
         }
-    }
-
-    /// The kernels OpenBLAS chose (`openblas_get_corename`).
-    static var openBLASCore: String {
-        typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
-        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "openblas_get_corename"),
-              let name = unsafeBitCast(symbol, to: CoreName.self)() else { return "unknown" }
-        return String(cString: name)
-    }
-
-    /// The PyTorch reference running beside this process, one step per request.
-    final class PyTorchSteps {
-        let process: Process
-        let input: FileHandle
-        let output: FileHandle
-        private var buffer = Data()
-
-        init(process: Process, input: FileHandle, output: FileHandle) {
-            self.process = process
-            self.input = input
-            self.output = output
-        }
-
-        /// The next line the script prints, nil at its end.
-        func readLine() -> String? {
-            while true {
-                if let newline = buffer.firstIndex(of: 0x0A) {
-                    let line = String(decoding: buffer[buffer.startIndex..<newline], as: UTF8.self)
-                    buffer.removeSubrange(buffer.startIndex...newline)
-                    return line
-                }
-                let chunk = output.availableData
-                if chunk.isEmpty { return nil }
-                buffer.append(chunk)
-            }
-        }
-
-        /// Seconds of one PyTorch training step.
-        func step() throws -> Double {
-            try input.write(contentsOf: Data("step\n".utf8))
-            guard let line = readLine(), let seconds = Double(line) else {
-                throw WorkbenchError("the PyTorch reference stopped answering")
-            }
-            return seconds
-        }
-
-        func stop() {
-            try? input.close()
-            process.waitUntilExit()
-        }
-    }
-
-    /// Starts scripts/bench_train_torch.py with the same shape and threads and waits for its warm-up.
-    func startPyTorch() -> Result<PyTorchSteps, WorkbenchError> {
-        let script = torchScript ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("scripts/bench_train_torch.py").path
-        guard FileManager.default.fileExists(atPath: script) else {
-            return .failure(WorkbenchError("\(script) not found; pass --torch-script"))
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", script, "--layers", "\(layers)", "--d-model", "\(dModel)", "--heads", "\(heads)",
-                             "--d-mlp", "\(dMLP)", "--batch", "\(batch)", "--threads", "\(threads)"]
-        let input = Pipe(), output = Pipe()
-        signal(SIGPIPE, SIG_IGN)   // a script that dies makes writes fail with an error instead of killing this process
-        process.standardInput = input
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        do { try process.run() } catch { return .failure(WorkbenchError("cannot run python3 (\(error.localizedDescription))")) }
-        let torch = PyTorchSteps(process: process, input: input.fileHandleForWriting, output: output.fileHandleForReading)
-        while let line = torch.readLine() {
-            if line == "ready" { return .success(torch) }
-        }
-        process.waitUntilExit()
-        return .failure(WorkbenchError("python3 \(script) exited without training (is torch with transformer-lens 3.9 installed?)"))
     }
 }

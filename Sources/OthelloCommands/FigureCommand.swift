@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import OthelloBenchmarks
 import OthelloPlots
 import OthelloRules
 import WorkbenchSupport
@@ -63,7 +64,7 @@ struct FigureCommand: ParsableCommand {
             guard (0...moveList.count).contains(played) else {
                 throw WorkbenchError("figure board: --moves \(played) is out of range; game \(game) of \(games) has \(moveList.count) moves, use 0...\(moveList.count)")
             }
-            let figure = try FigureCommand.position(of: moveList, after: played, name: "Game \(game)", title: title,
+            let figure = try BoardHeatmap.position(ofGame: moveList, after: played, name: "Game \(game)", title: title,
                                                     marksLegalMoves: !noLegalMoves, cellSize: cellSize)
             try figure.write(to: URL(fileURLWithPath: out))
             print("wrote \(out)")
@@ -87,47 +88,11 @@ struct FigureCommand: ParsableCommand {
             }
             let grid = BoardGrid(boards: boards, columns: 8, title: "64 boards", scale: .diverging(label: "value"))
             var image = try grid.render()   // warm the glyph cache
-            let render = try FigureCommand.median(repeats) { image = try grid.render() }
-            let encode = try FigureCommand.median(repeats) { _ = try PNG.encode(image) }
+            let render = try Timing.median(repeats) { image = try grid.render() }
+            let encode = try Timing.median(repeats) { _ = try PNG.encode(image) }
             print(String(format: "board grid of 64 boards (%d×%d px): render %.1f ms, PNG encode (libpng, reference) %.1f ms, ratio %.2f",
                          image.width, image.height, render * 1000, encode * 1000, render / encode))
         }
     }
 
-    /// Median wall time of `repeats` runs of `body`, in seconds.
-    static func median(_ repeats: Int, _ body: () throws -> Void) throws -> Double {
-        var times: [Double] = []
-        for _ in 0..<repeats {
-            let start = DispatchTime.now().uptimeNanoseconds
-            try body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
-        }
-        return times.sorted()[times.count / 2]
-    }
-
-    /// The position after `moves` moves of `game` as a figure: discs, the last move framed, the
-    /// legal moves of the side to move dotted (with `marksLegalMoves`), a title saying who moves.
-    static func position(of game: [Int], after moves: Int, name: String, title: String?,
-                         marksLegalMoves: Bool, cellSize: Int = 52) throws -> BoardHeatmap {
-        let replay = try GameReplay(moves: Array(game.prefix(moves)), source: name)
-        let position = replay.finalPosition
-        let last = replay.steps.last
-        let defaultTitle: String
-        if let next = position.next {
-            defaultTitle = moves == 0 ? "\(name): start, black to move" : "\(name) after \(moves) moves: \(next) to move"
-        } else {
-            let score = position.board.finalScore
-            defaultTitle = "\(name) after \(moves) moves: game over, black \(score.black), white \(score.white)"
-        }
-        var figure = BoardHeatmap.position(position.board, lastMove: last?.move,
-                                           legalMoves: marksLegalMoves ? position.legalMoves : 0,
-                                           title: title ?? defaultTitle, cellSize: cellSize)
-        if let last {
-            figure.markLabels[.played] = "last move (\(SquareNotation.othelloGPT.label(last.move)), \(last.player))"
-        }
-        if let next = position.next {
-            figure.markLabels[.legal] = "legal move (\(next))"
-        }
-        return figure
-    }
 }

@@ -180,15 +180,20 @@ public enum Matmul {
     /// `SkylakeX` or `Haswell` when OpenBLAS fell back to its generic `Prescott` kernels on a CPU with AVX-512 or
     /// AVX2; nil when it recognised the CPU.
     private static func betterCore() -> String? {
-        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "openblas_get_corename") else { return nil }
-        typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
-        guard let name = unsafeBitCast(symbol, to: CoreName.self)().map({ String(cString: $0) }), name == "Prescott",
-              let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+        guard coreName == "Prescott", let cpuinfo = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
               let flagsLine = cpuinfo.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return nil }
         let flags = Set(flagsLine.split(separator: " ").map(String.init))
         if flags.isSuperset(of: ["avx512f", "avx512bw", "avx512vl", "avx512dq"]) { return "SkylakeX" }
         if flags.isSuperset(of: ["avx2", "fma"]) { return "Haswell" }
         return nil
+    }
+
+    /// The kernels OpenBLAS chose (`openblas_get_corename`: `SkylakeX`, `Haswell`, `Prescott`, …), or `unknown`.
+    public static var coreName: String {
+        typealias CoreName = @convention(c) () -> UnsafePointer<CChar>?
+        guard let symbol = dlsym(dlopen(nil, RTLD_NOW), "openblas_get_corename"),
+              let name = unsafeBitCast(symbol, to: CoreName.self)() else { return "unknown" }
+        return String(cString: name)
     }
 
     /// Sets the number of OpenBLAS threads (for benchmarks and `--threads`); OpenBLAS caps it at what it supports.

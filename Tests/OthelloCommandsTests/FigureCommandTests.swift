@@ -17,7 +17,7 @@ final class FigureCommandTests: CommandTestCase {
         let games = try writeGames()
         XCTAssertNil(try errorMessage(["figure", "board", "--games", games, "--game", "0", "--moves", "3", "--out", path("b.png")]))
         let image = try PNG.read(from: folder.appendingPathComponent("b.png"))
-        let figure = try FigureCommand.position(of: [37, 43, 34], after: 3, name: "Game 0", title: nil, marksLegalMoves: true)
+        let figure = try BoardHeatmap.position(ofGame: [37, 43, 34], after: 3, name: "Game 0", title: nil, marksLegalMoves: true)
         XCTAssertEqual(image.width, try figure.render().width)
         XCTAssertEqual(figure.title, "Game 0 after 3 moves: white to move")
         XCTAssertEqual(figure.discs, Disc.discs(of: try GameReplay(moves: [37, 43, 34]).steps[2].board))
