@@ -32,40 +32,6 @@ struct ModelOptions: ParsableArguments {
     }
 }
 
-/// Games read with the rules engine (every move checked legal) and turned into model tokens: the first
-/// `positions` moves of each game, padded with token 0 (the TransformerLens Othello convention).
-struct TokenizedGames {
-    let dataset: GameDataset
-    /// The dataset indices of the chosen games.
-    let indices: [Int]
-    let positions: Int
-    /// `count × positions` tokens, row-major.
-    let tokens: [Int32]
-    var count: Int { indices.count }
-
-    init(path: String, positions: Int, limit: Int? = nil, only game: Int? = nil) throws {
-        let dataset = try GameDataset.read(from: URL(fileURLWithPath: path))
-        var indices = Array(0..<dataset.count)
-        guard dataset.count > 0 else { throw WorkbenchError("\(path): the file holds no games; pass a games file with at least one") }
-        if let game {
-            guard indices.contains(game) else { throw WorkbenchError("--game \(game): \(path) has games 0…\(dataset.count - 1)") }
-            indices = [game]
-        }
-        if let limit {
-            guard limit >= 1 else { throw WorkbenchError("--limit must be at least 1") }
-            indices = Array(indices.prefix(limit))
-        }
-        let tokens = dataset.tokenBatch(indices, positions: positions)
-        self.dataset = dataset
-        self.indices = indices
-        self.positions = positions
-        self.tokens = tokens
-    }
-
-    /// The moves (squares) of the `row`-th chosen game.
-    func moves(_ row: Int) -> [Int] { dataset[indices[row]] }
-}
-
 /// `othello-gpt run`: the model's top predictions at every position of a game.
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -197,80 +163,10 @@ struct CacheCommand: ParsableCommand {
                                              config: config)
         let points = HookPoint.all(config: config, includeResult: true).filter(filter.matches)
         guard !points.isEmpty || !noLogits else { throw WorkbenchError("--hooks names no hook and --no-logits drops the logits: nothing to write") }
-        // The final layer norm's and the unembedding's hooks are computed only along with the logits.
-        let needsLogits = !noLogits || points.contains { $0.layer == nil && $0.kind >= .residPre }
         let input = try TokenizedGames(path: games, positions: config.nCtx, limit: limit)
-        let folder = URL(fileURLWithPath: out)
-        let newFolder = !FileManager.default.fileExists(atPath: folder.path)
-        try createOutputFolder(folder)
-        // On failure, no file is left behind, nor the folder if this run made it.
-        var writers: [NPYStreamWriter] = []
-        var logitsWriter: NPYStreamWriter?
-        var finished = false
-        defer {
-            writers.forEach { $0.discard() }
-            logitsWriter?.discard()
-            if !finished && newFolder { rmdir(folder.path) }
-        }
-        for point in points {
-            writers.append(try NPYStreamWriter(url: folder.appendingPathComponent(point.name + ".npy"),
-                                               shape: point.shape(batch: input.count, positions: config.nCtx, config: config)))
-        }
-        if !noLogits {
-            logitsWriter = try NPYStreamWriter(url: folder.appendingPathComponent("logits.npy"), shape: [input.count, config.nCtx, config.dVocab])
-        }
-
-        let batch = options.batchSize
-        let arena = ActivationArena(config: config, maxBatch: min(batch, input.count), mode: .inference)
-        let progress = ProgressBar(total: input.count, label: "cache")
-        var start = 0
-        while start < input.count {
-            let count = min(batch, input.count - start)
-            let tokens = Array(input.tokens[(start * config.nCtx)..<((start + count) * config.nCtx)])
-            var run = options.runOptions(progress: nil)
-            run.arena = arena
-            run.computeLogits = needsLogits
-            let cache = try model.runWithCache(tokens: tokens, games: count, positions: config.nCtx, filter: filter, options: run)
-            for (i, point) in points.enumerated() {
-                guard let activation = cache[point] else { throw WorkbenchError("cache: the run did not reach \(point.name)") }
-                try writers[i].append(activation.values)
-            }
-            if let logits = cache.logits { try logitsWriter?.append(logits.values) }
-            start += count
-            progress.advance(by: count)
-        }
-        progress.finish()
-        for i in writers.indices { try writers[i].commit() }
-        try logitsWriter?.commit()
-        finished = true
+        try model.writeCache(tokens: input.tokens, games: input.count, filter: filter, logits: !noLogits, to: URL(fileURLWithPath: out),
+                             batchSize: options.batchSize)
         let arrays = points.count + (noLogits ? 0 : 1)
         print("wrote \(arrays) array\(arrays == 1 ? "" : "s") of \(input.count) games to \(out)")
     }
-}
-
-/// Writes a float32 `.npy` file in pieces, atomically: it appears under its name only on `commit()`.
-struct NPYStreamWriter {
-    private let file: AtomicFile.Writer
-    private let expected: Int
-    private var written = 0
-
-    init(url: URL, shape: [Int]) throws {
-        file = try AtomicFile.Writer(url: url)
-        expected = shape.reduce(1, *)
-        try file.write(NPYArray.header(dtype: Float.npyDType, shape: shape))
-    }
-
-    mutating func append(_ values: [Float]) throws {
-        try values.withUnsafeBufferPointer { try file.write(Data(buffer: $0)) }
-        written += values.count
-    }
-
-    /// Renames the finished file onto its name.
-    func commit() throws {
-        guard written == expected else { throw WorkbenchError("\(file.url.path): wrote \(written) of \(expected) values") }
-        try file.commit()
-    }
-
-    /// Removes the temporary file if it was not committed.
-    func discard() { file.discard() }
 }
