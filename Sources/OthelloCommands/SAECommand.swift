@@ -86,108 +86,29 @@ struct SAETrainCommand: ParsableCommand {
         return s
     }
 
-    /// OUT with `suffix` before its extension: L5.safetensors → L5-control.safetensors, L5.ckpt.safetensors.
-    static func sibling(_ path: String, _ suffix: String) -> URL {
-        let url = URL(fileURLWithPath: path)
-        let ext = url.pathExtension.isEmpty ? "safetensors" : url.pathExtension
-        return url.deletingLastPathComponent().appendingPathComponent(url.deletingPathExtension().lastPathComponent + suffix + "." + ext)
-    }
-
     func run() throws {
         try settings.validate()
         let transformer = try model.load()
         try checkWritable(out)
         let (games, source) = try data.dataset(seed: seed &+ 17, defaultCount: nil)
-        var runs: [(HookedTransformer, String, String)] = [(transformer, out, model.model ?? "shipped")]
-        if control { runs.append((HookedTransformer.randomlyInitialised(like: transformer, seed: seed), Self.sibling(out, "-control").path, "random-init")) }
-        for (m, path, name) in runs {
-            let checkpoint = Self.sibling(path, ".ckpt")
-            let trainer: SAETrainer
-            let hasCheckpoint = FileManager.default.fileExists(atPath: checkpoint.path)
-            if resume && !hasCheckpoint && FileManager.default.fileExists(atPath: path) {
-                print("\(path) is already trained (no checkpoint left); kept as it is")
-                continue
-            }
-            if resume && hasCheckpoint {
-                trainer = try SAETrainer(model: m, resuming: checkpoint, games: games)
-                guard trainer.settings == settings, trainer.sae.hook == hook else {
-                    throw WorkbenchError("\(checkpoint.path) was written with other settings or another hook (\(trainer.sae.hook)); resume with the same flags, or drop --resume")
-                }
-            } else {
-                trainer = try SAETrainer(model: m, hook: hook, settings: settings, games: games)
-            }
+        var runs: [(HookedTransformer, URL, String, UInt64?)] = [(transformer, URL(fileURLWithPath: out), model.model ?? "shipped", nil)]
+        if control {
+            runs.append((HookedTransformer.randomlyInitialised(like: transformer, seed: seed), SAEFile.sibling(of: URL(fileURLWithPath: out), "-control"), "random-init", seed))
+        }
+        for (m, file, name, randomSeed) in runs {
             let bar = ProgressBar(total: settings.steps, label: "SAE \(name)")
-            try trainer.train(checkpoint: checkpoint, every: 300) { status in
+            let trainer = try SAETrainer.train(model: m, modelName: name, randomInitSeed: randomSeed, hook: hook, settings: settings, games: games,
+                                               gamesSource: source, to: file, resume: resume) { status in
                 bar.update(done: status.step, status: String(format: "mse %.4g L0 %.1f EV %.3f dead %d", status.mse, status.l0, status.explainedVariance, status.dead))
             }
             bar.finish()
-            var sae = trainer.sae
-            sae.metadata["model"] = name
-            if name == "random-init" { sae.metadata["random_init_seed"] = String(seed) }
-            sae.metadata["games"] = source
-            sae.metadata["settings"] = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
-            try SAEFile.save(sae, to: URL(fileURLWithPath: path))
-            try? FileManager.default.removeItem(at: checkpoint)
-            print("wrote \(path): \(sae.dIn) → \(sae.dSAE) \(sae.kind.name.rawValue) SAE on \(hook) of \(name), \(settings.steps) steps; \(trainer.deadCount) dead features")
+            guard let trainer else {
+                print("\(file.path) is already trained (no checkpoint left); kept as it is")
+                continue
+            }
+            let sae = trainer.sae
+            print("wrote \(file.path): \(sae.dIn) → \(sae.dSAE) \(sae.kind.name.rawValue) SAE on \(hook) of \(name), \(settings.steps) steps; \(trainer.deadCount) dead features")
         }
-    }
-}
-
-/// `sae eval --json`: the evaluation's numbers beside `sae`, `hook` and `games`, the control's under `control`.
-struct SAEEvalOutput: Encodable {
-    var numbers: SAEEvalJSON
-    var sae, hook, games: String
-    var control: SAEEvalJSON?
-
-    enum CodingKeys: String, CodingKey { case sae, hook, games, control }
-
-    func encode(to encoder: Encoder) throws {
-        try numbers.encode(to: encoder)
-        var container = encoder.container(keyedBy: CodingKeys.self)
-        try container.encode(sae, forKey: .sae)
-        try container.encode(hook, forKey: .hook)
-        try container.encode(games, forKey: .games)
-        try container.encodeIfPresent(control, forKey: .control)
-    }
-}
-
-/// One SAE evaluation's numbers (the keys of `sae eval --json`).
-struct SAEEvalJSON: Codable {
-    struct Runs: Codable {
-        var clean, spliced, zeroAblated: Double
-    }
-    var explainedVariance, mse, l0: Double
-    var dead, dense, positions: Int
-    var frequencyBelow: [String: Double]
-    var coverage: Double
-    var coverageByProperty: [String: Double]
-    var reconstructionF1: Double
-    var reconstructionThreshold: Float
-    var alive: Int
-    var loss: Runs
-    var lossDelta: Double
-    var lossRecovered: Double?
-    var legalTop1: Runs
-
-    init(_ e: SAEEvaluation) {
-        explainedVariance = e.explainedVariance; mse = e.mse; l0 = e.l0
-        dead = e.dead; dense = e.dense; positions = e.positions
-        frequencyBelow = e.frequencyBelow
-        coverage = e.board.coverage["board"] ?? 0
-        coverageByProperty = e.board.coverage
-        reconstructionF1 = e.board.reconstructionF1; reconstructionThreshold = e.board.reconstructionThreshold; alive = e.board.alive
-        loss = Runs(clean: e.loss.clean, spliced: e.loss.spliced, zeroAblated: e.loss.zeroAblated)
-        lossDelta = e.loss.spliced - e.loss.clean
-        lossRecovered = e.lossRecovered
-        legalTop1 = Runs(clean: e.legalTop1.clean, spliced: e.legalTop1.spliced, zeroAblated: e.legalTop1.zeroAblated)
-    }
-
-    /// The two lines of `sae eval`'s text output.
-    func text(_ label: String) -> String {
-        String(format: "%@: explained variance %.3f, L0 %.1f, dead %d, coverage %.3f, board reconstruction F1 %.3f\n", label,
-               explainedVariance, l0, dead, coverage, reconstructionF1) +
-        String(format: "  next-move loss clean %.4f, on the reconstruction %.4f (%+.4f), zero-ablated %.4f; legal top-1 %.2f%% / %.2f%% / %.2f%%",
-               loss.clean, loss.spliced, loss.spliced - loss.clean, loss.zeroAblated, 100 * legalTop1.clean, 100 * legalTop1.spliced, 100 * legalTop1.zeroAblated)
     }
 }
 
@@ -228,14 +149,9 @@ struct SAEEvalCommand: ParsableCommand {
         bar.finish()
         var object = SAEEvalOutput(numbers: SAEEvalJSON(evaluation), sae: sae, hook: autoencoder.hook, games: source)
         if let control {
-            let controlSAE = try SAEFile.load(from: URL(fileURLWithPath: control))
-            guard let controlSeed = controlSAE.metadata["random_init_seed"].flatMap({ UInt64($0) }) else {
-                throw WorkbenchError("\(control): not a control SAE (its metadata does not name the random-init model it was trained on); train it with `sae train --control`")
-            }
-            let random = HookedTransformer.randomlyInitialised(like: transformer, seed: controlSeed)
-            try controlSAE.check(fits: random.config, source: control)
             let controlBar = ProgressBar(total: games.count, label: "eval (control)")
-            object.control = SAEEvalJSON(try SAEEvaluation.evaluate(controlSAE, model: random, games: games, batchSize: model.batchSize, source: source, progress: controlBar))
+            object.control = SAEEvalJSON(try SAEEvaluation.evaluateControl(URL(fileURLWithPath: control), like: transformer, games: games,
+                                                                           batchSize: model.batchSize, source: source, progress: controlBar))
             controlBar.finish()
         }
         if json { return try printJSON(object) }

@@ -134,3 +134,80 @@ public struct SAEEvaluation: Codable, Sendable {
             positions: rows)
     }
 }
+
+extension SAEEvaluation {
+    /// Evaluates the control SAE in `file` (written by `sae train --control`) on the random-init model like `model`
+    /// that it was trained on (the seed is in its metadata).
+    public static func evaluateControl(_ file: URL, like model: HookedTransformer, games: GameDataset, batchSize: Int, source: String,
+                                       progress: ProgressBar? = nil) throws -> SAEEvaluation {
+        let sae = try SAEFile.load(from: file)
+        guard let seed = sae.metadata["random_init_seed"].flatMap({ UInt64($0) }) else {
+            throw WorkbenchError("\(file.path): not a control SAE (its metadata does not name the random-init model it was trained on); train it with `sae train --control`")
+        }
+        let random = HookedTransformer.randomlyInitialised(like: model, seed: seed)
+        try sae.check(fits: random.config, source: file.path)
+        return try evaluate(sae, model: random, games: games, batchSize: batchSize, source: source, progress: progress)
+    }
+}
+
+/// `sae eval --json`: the evaluation's numbers beside `sae`, `hook` and `games`, the control's under `control`.
+public struct SAEEvalOutput: Encodable {
+    public var numbers: SAEEvalJSON
+    public var sae, hook, games: String
+    public var control: SAEEvalJSON?
+
+    public init(numbers: SAEEvalJSON, sae: String, hook: String, games: String) {
+        (self.numbers, self.sae, self.hook, self.games) = (numbers, sae, hook, games)
+    }
+
+    enum CodingKeys: String, CodingKey { case sae, hook, games, control }
+
+    public func encode(to encoder: Encoder) throws {
+        try numbers.encode(to: encoder)
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(sae, forKey: .sae)
+        try container.encode(hook, forKey: .hook)
+        try container.encode(games, forKey: .games)
+        try container.encodeIfPresent(control, forKey: .control)
+    }
+}
+
+/// One SAE evaluation's numbers (the keys of `sae eval --json`).
+public struct SAEEvalJSON: Codable {
+    public struct Runs: Codable {
+        public var clean, spliced, zeroAblated: Double
+    }
+    public var explainedVariance, mse, l0: Double
+    public var dead, dense, positions: Int
+    public var frequencyBelow: [String: Double]
+    public var coverage: Double
+    public var coverageByProperty: [String: Double]
+    public var reconstructionF1: Double
+    public var reconstructionThreshold: Float
+    public var alive: Int
+    public var loss: Runs
+    public var lossDelta: Double
+    public var lossRecovered: Double?
+    public var legalTop1: Runs
+
+    public init(_ e: SAEEvaluation) {
+        explainedVariance = e.explainedVariance; mse = e.mse; l0 = e.l0
+        dead = e.dead; dense = e.dense; positions = e.positions
+        frequencyBelow = e.frequencyBelow
+        coverage = e.board.coverage["board"] ?? 0
+        coverageByProperty = e.board.coverage
+        reconstructionF1 = e.board.reconstructionF1; reconstructionThreshold = e.board.reconstructionThreshold; alive = e.board.alive
+        loss = Runs(clean: e.loss.clean, spliced: e.loss.spliced, zeroAblated: e.loss.zeroAblated)
+        lossDelta = e.loss.spliced - e.loss.clean
+        lossRecovered = e.lossRecovered
+        legalTop1 = Runs(clean: e.legalTop1.clean, spliced: e.legalTop1.spliced, zeroAblated: e.legalTop1.zeroAblated)
+    }
+
+    /// The two lines of `sae eval`'s text output.
+    public func text(_ label: String) -> String {
+        String(format: "%@: explained variance %.3f, L0 %.1f, dead %d, coverage %.3f, board reconstruction F1 %.3f\n", label,
+               explainedVariance, l0, dead, coverage, reconstructionF1) +
+        String(format: "  next-move loss clean %.4f, on the reconstruction %.4f (%+.4f), zero-ablated %.4f; legal top-1 %.2f%% / %.2f%% / %.2f%%",
+               loss.clean, loss.spliced, loss.spliced - loss.clean, loss.zeroAblated, 100 * legalTop1.clean, 100 * legalTop1.spliced, 100 * legalTop1.zeroAblated)
+    }
+}

@@ -15,6 +15,12 @@ import WorkbenchSupport
 public enum SAEFile {
     public static let format = "othello-gpt-sae"
 
+    /// `file` with `suffix` before its extension: L5.safetensors → L5-control.safetensors, L5.ckpt.safetensors.
+    public static func sibling(of file: URL, _ suffix: String) -> URL {
+        let ext = file.pathExtension.isEmpty ? "safetensors" : file.pathExtension
+        return file.deletingLastPathComponent().appendingPathComponent(file.deletingPathExtension().lastPathComponent + suffix + "." + ext)
+    }
+
     public static func save(_ sae: SparseAutoencoder, to url: URL) throws {
         let p = sae.parameters
         let (d, n) = (sae.dIn, sae.dSAE)

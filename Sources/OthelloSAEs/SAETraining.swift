@@ -325,6 +325,39 @@ public final class SAETrainer {
     }
 }
 
+extension SAETrainer {
+    /// Trains an SAE with `settings` on `hook` of `model` and writes it to `file` (with the model's name, the games
+    /// and the recipe in its metadata; `randomInitSeed` for a control trained on a random-init model), checkpointing
+    /// every 5 minutes to `SAEFile.sibling(of: file, ".ckpt")` and removing the checkpoint at the end. With `resume`
+    /// it continues from that checkpoint (which must have the same settings and hook); nil when there is none but
+    /// `file` exists (already trained).
+    public static func train(model: HookedTransformer, modelName: String, randomInitSeed: UInt64? = nil, hook: String, settings: SAETrainingSettings,
+                             games: GameDataset?, gamesSource: String, to file: URL, resume: Bool,
+                             progress: (SAETrainingStatus) -> Void = { _ in }) throws -> SAETrainer? {
+        let checkpoint = SAEFile.sibling(of: file, ".ckpt")
+        let hasCheckpoint = FileManager.default.fileExists(atPath: checkpoint.path)
+        if resume && !hasCheckpoint && FileManager.default.fileExists(atPath: file.path) { return nil }
+        let trainer: SAETrainer
+        if resume && hasCheckpoint {
+            trainer = try SAETrainer(model: model, resuming: checkpoint, games: games)
+            guard trainer.settings == settings, trainer.sae.hook == hook else {
+                throw WorkbenchError("\(checkpoint.path) was written with other settings or another hook (\(trainer.sae.hook)); resume with the same flags, or drop --resume")
+            }
+        } else {
+            trainer = try SAETrainer(model: model, hook: hook, settings: settings, games: games)
+        }
+        try trainer.train(checkpoint: checkpoint, every: 300, progress: progress)
+        var sae = trainer.sae
+        sae.metadata["model"] = modelName
+        if let randomInitSeed { sae.metadata["random_init_seed"] = String(randomInitSeed) }
+        sae.metadata["games"] = gamesSource
+        sae.metadata["settings"] = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        try SAEFile.save(sae, to: file)
+        try? FileManager.default.removeItem(at: checkpoint)
+        return trainer
+    }
+}
+
 extension SAEMath {
     /// One Adam step of the SAE on the batch `x`: forward, backward, the decoder gradient projected off the rows,
     /// Adam, the rows renormalised. The step of both `SAETrainer` and `bench sae`.
