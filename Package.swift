@@ -59,7 +59,7 @@ let package = Package(
         .target(name: "OthelloSAEs", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloCircuits", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"]),
         .target(name: "OthelloPlots", dependencies: ["WorkbenchSupport", "OthelloRules", "CPNG", "CFreeType"]),
-        .target(name: "OthelloReports", dependencies: ["OthelloSAEs", "OthelloCircuits", "OthelloInterventions", "OthelloProbes", "OthelloModel", "OthelloRules", "OthelloPlots", "WorkbenchSupport"]),
+        .target(name: "OthelloReports", dependencies: ["OthelloSAEs", "OthelloCircuits", "OthelloInterventions", "OthelloProbes", "OthelloTraining", "OthelloModel", "OthelloRules", "OthelloPlots", "WorkbenchSupport"]),
         .target(name: "OthelloBenchmarks", dependencies: ["OthelloSAEs", "OthelloProbes", "OthelloTraining", "OthelloModel", "OthelloRules", "WorkbenchSupport", "CBaselineOthello"]),
         .target(
             name: "OthelloCommands",

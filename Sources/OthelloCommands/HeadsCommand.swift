@@ -68,21 +68,11 @@ struct HeadScoresCommand: ParsableCommand {
         let bar = ProgressBar(total: games.count, label: "head scores")
         let scores = try HeadScores.compute(model: transformer, games: games, seed: data.seed, batchSize: model.batchSize, progress: bar)
         bar.finish()
-        let named: [(String, String, [[Double]])] = [
-            ("previous-move", "to the previous move", scores.previousMove), ("mine", "to the moves of the player who moves next", scores.mine),
-            ("theirs", "to the other player's moves", scores.theirs), ("first-position", "to position 0", scores.firstPosition),
-            ("duplicate-token", "duplicate-token score (repeated random tokens)", scores.duplicateToken),
-            ("induction", "induction score (repeated random tokens)", scores.induction),
-        ]
-        for (file, title, values) in named {
-            try headMatrix(values, title: "Mean attention \(title)", scale: .probability).write(to: folder.appendingPathComponent("\(file).png"))
-        }
-        let data = try JSONOutput.encoder.encode(scores)
-        try AtomicFile.write(data, to: folder.appendingPathComponent("scores.json"))
+        try HeadReport.write(scores, to: folder)
         if json { return try printJSON(scores) }
-        for (file, _, values) in named {
-            let best = values.enumerated().flatMap { l, row in row.enumerated().map { (l, $0.offset, $0.element) } }.max { $0.2 < $1.2 }!
-            print(String(format: "%@: strongest L%dH%d %.2f", file, best.0, best.1, best.2))
+        for (file, _, values) in HeadReport.named(scores) {
+            let best = HeadReport.strongest(values)
+            print(String(format: "%@: strongest L%dH%d %.2f", file, best.layer, best.head, best.value))
         }
         print("wrote \(out)/*.png and scores.json")
     }
@@ -114,12 +104,7 @@ struct HeadAblationCommand: ParsableCommand {
         let bar = ProgressBar(total: c.nLayers * (c.nHeads + 1), label: "ablations")
         let result = try HeadAblation.run(model: transformer, games: games, mean: mean, batchSize: model.batchSize, progress: bar)
         bar.finish()
-        try headMatrix(result.legalChange.map { $0.map { 100 * $0 } }, title: "Change of legal top-1 (points) when a head is \(result.method)-ablated",
-                       scale: .diverging(label: "points"), decimals: 1).write(to: folder.appendingPathComponent("legal.png"))
-        try headMatrix(result.lossChange, title: "Change of next-move loss when a head is \(result.method)-ablated",
-                       scale: .diverging(label: "nats")).write(to: folder.appendingPathComponent("loss.png"))
-        let data = try JSONOutput.encoder.encode(result)
-        try AtomicFile.write(data, to: folder.appendingPathComponent("ablation.json"))
+        try HeadReport.write(result, to: folder)
         if json { return try printJSON(result) }
         print(String(format: "clean: loss %.4f, legal top-1 %.2f%% on %d positions", result.clean.loss, 100 * result.clean.legalTop1, result.clean.positions))
         for l in 0..<c.nLayers {
@@ -162,13 +147,9 @@ struct HeadCircuitCommand: ParsableCommand {
         let (transformer, games, folder) = try data.prepare(model: model, out: out)
         let circuit = try EmptyCircuit.run(model: transformer, games: games, layer: layer, topHeads: topHeads, topNeurons: topNeurons, seed: data.seed,
                                            batchSize: model.batchSize) { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }
-        try CircuitReport.drawFigures(circuit, in: folder)
-        let data = try JSONOutput.encoder.encode(circuit)
-        try AtomicFile.write(data, to: folder.appendingPathComponent("circuit.json"))
-        let markdown = CircuitReport.markdown(circuit)
-        try AtomicFile.write(Data(markdown.utf8), to: folder.appendingPathComponent("circuit.md"))
+        try CircuitReport.write(circuit, to: folder)
         if json { return try printJSON(circuit) }
-        print(markdown)
+        print(CircuitReport.markdown(circuit))
     }
 
 }

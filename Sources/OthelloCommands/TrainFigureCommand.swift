@@ -33,50 +33,12 @@ struct TrainFigureCommand: ParsableCommand {
     func run() throws {
         let entries = try TrainingLog.read(URL(fileURLWithPath: log))
         guard !entries.isEmpty else { throw WorkbenchError("\(log): the training log is empty; train with --log first") }
-        let games = entries.map { Double($0.games) / 1000 }
-        var lossSeries = [LineSeries("training loss", x: games, y: entries.map(\.loss), markers: entries.count < 30)]
-        if !noReference {
-            let optimum = try EvaluationSet(RandomGames.generate(count: 4096, seed: 0)).uniformLegalMoveLoss
-            lossSeries.append(LineSeries(String(format: "uniform over legal moves (%.3f)", optimum),
-                                         x: [games[0], games[games.count - 1]], y: [optimum, optimum], dashed: true))
-        }
-        let loss = LinePlot(series: lossSeries, title: title.map { "\($0): loss" } ?? "Training loss",
-                            xLabel: "games seen (thousands)", yLabel: "cross-entropy (nats)")
-        let errors = entries.map { max(100 * (1 - $0.legalTop1), 0.01) }
-        let error = LinePlot(series: [LineSeries("held-out games", x: games, y: errors, markers: entries.count < 30)],
-                             title: title.map { "\($0): legal-move error" } ?? "Legal-move top-1 error",
-                             xLabel: "games seen (thousands)", yLabel: "top-1 prediction illegal (%)", logY: true)
-        var rows = [[try loss.render(), try error.render()]]
-        if let milestones {
-            rows.append(try milestonePanels(try TrainingMilestone.read(URL(fileURLWithPath: milestones)), gamesUpTo: games[games.count - 1]))
-        }
+        let rows = try TrainingFigures.panels(log: entries, milestones: try milestones.map { try TrainingMilestone.read(URL(fileURLWithPath: $0)) },
+                                              title: title, uniformReference: !noReference)
         let image = try Bitmap.tiled(rows)
         try PNG.write(image, to: URL(fileURLWithPath: out))
         let last = entries[entries.count - 1]
         print(String(format: "wrote %@: %d log lines up to %d games; last loss %.4f, legal top-1 %.2f%%",
                      out, entries.count, last.games, last.loss, 100 * last.legalTop1))
-    }
-}
-
-extension TrainFigureCommand {
-    /// The world-model panels: probe accuracies and legal top-1 (%), and the edit errors, against games seen
-    /// (thousands, from 0 to `gamesUpTo` or the last milestone, like the log's panels above).
-    func milestonePanels(_ milestones: [TrainingMilestone], gamesUpTo: Double) throws -> [Bitmap] {
-        let games = milestones.map { Double($0.games) / 1000 }
-        let xLimits = 0...max(gamesUpTo, games[games.count - 1])
-        func percent(_ value: (TrainingMilestone) -> Double) -> [Double] { milestones.map { 100 * value($0) } }
-        let accuracy = LinePlot(series: [
-            LineSeries("legal top-1", x: games, y: percent(\.legalTop1), markers: true),
-            LineSeries("linear mine/theirs (best layer)", x: games, y: percent(\.bestLinearRelative.accuracy), markers: true),
-            LineSeries("MLP colour (best layer)", x: games, y: percent(\.bestMlpColour.accuracy), markers: true),
-            LineSeries("linear colour (best layer)", x: games, y: percent(\.bestLinearColour), markers: true),
-        ], title: title.map { "\($0): world model" } ?? "World model", xLabel: "games seen (thousands)",
-           yLabel: "accuracy (%)", xLimits: xLimits)
-        let edits = LinePlot(series: [
-            LineSeries("null edit", x: games, y: milestones.map(\.nullError), dashed: true, markers: true),
-            LineSeries("best single-hook probe-direction edit", x: games, y: milestones.map(\.bestSingleDirectionEdit.error), markers: true),
-        ], title: title.map { "\($0): editing the board" } ?? "Editing the board", xLabel: "games seen (thousands)",
-           yLabel: "top-N error vs the edited board", xLimits: xLimits)
-        return [try accuracy.render(), try edits.render()]
     }
 }

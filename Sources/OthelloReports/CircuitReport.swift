@@ -1,6 +1,7 @@
 import Foundation
 import OthelloCircuits
 import OthelloPlots
+import WorkbenchSupport
 
 /// A layer × head matrix figure.
 public func headMatrix(_ values: [[Double]], title: String, scale: ColorScale, decimals: Int = 2) -> MatrixHeatmap {
@@ -10,7 +11,47 @@ public func headMatrix(_ values: [[Double]], title: String, scale: ColorScale, d
 }
 
 /// The "is this square empty?" circuit as figures and markdown (`heads circuit`, the study's circuit step).
+/// The files of `heads scores` and `heads ablate`: one layer × head figure per score, and the JSON.
+public enum HeadReport {
+    /// Each score's file name, title and values.
+    public static func named(_ scores: HeadScores) -> [(file: String, title: String, values: [[Double]])] {
+        [("previous-move", "to the previous move", scores.previousMove), ("mine", "to the moves of the player who moves next", scores.mine),
+         ("theirs", "to the other player's moves", scores.theirs), ("first-position", "to position 0", scores.firstPosition),
+         ("duplicate-token", "duplicate-token score (repeated random tokens)", scores.duplicateToken),
+         ("induction", "induction score (repeated random tokens)", scores.induction)]
+    }
+
+    /// The head with the largest value of `values` (`[layer][head]`).
+    public static func strongest(_ values: [[Double]]) -> (layer: Int, head: Int, value: Double) {
+        values.enumerated().flatMap { l, row in row.enumerated().map { (layer: l, head: $0.offset, value: $0.element) } }.max { $0.value < $1.value }!
+    }
+
+    /// Writes NAME.png per score and scores.json into `folder`.
+    public static func write(_ scores: HeadScores, to folder: URL) throws {
+        for (file, title, values) in named(scores) {
+            try headMatrix(values, title: "Mean attention \(title)", scale: .probability).write(to: folder.appendingPathComponent("\(file).png"))
+        }
+        try AtomicFile.write(try JSONOutput.encoder.encode(scores), to: folder.appendingPathComponent("scores.json"))
+    }
+
+    /// Writes legal.png, loss.png and ablation.json into `folder`.
+    public static func write(_ result: HeadAblation, to folder: URL) throws {
+        try headMatrix(result.legalChange.map { $0.map { 100 * $0 } }, title: "Change of legal top-1 (points) when a head is \(result.method)-ablated",
+                       scale: .diverging(label: "points"), decimals: 1).write(to: folder.appendingPathComponent("legal.png"))
+        try headMatrix(result.lossChange, title: "Change of next-move loss when a head is \(result.method)-ablated",
+                       scale: .diverging(label: "nats")).write(to: folder.appendingPathComponent("loss.png"))
+        try AtomicFile.write(try JSONOutput.encoder.encode(result), to: folder.appendingPathComponent("ablation.json"))
+    }
+}
+
 public enum CircuitReport {
+    /// Writes the figures, circuit.json and circuit.md into `folder`.
+    public static func write(_ circuit: EmptyCircuit, to folder: URL) throws {
+        try drawFigures(circuit, in: folder)
+        try AtomicFile.write(try JSONOutput.encoder.encode(circuit), to: folder.appendingPathComponent("circuit.json"))
+        try AtomicFile.write(Data(markdown(circuit).utf8), to: folder.appendingPathComponent("circuit.md"))
+    }
+
     /// heads.png, head-ablation.png and occupied-logits.png (each file name after `prefix`) into `folder`.
     public static func drawFigures(_ circuit: EmptyCircuit, in folder: URL, prefix: String = "") throws {
         try headMatrix(circuit.heads, title: "Signed contribution of each head to the empty probe at \(circuit.hook)", scale: .diverging(label: "logit"))
