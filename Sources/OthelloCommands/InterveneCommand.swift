@@ -86,35 +86,10 @@ struct InterventionOptions: ParsableArguments {
         return try raw.enumerated().map { try PreparedCase($1, maxPositions: model.config.nCtx, source: "\(source), case \($0) (line \($0 + 1))") }
     }
 
-    /// Probes by hook name for `hooks` plus every resid_post (for the readings): from files, a folder, or trained.
+    /// Probes by hook for `hooks` plus every resid_post (for the readings): from files, a folder, or trained.
     func probes(model: HookedTransformer, hooks: [HookPoint]) throws -> [HookPoint: Probe] {
-        var probes: [HookPoint: Probe] = [:]
-        for file in probe {
-            let loaded = try ProbeFile.load(from: URL(fileURLWithPath: file))
-            guard !loaded.hook.isEmpty else { throw WorkbenchError("\(file): the probe does not record its hook; re-save it with `othello-gpt probe convert --hook H`") }
-            guard let point = try? HookPoint(name: loaded.hook) else {
-                throw WorkbenchError("\(file): the probe reads \(loaded.hook), which edits cannot change; give probes of a block's hooks (blocks.L.hook_resid_post, …)")
-            }
-            probes[point] = loaded
-        }
-        let readers = (0..<model.config.nLayers).map { HookPoint(.residPost, layer: $0) }
-        if let probeDir {
-            let folder = ProbeFolder(URL(fileURLWithPath: probeDir))
-            for point in hooks + readers where probes[point] == nil {
-                if let probe = try folder.load(hook: point.name) { probes[point] = probe }
-            }
-        }
-        let missing = hooks.filter { probes[$0] == nil }
-        if !missing.isEmpty && !probe.isEmpty {
-            throw WorkbenchError("no probe for \(missing.map(\.name).joined(separator: ", ")); give one with --probe, or leave out --probe to train them")
-        }
-        // Without probe files: train what the folder (if any) does not have — every hook needed and every reader.
-        let needed = probe.isEmpty ? Array(Set(hooks + readers)).filter { probes[$0] == nil }.sorted() : []
-        if !needed.isEmpty {
-            let games = RandomGames.generate(count: probeGames, seed: seed &+ 2000, fullLength: true)
-            probes.merge(try EditProbes.train(model: model, hooks: needed, games: games)) { old, _ in old }
-        }
-        return probes
+        try EditProbes.resolve(model: model, hooks: hooks, files: probe.map { URL(fileURLWithPath: $0) }, folder: probeDir.map { ProbeFolder(URL(fileURLWithPath: $0)) },
+                               trainGames: probeGames, seed: seed &+ 2000)
     }
 }
 

@@ -41,6 +41,42 @@ public enum EditProbes {
     }
 }
 
+extension EditProbes {
+    /// The probes for edits at `hooks` and for the readings at every resid_post: each probe file of `files` at its
+    /// recorded hook, then the folder's probes for the hooks still missing; without files, the rest trained
+    /// (`train`) on `trainGames` fresh full-length random games of `seed`. With files given, a hook of `hooks`
+    /// without a probe is an error.
+    public static func resolve(model: HookedTransformer, hooks: [HookPoint], files: [URL], folder: ProbeFolder?, trainGames: Int,
+                               seed: UInt64) throws -> [HookPoint: Probe] {
+        var probes: [HookPoint: Probe] = [:]
+        for file in files {
+            let loaded = try ProbeFile.load(from: file)
+            guard !loaded.hook.isEmpty else { throw WorkbenchError("\(file.path): the probe does not record its hook; re-save it with `othello-gpt probe convert --hook H`") }
+            guard let point = try? HookPoint(name: loaded.hook) else {
+                throw WorkbenchError("\(file.path): the probe reads \(loaded.hook), which edits cannot change; give probes of a block's hooks (blocks.L.hook_resid_post, …)")
+            }
+            probes[point] = loaded
+        }
+        let readers = (0..<model.config.nLayers).map { HookPoint(.residPost, layer: $0) }
+        if let folder {
+            for point in hooks + readers where probes[point] == nil {
+                if let probe = try folder.load(hook: point.name) { probes[point] = probe }
+            }
+        }
+        let missing = hooks.filter { probes[$0] == nil }
+        if !missing.isEmpty && !files.isEmpty {
+            throw WorkbenchError("no probe for \(missing.map(\.name).joined(separator: ", ")); give one with --probe, or leave out --probe to train them")
+        }
+        // Without probe files: train what the folder (if any) does not have — every hook needed and every reader.
+        let needed = files.isEmpty ? Array(Set(hooks + readers)).filter { probes[$0] == nil }.sorted() : []
+        if !needed.isEmpty {
+            let games = RandomGames.generate(count: trainGames, seed: seed, fullLength: true)
+            probes.merge(try train(model: model, hooks: needed, games: games)) { old, _ in old }
+        }
+        return probes
+    }
+}
+
 /// The minimal-edit study: every single hook, every start layer of multi-layer edits, several scales, both
 /// methods and both position variants, each scored beside the null edit.
 public enum InterventionSweep {

@@ -63,7 +63,7 @@ final class RulesCommandsTests: CommandTestCase {
     func testShow() throws {
         let pgn = Self.root.appendingPathComponent("Games/WTH_2025.pgn").path
         var show = try XCTUnwrap(try OthelloGPTCommand.parseAsRoot(["games", "show", pgn, "--game", "0"]) as? GamesCommand.Show)
-        let (report, board) = try show.report()
+        let (report, board) = try GameListing.read(file: show.file, game: show.game)
         XCTAssertEqual(report.games, 2010)
         XCTAssertEqual(report.moves.count, 59)
         XCTAssertEqual(report.moves[0].standard, "f5")
@@ -75,7 +75,7 @@ final class RulesCommandsTests: CommandTestCase {
         XCTAssertEqual(board.count(.black), 31)
         XCTAssertNil(try errorMessage(["games", "show", pgn, "--game", "3", "--json"]))
         show.game = 2010
-        XCTAssertThrowsError(try show.report()) { error in
+        XCTAssertThrowsError(try GameListing.read(file: show.file, game: show.game)) { error in
             XCTAssertEqual("\(error)", "\(pgn): no game 2010; the file has 2010 games, numbered from 0")
         }
     }
