@@ -32,13 +32,7 @@ struct HeadGameOptions: ParsableArguments {
     }
 
     func load() throws -> GameDataset {
-        if let games {
-            let dataset = try GameDataset.read(from: URL(fileURLWithPath: games))
-            guard dataset.count > 0 else { throw WorkbenchError("\(games): the file holds no games") }
-            return dataset
-        }
-        guard count >= 1 else { throw WorkbenchError("--count must be at least 1, got \(count)") }
-        return RandomGames.generate(count: count, seed: seed)
+        try (games.map { GameSource.file($0) } ?? .random(count: count, seed: seed, fullLength: false)).load()
     }
 }
 

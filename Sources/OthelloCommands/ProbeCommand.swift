@@ -50,17 +50,8 @@ struct ProbeGameOptions: ParsableArguments {
 
     /// The games, and a name for messages.
     func load(seed: UInt64) throws -> (GameDataset, String) {
-        if let games {
-            var dataset = try GameDataset.read(from: URL(fileURLWithPath: games))
-            if let limit {
-                guard limit >= 1 else { throw WorkbenchError("--limit must be at least 1") }
-                dataset = try GameDataset(games: Array(dataset.games.prefix(limit)), source: games)
-            }
-            guard dataset.count > 0 else { throw WorkbenchError("\(games): the file holds no games") }
-            return (dataset, games)
-        }
-        guard count >= 1 else { throw WorkbenchError("--count must be at least 1") }
-        return (RandomGames.generate(count: count, seed: seed, fullLength: !anyLength), "\(count) random games (seed \(seed))")
+        let source = games.map { GameSource.file($0, limit: limit) } ?? .random(count: count, seed: seed, fullLength: !anyLength)
+        return (try source.load(), source.description)
     }
 
     func positionRange(config: ModelConfig) throws -> ClosedRange<Int>? {

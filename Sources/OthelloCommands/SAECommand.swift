@@ -33,13 +33,12 @@ struct SAEGameOptions: ParsableArguments {
     func dataset(seed: UInt64, defaultCount: Int?) throws -> (GameDataset?, String) {
         if let games {
             guard count == nil else { throw WorkbenchError("give --games or --count, not both") }
-            let dataset = try GameDataset.read(from: URL(fileURLWithPath: games))
-            guard dataset.count > 0 else { throw WorkbenchError("\(games): the file holds no games") }
-            return (dataset, games)
+            return (try GameSource.file(games).load(), games)
         }
         guard let n = count ?? defaultCount else { return (nil, "fresh random games (seed \(seed))") }
         guard n >= 2 else { throw WorkbenchError("--count must be at least 2, got \(n)") }
-        return (RandomGames.generate(count: n, seed: seed), "\(n) random games (seed \(seed))")
+        let source = GameSource.random(count: n, seed: seed, fullLength: false)
+        return (try source.load(), source.description)
     }
 }
 
