@@ -47,5 +47,9 @@ fuzz: deps
 	scripts/fuzz/run.sh --seconds $(SECONDS) $(if $(RUNS),--runs $(RUNS)) $(TARGETS)
 
 # The modules' DocC catalogs (Sources/*/*.docc), one archive per module under .build/plugins/Swift-DocC/outputs.
+# The library modules' DocC archives (.build/plugins/Swift-DocC/outputs/MODULE.doccarchive); the tool's own
+# reference is docs/commands.md and `othello-gpt help`.
+DOC_TARGETS = WorkbenchSupport OthelloRules OthelloModel OthelloTraining OthelloProbes OthelloInterventions OthelloSAEs \
+	OthelloCircuits OthelloPlots OthelloReports OthelloBenchmarks
 docs: deps
-	$(SWIFT) package generate-documentation
+	$(SWIFT) package generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t))

@@ -178,13 +178,6 @@ final class ProbeTests: XCTestCase {
         }
     }
 
-    func testLargeActivationsGoToAMappedFile() throws {
-        let matrix = try ActivationMatrix(rows: 1000, width: 64, budget: MemoryBudget(bytes: 0))
-        XCTAssertTrue(matrix.isMapped)
-        matrix.row(999)[63] = 5
-        XCTAssertEqual(matrix.row(999)[63], 5)
-    }
-
     func testModesTrainOnTheirOwnPositionsAndFilesRoundTrip() throws {
         let model = smallModel()
         let dataset = RandomGames.generate(count: 30, seed: 5)

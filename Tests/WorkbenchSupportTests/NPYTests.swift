@@ -55,35 +55,3 @@ final class NPYTests: XCTestCase {
         for _ in 0..<1000 { XCTAssertLessThan(a.next(below: 7), 7) }
     }
 }
-
-final class CheckedSizeTests: XCTestCase {
-    func testSizesOfShapes() {
-        XCTAssertEqual(checkedSize(of: [64, 60], elementSize: 4), 15360)
-        XCTAssertEqual(checkedSize(of: []), 1)
-        XCTAssertEqual(checkedSize(of: [3, 0, 5]), 0)
-        XCTAssertNil(checkedSize(of: [-1, 60]))
-        XCTAssertNil(checkedSize(of: [1 << 62, 60]))
-        XCTAssertNil(checkedSize(of: [1 << 61], elementSize: 8))
-    }
-}
-
-final class AtomicFileWriterTests: XCTestCase {
-    func testPiecesAppearOnlyOnCommitAndVanishUncommitted() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("writer-\(UUID())")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let url = dir.appendingPathComponent("out.bin")
-        do {
-            let writer = try AtomicFile.Writer(url: url)
-            try writer.write(Data([1]))
-        }   // released uncommitted
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), [])
-        let writer = try AtomicFile.Writer(url: url)
-        try writer.write(Data([1, 2]))
-        try writer.write(Data([3]))
-        XCTAssertFalse(FileManager.default.fileExists(atPath: url.path))
-        try writer.commit()
-        XCTAssertEqual(try Data(contentsOf: url), Data([1, 2, 3]))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir.path), ["out.bin"])
-    }
-}
