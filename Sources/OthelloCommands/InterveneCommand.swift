@@ -100,7 +100,11 @@ struct InterveneEvalCommand: ParsableCommand {
         discussion: """
         --method direction reflects the activation along the square's mine − theirs direction, x ← x − (scale + 1) \
         (x·d̂)d̂ (Nanda; scale 1 = pure reflection); --method gradient takes Adam steps on the activation towards the \
-        probe reading the edited board (Li et al.; target square weight 1, others 0.2). --hook edits one hook; \
+        probe reading the edited board (Li et al.; target square weight 1, others 0.2). By default a gradient step \
+        is 0.1 × the edited activation's RMS, at most 200 steps, each activation stopping once the probe gives the \
+        edited square its new state with probability 0.999: one setting that fits any model's activation scale \
+        (chosen on held-out cases of the shipped model). Li et al.'s lr 1e-3 moves each coordinate by about 1e-3 a \
+        step, which suits their model's scale; --li gives their exact settings. --hook edits one hook; \
         --layers A-B edits every blocks.L.hook_resid_post from A to B, one after another in the forward pass (Li et \
         al.'s best: from layer 4 on). --positions from-edit edits every position from the move that set the square.
 
@@ -138,8 +142,12 @@ struct EditOptions: ParsableArguments {
     @Option(help: "The hook edited (default blocks.4.hook_resid_post).") var hook: String?
     @Option(help: ArgumentHelp("Edit every blocks.L.hook_resid_post for L in FIRST-LAST.", valueName: "range")) var layers: String?
     @Option(help: "Direction edits: the reflection's scale.") var scale: Float = 2
-    @Option(help: "Gradient edits: Adam's learning rate.") var lr: Float = 1e-3
-    @Option(help: "Gradient edits: Adam steps.") var steps: Int = 1000
+    @Option(help: ArgumentHelp("Gradient edits: Adam's step, a multiple of each edited activation's RMS (scale-free, the default: 0.1), or with --absolute-lr Adam's plain learning rate.", valueName: "rate")) var lr: Float?
+    @Flag(name: .customLong("absolute-lr"), help: "Gradient edits: --lr is Adam's plain learning rate, not relative to the activation's scale.") var absoluteLR = false
+    @Option(help: "Gradient edits: the most Adam steps (default 200; 1,000 with --li).") var steps: Int?
+    @Option(name: .customLong("stop-at"), help: ArgumentHelp("Gradient edits: stop an activation once the probe gives the edited square its new state this probability (default 0.999).", valueName: "p")) var stopAt: Float?
+    @Flag(name: .customLong("no-stop"), help: "Gradient edits: take every step.") var noStop = false
+    @Flag(help: "Gradient edits: Li et al.'s exact settings (--absolute-lr --lr 1e-3 --steps 1000 --no-stop), for reproducing the paper; their rate fits their model's activation scale, not every model's.") var li = false
     @Option(help: "last or from-edit (default: last).", transform: choice("--positions")) var positions: EditPositions = .last
 
     func plan(config: ModelConfig) throws -> EditPlan {
@@ -163,11 +171,23 @@ struct EditOptions: ParsableArguments {
         let editMethod: EditMethod
         switch method {
         case .direction: editMethod = .direction(scale: scale)
-        case .gradient:
-            guard steps >= 1, lr > 0 else { throw WorkbenchError("--steps must be at least 1 and --lr positive") }
-            editMethod = .gradient(learningRate: lr, steps: steps, otherWeight: 0.2)
+        case .gradient: editMethod = .gradient(try gradientEdit())
         }
         return EditPlan(method: editMethod, hooks: hooks, positions: positions)
+    }
+
+    /// The gradient edit the flags ask for: the scale-free default, Li et al.'s settings, or either changed.
+    func gradientEdit() throws -> GradientEdit {
+        var edit = li ? GradientEdit.li : GradientEdit.scaleFree
+        if let lr { edit.learningRate = lr }
+        if absoluteLR { edit.relative = false }
+        if let steps { edit.steps = steps }
+        if let stopAt { edit.stopAt = stopAt }
+        if noStop { edit.stopAt = nil }
+        guard edit.steps >= 1, edit.learningRate > 0, edit.learningRate.isFinite else { throw WorkbenchError("--steps must be at least 1 and --lr positive") }
+        if let p = edit.stopAt, !(p > 0 && p <= 1) { throw WorkbenchError("--stop-at \(p): give a probability in (0, 1], or --no-stop") }
+        if li && (absoluteLR || noStop) { throw WorkbenchError("--li already means --absolute-lr --lr 1e-3 --steps 1000 --no-stop") }
+        return edit
     }
 }
 
@@ -178,11 +198,19 @@ struct InterveneSweepCommand: ParsableCommand {
         discussion: """
         Scores, on one case set and beside the null edit: direction edits at every block's resid_pre, resid_mid \
         and resid_post at each --scales; direction edits at every resid_post from layer Ls on (each Ls) at \
-        --multi-scales; single resid_post edits at every position from the edited move; and gradient edits (Li et \
-        al.: Adam, --gradient-steps steps at lr 1e-3) at single resid_posts and from each Ls on. The input of the \
-        last block, blocks.(L-1).hook_resid_pre, is "just before the final layer". Writes into --out: \
-        intervene-sweep.md (the table), intervene-sweep.json and intervene-sweep.png (error by layer per method and \
-        scale, the null edit drawn).
+        --multi-scales; single resid_post direction edits at every position from the edited move at each --scales; \
+        scale-free gradient edits (Adam steps of each --learning-rates × the activation's RMS, at most 200, stopping \
+        at probability 0.999) at single resid_posts (last position and from the edited move) and from each Ls on; \
+        and, beside them, Li et al.'s gradient edits (lr 1e-3, --gradient-steps steps) at single resid_posts and from \
+        each Ls on. The input of the last block, blocks.(L-1).hook_resid_pre, is "just before the final layer".
+
+        The strength of each edit (scale, step size) is chosen on a validation half of the cases (a seeded split, \
+        --split-seed) and its error reported on the other half, so that the minimal edit that works is never \
+        chosen on the cases it is scored on; every result also carries its specificity: the change of the later \
+        probes' reading of the 63 squares not edited, and the share of cases whose top-1 move is legal on the \
+        edited board. Writes into --out: intervene-sweep.md (the tables), intervene-sweep.json, \
+        intervene-sweep.png (error by layer per method and strength, the null edit drawn) and \
+        intervene-strength.png (validation error by strength per resid_post).
 
         Example:
           othello-gpt intervene sweep --count 1000 --out intervene-sweep
@@ -191,9 +219,11 @@ struct InterveneSweepCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var intervention: InterventionOptions
-    @Option(help: "Comma-separated scales of single-hook direction edits.") var scales: String = "1,2,4"
-    @Option(name: .customLong("multi-scales"), help: "Comma-separated scales of multi-layer direction edits.") var multiScales: String = "1,2"
-    @Option(name: .customLong("gradient-steps"), help: "Adam steps of gradient edits (0 skips them).") var gradientSteps: Int = 1000
+    @Option(help: "Comma-separated scales of single-hook direction edits.") var scales: String = "1,2,4,8"
+    @Option(name: .customLong("multi-scales"), help: "Comma-separated scales of multi-layer direction edits.") var multiScales: String = "1,2,4"
+    @Option(name: .customLong("learning-rates"), help: "Comma-separated step sizes (× the activation's RMS) of the scale-free gradient edits, or none.") var learningRates: String = "0.01,0.03,0.1,0.3"
+    @Option(name: .customLong("gradient-steps"), help: "Adam steps of Li et al.'s gradient edits at lr 1e-3, beside the scale-free ones (0 skips them).") var gradientSteps: Int = 1000
+    @Option(name: .customLong("split-seed"), help: "Seed of the validation/test split of the cases (default: --seed).") var splitSeed: UInt64?
     @Option(name: .customLong("gradient-probe"), help: "Probes gradient edits descend: linear, or mlp (Li et al.'s, trained at every resid_post on --probe-games games) (default: linear).", transform: Probe.Kind.init(name:)) var gradientProbe: Probe.Kind = .linear
     @Option(help: "Output folder.") var out: String = "intervene-sweep"
     @Flag(help: "Also print the JSON to standard output.") var json = false
@@ -208,19 +238,24 @@ struct InterveneSweepCommand: ParsableCommand {
         options.scales = try floats(scales, "--scales")
         options.multiLayerScales = try floats(multiScales, "--multi-scales")
         guard gradientSteps >= 0 else { throw WorkbenchError("--gradient-steps must be 0 or more") }
-        options.includeGradient = gradientSteps > 0
-        options.gradient = .gradient(learningRate: 1e-3, steps: gradientSteps, otherWeight: 0.2)
+        options.liSteps = gradientSteps
+        options.includeGradient = learningRates != "none"
+        if options.includeGradient {
+            options.learningRates = try floats(learningRates, "--learning-rates")
+            guard options.learningRates.allSatisfy({ $0 > 0 && $0.isFinite }) else { throw WorkbenchError("--learning-rates \(learningRates): give positive numbers") }
+        }
         let transformer = try model.load()
         let folder = URL(fileURLWithPath: out)
         try createOutputFolder(folder)
         let cases = try intervention.prepared(model: transformer)
         let probes = try intervention.probes(model: transformer, hooks: EditProbes.studyHooks(config: transformer.config))
         let gradientKind = gradientProbe
-        let gradientProbes = gradientKind == .linear || gradientSteps == 0 ? nil
+        let gradientProbes = gradientKind == .linear || (gradientSteps == 0 && !options.includeGradient) ? nil
             : try EditProbes.train(model: transformer, hooks: (0..<transformer.config.nLayers).map { HookPoint(.residPost, layer: $0) },
                                    games: RandomGames.generate(count: intervention.probeGames, seed: intervention.seed &+ 2000, fullLength: true),
                                    kind: .mlp)
         let study = try InterventionStudy(model: transformer, cases: cases, probes: probes, gradientProbes: gradientProbes, batchSize: model.batchSize)
+        study.split = InterventionStudy.halves(count: cases.count, seed: splitSeed ?? intervention.seed)
         let started = Date()
         var plans = InterventionSweep.plans(config: transformer.config, options: options)
         if gradientProbes != nil {
@@ -234,6 +269,7 @@ struct InterveneSweepCommand: ParsableCommand {
         try AtomicFile.write(Data(jsonText.utf8), to: folder.appendingPathComponent("intervene-sweep.json"))
         try AtomicFile.write(Data(report.markdown().utf8), to: folder.appendingPathComponent("intervene-sweep.md"))
         try report.figure().write(to: folder.appendingPathComponent("intervene-sweep.png"))
+        if let strength = try report.strengthFigure() { try PNG.write(strength, to: folder.appendingPathComponent("intervene-strength.png")) }
         print(json ? jsonText : report.markdown())
     }
 }

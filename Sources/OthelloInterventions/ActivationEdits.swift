@@ -36,28 +36,61 @@ public enum ActivationEdit {
         }
     }
 
-    /// Li et al.'s gradient edit: Adam (β 0.9/0.999, eps 1e-8, no weight decay) on the `rows` activations `x`
-    /// (`rows × d_model`), descending the probe's cross-entropy towards `targets` (`rows × 64` class labels of the
-    /// edited board) weighted by `weights` (`rows × 64`: the edited square 1, every other `otherWeight`).
+    /// Li et al.'s gradient edit of the `rows` activations `x` (`rows × d_model`): Adam steps descending the
+    /// probe's cross-entropy towards `targets` (`rows × 64` class labels of the edited board) weighted by `weights`
+    /// (`rows × 64`: the edited square 1, every other `otherWeight`), as `edit` says (relative steps, the step cap,
+    /// the stopping rule on `squares[r]`, the edited square of row r). Returns the steps each row took: the first
+    /// step at which the probe read its square's target with probability ≥ `stopAt`, or `steps`.
     /// The products are small (one batch's edited rows), so they run on one OpenBLAS thread: faster than two.
-    public static func gradient(probe: Probe, mode: Int, x: inout [Float], rows m: Int, targets: [UInt8], weights: [Float],
-                                learningRate: Float, steps: Int) {
+    @discardableResult
+    public static func gradient(probe: Probe, mode: Int, x: inout [Float], rows m: Int, targets: [UInt8], weights: [Float], squares: [Int],
+                                edit: GradientEdit) -> [Int] {
+        let d = probe.inputWidth
+        // Adam runs on y = x / s, s the row's RMS when relative (1 otherwise): the gradient for y is s · ∂L/∂x.
+        var scale = [Float](repeating: 1, count: m)
+        if edit.relative {
+            for r in 0..<m {
+                var sum: Float = 0
+                for i in 0..<d { sum += x[r * d + i] * x[r * d + i] }
+                scale[r] = max((sum / Float(d)).squareRoot(), 1e-12)
+            }
+        }
+        var y = x
+        if edit.relative { for r in 0..<m { for i in 0..<d { y[r * d + i] = x[r * d + i] / scale[r] } } }
         var optimizer = AdamW(parameterCount: x.count, decayed: [], settings: AdamW.Settings(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
         let gradient = UnsafeMutablePointer<Float>.allocate(capacity: x.count)
-        defer { gradient.deallocate() }
+        let probabilities = UnsafeMutablePointer<Float>.allocate(capacity: m * 64)
+        defer { gradient.deallocate(); probabilities.deallocate() }
         let workspace = Probe.GradientWorkspace(probe: probe, rows: m)
+        var taken = [Int](repeating: edit.steps, count: m), stopped = [Bool](repeating: false, count: m), running = m
         withSingleThreadedBLAS {
             x.withUnsafeMutableBufferPointer { x in
-                targets.withUnsafeBufferPointer { t in
-                    weights.withUnsafeBufferPointer { w in
-                        for _ in 0..<steps {
-                            _ = probe.inputGradient(mode: mode, inputs: x.baseAddress!, rows: m, targets: t.baseAddress!, weights: w.baseAddress!,
-                                                    gradient: gradient, workspace: workspace)
-                            optimizer.step(parameters: x.baseAddress!, gradients: gradient, learningRate: learningRate)
+                y.withUnsafeMutableBufferPointer { y in
+                    targets.withUnsafeBufferPointer { t in
+                        weights.withUnsafeBufferPointer { w in
+                            for step in 0..<edit.steps {
+                                _ = probe.inputGradient(mode: mode, inputs: x.baseAddress!, rows: m, targets: t.baseAddress!, weights: w.baseAddress!,
+                                                        gradient: gradient, workspace: workspace, targetProbabilities: probabilities)
+                                if let stopAt = edit.stopAt {
+                                    for r in 0..<m where !stopped[r] && probabilities[r * 64 + squares[r]] >= stopAt {
+                                        stopped[r] = true
+                                        taken[r] = step
+                                        running -= 1
+                                    }
+                                    if running == 0 { break }
+                                }
+                                if edit.relative { for r in 0..<m { for i in 0..<d { gradient[r * d + i] *= scale[r] } } }
+                                optimizer.step(parameters: y.baseAddress!, gradients: gradient, learningRate: edit.learningRate)
+                                // A stopped row keeps the activation it stopped at.
+                                for r in 0..<m where !stopped[r] {
+                                    for i in 0..<d { x[r * d + i] = edit.relative ? scale[r] * y[r * d + i] : y[r * d + i] }
+                                }
+                            }
                         }
                     }
                 }
             }
         }
+        return taken
     }
 }

@@ -87,7 +87,7 @@ extension InterventionStudy {
             }
             for reader in readers {
                 for (recorder, into) in [(readingsBefore, \EditEffect.readingBefore), (readingsAfter, \EditEffect.readingAfter)] {
-                    let values = recorder.values[reader.point]!
+                    let values = recorder.reading[reader.point]!
                     effect[keyPath: into][reader.point.name, default: 0] += chosen.map { Double(values[$0]) }.reduce(0, +) / Double(indices.count)
                 }
             }

@@ -10,9 +10,10 @@ public enum EditMethod: Equatable, Sendable {
     case direction(scale: Float)
     /// Li et al.'s edit: Adam steps on the activation, descending the probe's cross-entropy towards the edited
     /// board (the target square weighted 1, every other square `otherWeight`).
-    case gradient(learningRate: Float, steps: Int, otherWeight: Float)
+    case gradient(GradientEdit)
 
-    public static let liDefaults = EditMethod.gradient(learningRate: 1e-3, steps: 1000, otherWeight: 0.2)
+    /// Li et al.'s exact settings (Adam lr 1e-3, 1,000 steps, no stopping): for reproducing the paper.
+    public static let liDefaults = EditMethod.gradient(.li)
 
     public var name: String {
         switch self {
@@ -22,6 +23,64 @@ public enum EditMethod: Equatable, Sendable {
     }
 
     public var scale: Float? { if case .direction(let scale) = self { return scale } else { return nil } }
+    public var gradientEdit: GradientEdit? { if case .gradient(let edit) = self { return edit } else { return nil } }
+
+    /// The edit's strength in one number: the direction edit's scale, or the gradient edit's learning rate.
+    public var strength: Float {
+        switch self {
+        case .direction(let scale): return scale
+        case .gradient(let edit): return edit.learningRate
+        }
+    }
+
+    /// The same kind of edit at another strength.
+    public func with(strength: Float) -> EditMethod {
+        switch self {
+        case .direction: return .direction(scale: strength)
+        case .gradient(var edit):
+            edit.learningRate = strength
+            return .gradient(edit)
+        }
+    }
+}
+
+/// How a gradient edit steps: Adam (β 0.9/0.999, eps 1e-8) on the activation towards the probe reading the edited
+/// board, at most `steps` steps.
+///
+/// Li et al.'s learning rate of 1e-3 moves each coordinate by at most about 1e-3 a step, which fits their model's
+/// activation scale and not every model's. With `relative`, the step is `learningRate` times the RMS of each
+/// edited activation (Adam on x / RMS): one value fits any model, and scaling an activation (and the probe's
+/// weights inversely) leaves the edit's path the same. With `stopAt`, each edited activation stops as soon as the
+/// probe gives the edited square its target state with that probability.
+public struct GradientEdit: Equatable, Sendable {
+    public var learningRate: Float
+    public var steps: Int
+    /// The weight of the other 63 squares' cross-entropy (the edited square's is 1).
+    public var otherWeight: Float
+    public var relative: Bool
+    public var stopAt: Float?
+
+    public init(learningRate: Float, steps: Int, otherWeight: Float = 0.2, relative: Bool = false, stopAt: Float? = nil) {
+        self.learningRate = learningRate
+        self.steps = steps
+        self.otherWeight = otherWeight
+        self.relative = relative
+        self.stopAt = stopAt
+    }
+
+    /// Li et al.'s settings: lr 1e-3, 1,000 steps, every step taken.
+    public static let li = GradientEdit(learningRate: 1e-3, steps: 1000)
+
+    /// The workbench's default: steps of 0.1 × the activation's RMS, at most 200, each activation stopping once the
+    /// probe gives the edited square its new state with probability 0.999 (chosen on held-out cases of the shipped
+    /// model: within a few hundredths of the best tuned strength at a few steps a case; `intervene sweep` tunes it).
+    public static let scaleFree = GradientEdit(learningRate: 0.1, steps: 200, relative: true, stopAt: 0.999)
+
+    /// `lr 0.001` or `0.05 × RMS, stop at 0.9`.
+    public var description: String {
+        let rate = relative ? "\(learningRate.formatted()) × RMS" : "lr \(learningRate.formatted())"
+        return rate + (stopAt.map { ", stop at \($0.formatted())" } ?? "")
+    }
 }
 
 /// Which positions an edit touches: the prefix's last position only, or every position from the move that put
@@ -48,7 +107,11 @@ public struct EditPlan: Sendable {
 
     static func describe(method: EditMethod, hooks: [HookPoint], positions: EditPositions) -> String {
         let where_ = hooks.count == 1 ? hooks[0].name : "\(hooks.first!) … \(hooks.last!) (\(hooks.count) hooks)"
-        let how = method.scale.map { "direction ×\($0.formatted())" } ?? "gradient"
+        let how: String
+        switch method {
+        case .direction(let scale): how = "direction ×\(scale.formatted())"
+        case .gradient(let edit): how = edit == .li ? "gradient (Li et al.'s lr 0.001)" : "gradient \(edit.description)"
+        }
         return "\(how) at \(where_)" + (positions == .fromEdit ? ", from the edited move" : "")
     }
 }
@@ -72,4 +135,19 @@ public struct InterventionResult: Codable, Sendable {
     /// Per later hook with a probe: the mean change the edit makes to that probe's probability of the square's
     /// edited state (does the edit reach the later layers' board?).
     public var readingChange: [String: Double]
+    /// Gradient edits: the learning rate, whether it is relative to the activation's RMS, and the mean Adam steps
+    /// an edited activation took (fewer than the cap when the stopping rule stopped it).
+    public var learningRate: Float?
+    public var relativeStep: Bool?
+    public var meanSteps: Double?
+    /// Specificity, per later hook with a probe: the mean change of that probe's probability of the right state of
+    /// the 63 squares the edit did not touch (negative: the edit scrambles the rest of the board).
+    public var otherSquaresChange: [String: Double]?
+    /// The share of cases whose top-1 move is legal on the edited board, with the edit and without.
+    public var top1Legal: Double?
+    public var nullTop1Legal: Double?
+    /// With a validation/test split of the cases: the error and the null error on each half.
+    public var validationError: Double?
+    public var testError: Double?
+    public var nullTestError: Double?
 }

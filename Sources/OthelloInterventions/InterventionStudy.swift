@@ -21,7 +21,9 @@ public final class InterventionStudy {
     /// The longest prefix, and the cases in order of prefix length (batches of similar length run shorter).
     let positions: Int
     let byPosition: [Int]
-    private var null: (logits: [Float], readings: [HookPoint: [Float]])?
+    /// With a split: which cases are the validation half (`split[i]`), the others the test half.
+    public var split: [Bool]?
+    private var null: Recorder?
 
     /// `gradientProbes`, when given, are the probes gradient edits descend (e.g. Li et al.'s MLP probes); direction
     /// edits and the readings use `probes`.
@@ -51,27 +53,62 @@ public final class InterventionStudy {
     public func evaluate(_ plan: EditPlan, progress: ProgressBar? = nil) throws -> InterventionResult {
         let baseline = try nullRun()
         let edited = try run(plan: plan, progress: progress)
-        var error = 0, nullError = 0, exact = 0, nullExact = 0
         let V = model.config.dVocab
+        var errors: [Int] = [], nullErrors: [Int] = [], legal = 0, nullLegal = 0
         for (i, c) in cases.enumerated() {
-            let e = Self.topNError(logits: Array(edited.logits[(i * V)..<((i + 1) * V)]), legal: c.legalAfter)
-            let n = Self.topNError(logits: Array(baseline.logits[(i * V)..<((i + 1) * V)]), legal: c.legalAfter)
-            error += e
-            nullError += n
-            exact += e == 0 ? 1 : 0
-            nullExact += n == 0 ? 1 : 0
+            let logits = Array(edited.logits[(i * V)..<((i + 1) * V)]), nullLogits = Array(baseline.logits[(i * V)..<((i + 1) * V)])
+            errors.append(Self.topNError(logits: logits, legal: c.legalAfter))
+            nullErrors.append(Self.topNError(logits: nullLogits, legal: c.legalAfter))
+            legal += Self.isTopMoveLegal(logits: logits, legal: c.legalAfter) ? 1 : 0
+            nullLegal += Self.isTopMoveLegal(logits: nullLogits, legal: c.legalAfter) ? 1 : 0
+        }
+        func mean(_ values: [Int], where keep: (Int) -> Bool = { _ in true }) -> Double {
+            let kept = values.indices.filter(keep)
+            return kept.isEmpty ? 0 : Double(kept.map { values[$0] }.reduce(0, +)) / Double(kept.count)
         }
         let firstLayer = plan.hooks.compactMap(\.layer).min() ?? 0
-        var change: [String: Double] = [:]
+        var change: [String: Double] = [:], others: [String: Double] = [:]
         for reader in readers where reader.point.layer! >= firstLayer {
-            let before = baseline.readings[reader.point]!, after = edited.readings[reader.point]!
-            change[reader.point.name] = zip(after, before).map { Double($0 - $1) }.reduce(0, +) / Double(cases.count)
+            func meanChange(_ after: [Float], _ before: [Float]) -> Double { zip(after, before).map { Double($0 - $1) }.reduce(0, +) / Double(cases.count) }
+            change[reader.point.name] = meanChange(edited.reading[reader.point]!, baseline.reading[reader.point]!)
+            others[reader.point.name] = meanChange(edited.others[reader.point]!, baseline.others[reader.point]!)
         }
         let n = Double(cases.count)
-        return InterventionResult(label: plan.label, method: plan.method.name, scale: plan.method.scale, hooks: plan.hooks.map(\.name),
-                                  positions: plan.positions.rawValue, cases: cases.count, error: Double(error) / n,
-                                  nullError: Double(nullError) / n, exact: Double(exact) / n, nullExact: Double(nullExact) / n,
-                                  readingChange: change)
+        var result = InterventionResult(label: plan.label, method: plan.method.name, scale: plan.method.scale, hooks: plan.hooks.map(\.name),
+                                        positions: plan.positions.rawValue, cases: cases.count, error: mean(errors), nullError: mean(nullErrors),
+                                        exact: Double(errors.filter { $0 == 0 }.count) / n, nullExact: Double(nullErrors.filter { $0 == 0 }.count) / n,
+                                        readingChange: change)
+        if let edit = plan.method.gradientEdit {
+            result.learningRate = edit.learningRate
+            result.relativeStep = edit.relative
+            result.meanSteps = edited.editedRows > 0 ? Double(edited.steps) / Double(edited.editedRows) : 0
+        }
+        result.otherSquaresChange = others
+        result.top1Legal = Double(legal) / n
+        result.nullTop1Legal = Double(nullLegal) / n
+        if let split {
+            result.validationError = mean(errors) { split[$0] }
+            result.testError = mean(errors) { !split[$0] }
+            result.nullTestError = mean(nullErrors) { !split[$0] }
+        }
+        return result
+    }
+
+    /// A seeded split of `count` cases into a validation half (true) and a test half (false): strengths are chosen
+    /// on the validation half and scored on the test half, never on the cases they were chosen on.
+    public static func halves(count: Int, seed: UInt64) -> [Bool] {
+        var random = SeededRandom(seed: seed, stream: 30)
+        var order = Array(0..<count)
+        for i in stride(from: count - 1, to: 0, by: -1) { order.swapAt(i, random.next(below: i + 1)) }
+        var split = [Bool](repeating: false, count: count)
+        for i in order.prefix(count / 2) { split[i] = true }
+        return split
+    }
+
+    /// Whether the highest-logit square (padding excluded) is one of `legal`.
+    static func isTopMoveLegal(logits: [Float], legal: UInt64) -> Bool {
+        let top = (1..<logits.count).max { logits[$0] < logits[$1] || (logits[$0] == logits[$1] && $0 > $1) }!
+        return legal & (1 << UInt64(Vocabulary.squareUnchecked(forToken: top))) != 0
     }
 
     /// The logits at each case's last position, with the edits of `plan` (none for nil): `[case][token]`.
@@ -96,7 +133,7 @@ public final class InterventionStudy {
         return (predicted & ~legal).nonzeroBitCount + (legal & ~predicted).nonzeroBitCount
     }
 
-    func nullRun() throws -> (logits: [Float], readings: [HookPoint: [Float]]) {
+    func nullRun() throws -> Recorder {
         if let null { return null }
         let result = try run(plan: nil, progress: nil)
         null = result
@@ -106,42 +143,49 @@ public final class InterventionStudy {
     /// The logits at each case's last position (`cases × d_vocab`) and the readers' probabilities of the edited
     /// state, with `plan`'s edits (none for nil). Cases run in batches of similar prefix length (sorted by
     /// position), each batch only as long as its longest prefix: causal attention makes the padding irrelevant.
-    func run(plan: EditPlan?, progress: ProgressBar?) throws -> (logits: [Float], readings: [HookPoint: [Float]]) {
+    func run(plan: EditPlan?, progress: ProgressBar?) throws -> Recorder {
         let V = model.config.dVocab
         let recorder = Recorder(points: readers.map(\.point), cases: cases.count)
-        var last = [Float](repeating: 0, count: cases.count * V)
+        recorder.logits = [Float](repeating: 0, count: cases.count * V)
         let arena = ActivationArena(config: model.config, maxBatch: min(batchSize, cases.count), maxPositions: positions, mode: .inference)
         for start in stride(from: 0, to: byPosition.count, by: batchSize) {
             let indices = Array(byPosition[start..<min(start + batchSize, byPosition.count)])
             let batch = indices.map { cases[$0] }
             let (tokens, T) = Self.tokens(of: batch)
-            let hooks = try (plan.map { try editHooks($0, cases: batch) } ?? []) + readHooks(cases: batch, indices: indices, into: recorder)
+            let hooks = try (plan.map { try editHooks($0, cases: batch, recorder: recorder) } ?? []) + readHooks(cases: batch, indices: indices, into: recorder)
             let logits = try model.runWithHooks(tokens: tokens, games: batch.count, positions: T, hooks: hooks,
                                                 options: .init(batchSize: batch.count, arena: arena))
             for (row, c) in batch.enumerated() {
                 let from = (row * T + c.position) * V
-                for v in 0..<V { last[indices[row] * V + v] = logits.values[from + v] }
+                for v in 0..<V { recorder.logits[indices[row] * V + v] = logits.values[from + v] }
             }
         }
         progress?.advance(by: 1)
-        return (last, recorder.values)
+        return recorder
     }
 
-    /// The readers' probabilities of each case's edited state, by hook: `[case]` each.
+    /// What a run records: the logits at each case's last position (`cases × d_vocab`); per reader hook and case,
+    /// the probe's probability of the edited square's edited state (`reading`) and the mean probability of the right
+    /// state of the other 63 squares (`others`); the gradient edits' Adam steps summed over the edited rows.
     final class Recorder {
-        var values: [HookPoint: [Float]]
+        var logits: [Float] = []
+        var reading: [HookPoint: [Float]]
+        var others: [HookPoint: [Float]]
+        var steps = 0, editedRows = 0
         init(points: [HookPoint], cases: Int) {
-            values = Dictionary(uniqueKeysWithValues: points.map { ($0, [Float](repeating: 0, count: cases)) })
+            reading = Dictionary(uniqueKeysWithValues: points.map { ($0, [Float](repeating: 0, count: cases)) })
+            others = reading
         }
     }
 
-    /// The hooks that make `plan`'s edits for a batch of `cases`, in the plan's order.
-    func editHooks(_ plan: EditPlan, cases: [PreparedCase]) throws -> [Hook] {
+    /// The hooks that make `plan`'s edits for a batch of `cases`, in the plan's order (gradient steps counted in
+    /// `recorder`).
+    func editHooks(_ plan: EditPlan, cases: [PreparedCase], recorder: Recorder? = nil) throws -> [Hook] {
         try plan.hooks.map { point in
             guard let probe = plan.method.scale == nil ? gradientProbes[point] : probes[point] else {
                 throw WorkbenchError("no probe for \(point); give one (--probe or --probe-dir)")
             }
-            return try editHook(point, probe: probe, method: plan.method, positions: plan.positions, cases: cases)
+            return try editHook(point, probe: probe, method: plan.method, positions: plan.positions, cases: cases, recorder: recorder)
         }
     }
 
@@ -178,7 +222,8 @@ public final class InterventionStudy {
     }
 
     /// The hook that edits `point` for a batch of `cases` (game `g` of the batch is `cases[g]`).
-    func editHook(_ point: HookPoint, probe: Probe, method: EditMethod, positions: EditPositions, cases: [PreparedCase]) throws -> Hook {
+    func editHook(_ point: HookPoint, probe: Probe, method: EditMethod, positions: EditPositions, cases: [PreparedCase],
+                  recorder: Recorder? = nil) throws -> Hook {
         guard probe.inputWidth == model.config.dModel, point.shape(batch: 1, positions: 1, config: model.config).count == 3 else {
             throw WorkbenchError("edits change d_model-wide activations (resid_pre, resid_mid, resid_post, attn_out, mlp_out); \(point) is not one")
         }
@@ -201,7 +246,7 @@ public final class InterventionStudy {
                     }
                 }
             }
-        case .gradient(let learningRate, let steps, let otherWeight):
+        case .gradient(let edit):
             return Hook(point) { act in
                 // Every edited row of the batch, optimised together (one product per step), one probe mode at a time.
                 var rowsByMode: [Int: [(game: Int, position: Int, c: PreparedCase)]] = [:]
@@ -212,15 +257,17 @@ public final class InterventionStudy {
                 for (mode, rows) in rowsByMode {
                     let m = rows.count
                     var x = [Float](repeating: 0, count: m * d), targets = [UInt8](repeating: 0, count: m * 64)
-                    var weights = [Float](repeating: otherWeight, count: m * 64)
+                    var weights = [Float](repeating: edit.otherWeight, count: m * 64)
                     for (r, row) in rows.enumerated() {
                         let source = act.row(game: row.game, position: row.position)
                         for i in 0..<d { x[r * d + i] = source[i] }
                         targets.replaceSubrange((r * 64)..<((r + 1) * 64), with: self.editedLabels(row.c, position: row.position, basis: probe.basis))
                         weights[r * 64 + row.c.square] = 1
                     }
-                    ActivationEdit.gradient(probe: probe, mode: mode, x: &x, rows: m, targets: targets, weights: weights,
-                                            learningRate: learningRate, steps: steps)
+                    let steps = ActivationEdit.gradient(probe: probe, mode: mode, x: &x, rows: m, targets: targets, weights: weights,
+                                                        squares: rows.map(\.c.square), edit: edit)
+                    recorder?.steps += steps.reduce(0, +)
+                    recorder?.editedRows += m
                     for (r, row) in rows.enumerated() {
                         let target = act.row(game: row.game, position: row.position)
                         for i in 0..<d { target[i] = x[r * d + i] }
@@ -230,8 +277,8 @@ public final class InterventionStudy {
         }
     }
 
-    /// Records, at each case's last position, the probe's probability of the square's edited state (game `g` of
-    /// the batch is `cases[g]`, case `indices[g]` of the study).
+    /// Records, at each case's last position, the probe's probability of the square's edited state and the mean
+    /// probability of the other squares' states (game `g` of the batch is `cases[g]`, case `indices[g]` of the study).
     func readHook(_ point: HookPoint, probe: Probe, cases: [PreparedCase], indices: [Int], recorder: Recorder) -> Hook {
         let c3 = probe.classes
         return Hook(point) { act in
@@ -246,8 +293,12 @@ public final class InterventionStudy {
                         probe.logits(mode: mode, inputs: UnsafePointer(row.baseAddress!), rows: 1, into: l.baseAddress!, hiddenScratch: h.baseAddress!)
                     }
                 }
-                let target = Int(self.editedLabels(c, position: c.position, basis: probe.basis)[c.square])
-                recorder.values[point]![index] = Softmax.probability(of: c.square * c3 + target, in: logits[(c.square * c3)..<((c.square + 1) * c3)])
+                let labels = self.editedLabels(c, position: c.position, basis: probe.basis)
+                func probability(_ square: Int) -> Float {
+                    Softmax.probability(of: square * c3 + Int(labels[square]), in: logits[(square * c3)..<((square + 1) * c3)])
+                }
+                recorder.reading[point]![index] = probability(c.square)
+                recorder.others[point]![index] = (0..<64).filter { $0 != c.square }.map(probability).reduce(0, +) / 63
             }
         }
     }

@@ -77,14 +77,21 @@ extension EditProbes {
     }
 }
 
-/// The minimal-edit study: every single hook, every start layer of multi-layer edits, several scales, both
-/// methods and both position variants, each scored beside the null edit.
+/// The minimal-edit study: every single hook, every start layer of multi-layer edits, each at a grid of strengths
+/// (direction scales, gradient step sizes), both methods and both position variants, each scored beside the null
+/// edit; and Li et al.'s gradient settings beside them for comparison. `StrengthChoice` then picks each edit's
+/// strength on a validation half of the cases and scores it on the other half.
 public enum InterventionSweep {
     public struct Options {
-        public var scales: [Float] = [1, 2, 4]
-        public var multiLayerScales: [Float] = [1, 2]
-        public var gradient = EditMethod.liDefaults
+        /// Direction edits' scales at single hooks (both position variants).
+        public var scales: [Float] = [1, 2, 4, 8]
+        public var multiLayerScales: [Float] = [1, 2, 4]
+        /// The gradient edit, tried at each of `learningRates` (multiples of the activation's RMS when relative).
+        public var gradient = GradientEdit.scaleFree
+        public var learningRates: [Float] = [0.01, 0.03, 0.1, 0.3]
         public var includeGradient = true
+        /// Li et al.'s gradient settings with this many steps beside the tuned ones (0: none).
+        public var liSteps = 1000
         public init() {}
     }
 
@@ -100,11 +107,22 @@ public enum InterventionSweep {
         for scale in options.multiLayerScales {
             for start in 0..<(L - 1) { plans.append(EditPlan(method: .direction(scale: scale), hooks: Array(post[start...]))) }
         }
-        let middle = options.scales.contains(2) ? Float(2) : options.scales[0]
-        for hook in post { plans.append(EditPlan(method: .direction(scale: middle), hooks: [hook], positions: .fromEdit)) }
+        for scale in options.scales {
+            for hook in post { plans.append(EditPlan(method: .direction(scale: scale), hooks: [hook], positions: .fromEdit)) }
+        }
         if options.includeGradient {
-            for hook in post { plans.append(EditPlan(method: options.gradient, hooks: [hook])) }
-            for start in 0..<(L - 1) { plans.append(EditPlan(method: options.gradient, hooks: Array(post[start...]))) }
+            for rate in options.learningRates {
+                let method = EditMethod.gradient(options.gradient).with(strength: rate)
+                for hook in post { plans.append(EditPlan(method: method, hooks: [hook])) }
+                for hook in post { plans.append(EditPlan(method: method, hooks: [hook], positions: .fromEdit)) }
+                for start in 0..<(L - 1) { plans.append(EditPlan(method: method, hooks: Array(post[start...]))) }
+            }
+        }
+        if options.liSteps > 0 {
+            var li = GradientEdit.li
+            li.steps = options.liSteps
+            for hook in post { plans.append(EditPlan(method: .gradient(li), hooks: [hook])) }
+            for start in 0..<(L - 1) { plans.append(EditPlan(method: .gradient(li), hooks: Array(post[start...]))) }
         }
         return plans
     }
@@ -121,5 +139,64 @@ public enum InterventionSweep {
             bar.advance(by: 1, status: String(format: "%@: %.2f", plan.label, result.error))
         }
         return results
+    }
+}
+
+/// An edit at the strength chosen on the validation half of the cases, scored on the test half: the minimal edit
+/// that works, never chosen on the cases it is scored on.
+public struct StrengthChoice: Codable, Sendable {
+    /// The edit without its strength (`direction at blocks.4.hook_resid_post`).
+    public var edit: String
+    public var method: String
+    public var hooks: [String]
+    public var positions: String
+    /// Every strength tried (scales, or learning rates) with its validation and test errors.
+    public var strengths: [Float]
+    public var validationErrors: [Double]
+    public var testErrors: [Double]
+    /// The strength with the least validation error, and its errors.
+    public var chosen: Float
+    public var validationError: Double
+    public var testError: Double
+    public var nullTestError: Double
+    /// The chosen result's specificity (see `InterventionResult`).
+    public var top1Legal: Double?
+    public var otherSquaresChange: [String: Double]?
+
+    /// The test error as a share of the null edit's.
+    public var testShare: Double { testError / max(nullTestError, 1e-9) }
+
+    /// Groups `results` (scored with a validation/test split) into edits that differ only in strength, and picks
+    /// each one's strength on the validation half; in the order the edits first appear.
+    public static func choose(_ results: [InterventionResult]) -> [StrengthChoice] {
+        var order: [String] = [], groups: [String: [InterventionResult]] = [:]
+        for r in results where r.validationError != nil && r.testError != nil {
+            let key = family(r)
+            if groups[key] == nil { order.append(key) }
+            groups[key, default: []].append(r)
+        }
+        return order.map { key in
+            let group = groups[key]!.sorted { strength($0) < strength($1) }
+            let best = group.min { ($0.validationError!, strength($0)) < ($1.validationError!, strength($1)) }!
+            return StrengthChoice(edit: key, method: best.method, hooks: best.hooks, positions: best.positions, strengths: group.map(strength),
+                                  validationErrors: group.map { $0.validationError! }, testErrors: group.map { $0.testError! },
+                                  chosen: strength(best), validationError: best.validationError!, testError: best.testError!,
+                                  nullTestError: best.nullTestError ?? best.nullError, top1Legal: best.top1Legal, otherSquaresChange: best.otherSquaresChange)
+        }
+    }
+
+    /// Of the single-hook edits, the one whose chosen strength has the least validation error (chosen, again, on
+    /// the validation half only).
+    public static func bestSingleHook(_ choices: [StrengthChoice], method: String? = nil) -> StrengthChoice? {
+        choices.filter { $0.hooks.count == 1 && (method == nil || $0.method == method) }.min { $0.validationError < $1.validationError }
+    }
+
+    static func strength(_ r: InterventionResult) -> Float { r.scale ?? r.learningRate ?? 0 }
+
+    /// What an edit is apart from its strength: method (and step rule), hooks, positions.
+    static func family(_ r: InterventionResult) -> String {
+        let how = r.scale != nil ? "direction" : (r.relativeStep == true ? "gradient (× RMS)" : "gradient (Li et al.'s lr \((r.learningRate ?? 0).formatted()))")
+        let hooks = r.hooks.count == 1 ? r.hooks[0] : "\(r.hooks.first!) … \(r.hooks.last!) (\(r.hooks.count) hooks)"
+        return "\(how) at \(hooks)" + (r.positions == EditPositions.fromEdit.rawValue ? ", from the edited move" : "")
     }
 }

@@ -193,17 +193,20 @@ extension Probe {
 
     /// The weighted cross-entropy of mode `mode` against `targets` (`rows × 64` classes) with per-square `weights`
     /// (`rows × 64`), summed over squares and averaged over rows, and its gradient with respect to the inputs
-    /// (`rows × inputWidth`, written to `gradient`): what Li et al.'s gradient edit descends.
+    /// (`rows × inputWidth`, written to `gradient`): what Li et al.'s gradient edit descends. With
+    /// `targetProbabilities` (`rows × 64`), also each square's probability of its target class.
     public func inputGradient(mode: Int, inputs: UnsafePointer<Float>, rows n: Int, targets: UnsafePointer<UInt8>,
-                              weights: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, workspace w: GradientWorkspace) -> Double {
+                              weights: UnsafePointer<Float>, gradient: UnsafeMutablePointer<Float>, workspace w: GradientWorkspace,
+                              targetProbabilities: UnsafeMutablePointer<Float>? = nil) -> Double {
         precondition(n <= w.rows, "Probe.inputGradient: \(n) rows for a workspace of \(w.rows)")
         let c = classes, o = outputs, d = inputWidth, h = hidden
         logits(mode: mode, inputs: inputs, rows: n, into: w.logits, hiddenScratch: w.hidden)
         var loss = 0.0
         for group in 0..<(n * 64) {
             let z = w.logits + group * c, weight = weights[group]
-            loss += Double(weight) * Double(Softmax.crossEntropy(logits: z, gradient: z, count: c, target: Int(targets[group]),
-                                                                 gradientScale: weight / Float(n)))
+            let crossEntropy = Softmax.crossEntropy(logits: z, gradient: z, count: c, target: Int(targets[group]), gradientScale: weight / Float(n))
+            loss += Double(weight) * Double(crossEntropy)
+            targetProbabilities?[group] = expf(-crossEntropy)
         }
         parameters[mode].withUnsafeBufferPointer { p in
             let p = p.baseAddress!

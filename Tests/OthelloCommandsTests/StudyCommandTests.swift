@@ -36,7 +36,10 @@ final class StudyCommandTests: CommandTestCase {
         XCTAssertEqual(record.probes?.trainGames, 24)
         XCTAssertEqual(record.edits?.cases, 8)
         XCTAssertEqual(record.edits?.results.count, InterventionSweep.plans(config: try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32),
-                                                                           options: { var o = InterventionSweep.Options(); o.scales = [2]; o.multiLayerScales = [1]; return o }()).count)
+                                                                           options: { var o = InterventionSweep.Options(); o.scales = [1, 2, 4]; o.multiLayerScales = [2]
+                                                                                     o.learningRates = [0.03, 0.1, 0.3]; o.liSteps = 3; return o }()).count)
+        XCTAssertTrue(record.edits!.results.allSatisfy { $0.validationError != nil && $0.testError != nil }, "scored on both halves")
+        XCTAssertFalse(record.edits!.tuned.isEmpty)
         XCTAssertNotNil(record.effect?.example)
         XCTAssertNotNil(record.examples)
         // The patching example corrupts a move before the last (when the prefix has one with an alternative), and
@@ -161,8 +164,17 @@ final class StudyCommandTests: CommandTestCase {
             result(["blocks.0.hook_resid_post", "blocks.1.hook_resid_post"], scale: nil, error: 0.5),
         ])
         findings = StudyReport(record: record, dir: "s").findings()
-        // The smallest scale that halves the error (≤ 1.5), at the earliest hook: ×2 at blocks.0.
-        XCTAssertTrue(findings[0].answer.hasPrefix("One hook, one position: blocks.0.hook_resid_post ×2.0 brings the error from 3.00 (null edit) to 1.45 (48% of the null's)"), findings[0].answer)
+        // Without a validation/test split (older records): the best on all cases, said as such.
+        XCTAssertTrue(findings[0].answer.hasPrefix("The best single-hook edit is blocks.1.hook_resid_post ×4.0 (1.00, 33% of the null edit's 3.00)"), findings[0].answer)
         XCTAssertTrue(findings[0].answer.contains("the best of all is blocks.0.hook_resid_post+blocks.1.hook_resid_post gradient (0.50, 17%)"))
+        // With the split: the strength chosen on the validation half (×2 at blocks.1, though ×4 does better on the test
+        // half), the edit chosen on it too (blocks.1 over blocks.0), and the error on the test half.
+        for (i, (validation, test)) in [(1.2, 0.9), (1.0, 1.6), (1.5, 1.4), (2.4, 2.6), (0.4, 0.6)].enumerated() {
+            record.edits!.results[i].validationError = validation
+            record.edits!.results[i].testError = test
+            record.edits!.results[i].nullTestError = 3
+        }
+        findings = StudyReport(record: record, dir: "s").findings()
+        XCTAssertTrue(findings[0].answer.hasPrefix("Each edit's strength chosen on a validation half of the 10 cases, its error measured on the other 5: the best single-hook edit is direction at blocks.1.hook_resid_post (scale 2): test error 1.60, 53% of the null edit's (3.00)."), findings[0].answer)
     }
 }

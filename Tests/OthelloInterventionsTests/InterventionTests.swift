@@ -101,7 +101,7 @@ final class InterventionTests: XCTestCase {
         let mine = try InterventionStudy(model: model, cases: placed, probes: probes, batchSize: 5)
             .evaluate(EditPlan(method: .direction(scale: 4), hooks: [hooks[1].point!]))
         XCTAssertGreaterThan(mine.readingChange[hooks[1].name]!, 0, "the probe reads the square as the mover's")
-        let gradient = try study.evaluate(EditPlan(method: .gradient(learningRate: 0.05, steps: 50, otherWeight: 0.2),
+        let gradient = try study.evaluate(EditPlan(method: .gradient(GradientEdit(learningRate: 0.05, steps: 50)),
                                                    hooks: hooks.map { $0.point! }, positions: .fromEdit))
         XCTAssertGreaterThan(gradient.readingChange[hooks[1].name]!, 0.02)
         XCTAssertEqual(gradient.cases, 12)

@@ -32,9 +32,11 @@ public struct StudyEstimate {
             seconds["probes"] = games * plan.testFraction * perGame
         }
         let cases = Double(plan.cases)
-        let directionPlans = Double(plan.scales.count) * 3 * L + Double(plan.multiScales.count) * L + L
-        let gradientPlans = plan.gradientSteps > 0 ? 2 * L : 0
-        let gradientWork = gradientPlans * cases * Double(plan.gradientSteps) * 6 * d * 192 * (L / 2) * perFlop * 4
+        let directionPlans = Double(plan.scales.count) * 4 * L + Double(plan.multiScales.count) * L
+        // Li et al.'s edits take every step; the scale-free ones stop early (about 40 steps an activation, measured).
+        let liPlans = plan.gradientSteps > 0 ? 2 * L : 0, scaleFreePlans = Double(plan.learningRates?.count ?? 0) * 3 * L
+        let gradientWork = (liPlans * Double(plan.gradientSteps) + scaleFreePlans * 40) * cases * 6 * d * 192 * (L / 2) * perFlop * 4
+            + scaleFreePlans * cases * perGame * 0.6
         let probeTraining = min(train, 3000) * (perGame + Double(T) * Double(plan.probeEpochs) * 6 * d * 192 * L * perFlop * 4)
         seconds["edits"] = 0.7 * (directionPlans * cases * perGame * 0.6 + gradientWork + probeTraining)
         seconds["effect"] = cases * perGame * 4

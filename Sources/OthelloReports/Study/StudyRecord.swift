@@ -23,22 +23,26 @@ public struct StudyPlan: Codable, Equatable {
     public var cases: Int
     public var scales: [Float]
     public var multiScales: [Float]
-    /// Adam steps of gradient edits (0: none).
+    /// Adam steps of Li et al.'s gradient edits, beside the scale-free ones (0: none).
     public var gradientSteps: Int
+    /// Step sizes (× the activation's RMS) of the scale-free gradient edits, each chosen on the validation half
+    /// (nil in records written before they existed: none).
+    public var learningRates: [Float]?
     /// Championship games scored by the legal-move metric (nil: none).
     public var wthor: String?
 
     /// The papers' sample sizes: probes on 10,000 games (8,000 to train, 2,000 held out), 1,000 intervention
-    /// cases, the whole minimal-edit sweep with Li et al.'s 1,000-step gradient edits.
+    /// cases, the whole minimal-edit sweep at four strengths of each method, and Li et al.'s 1,000-step gradient edits.
     public static func standard(model: String, seed: UInt64) -> StudyPlan {
         StudyPlan(model: model, quick: false, seed: seed, gamesFile: nil, games: 10_000, testFraction: 0.2, probeEpochs: 4, probeFiles: [],
-                  cases: 1000, scales: [1, 2, 4], multiScales: [1, 2], gradientSteps: 1000, wthor: "Games/WTH_2025.wtb")
+                  cases: 1000, scales: [1, 2, 4, 8], multiScales: [1, 2, 4], gradientSteps: 1000, learningRates: [0.01, 0.03, 0.1, 0.3],
+                  wthor: "Games/WTH_2025.wtb")
     }
 
-    /// `--quick`: the same study on fewer games and cases, one direction scale per hook and shorter gradient edits.
+    /// `--quick`: the same study on fewer games and cases, three strengths of each method and shorter gradient edits.
     public static func quick(model: String, seed: UInt64) -> StudyPlan {
         StudyPlan(model: model, quick: true, seed: seed, gamesFile: nil, games: 2000, testFraction: 0.2, probeEpochs: 4, probeFiles: [],
-                  cases: 200, scales: [2], multiScales: [1], gradientSteps: 200, wthor: "Games/WTH_2025.wtb")
+                  cases: 200, scales: [1, 2, 4], multiScales: [2], gradientSteps: 200, learningRates: [0.03, 0.1, 0.3], wthor: "Games/WTH_2025.wtb")
     }
 }
 
@@ -124,6 +128,8 @@ public struct EditSection: Codable {
     public var bestSingleDirection: InterventionResult? {
         results.filter { $0.hooks.count == 1 && $0.scale != nil && $0.positions == EditPositions.last.rawValue }.min { $0.error < $1.error }
     }
+    /// Each edit at its strength chosen on the validation half of the cases, scored on the test half.
+    public var tuned: [StrengthChoice] { StrengthChoice.choose(results) }
 }
 
 /// What the best single-hook direction edit changes downstream: averaged over every case, and one case drawn.

@@ -61,22 +61,7 @@ public struct StudyReport {
             }
         }
         if let edits = record.edits, let bestSingle = edits.bestSingle {
-            let null = max(edits.nullError, 1e-9)
-            let working = edits.results.filter { $0.hooks.count == 1 && $0.scale != nil && $0.positions == EditPositions.last.rawValue && $0.error <= 0.5 * null }
-            let minimal = working.min { ($0.scale!, layerOrder($0.hooks[0])) < ($1.scale!, layerOrder($1.hooks[0])) }
-            var answer: String
-            if let minimal {
-                answer = String(format: "One hook, one position: %@ brings the error from %.2f (null edit) to %.2f (%.0f%% of the null's) — the smallest scale, earliest hook that halves it.",
-                                minimal.label, edits.nullError, minimal.error, 100 * minimal.error / null)
-            } else {
-                answer = String(format: "No single-hook direction edit halves the error (null edit %.2f).", edits.nullError)
-            }
-            answer += String(format: " The best single-hook edit is %@ (%.2f, %.0f%% of the null's)", bestSingle.label, bestSingle.error, 100 * bestSingle.error / null)
-            if let best = edits.best, best.label != bestSingle.label {
-                answer += String(format: "; the best of all is %@ (%.2f, %.0f%%)", best.label, best.error, 100 * best.error / null)
-            }
-            answer += ". Li et al. report 2.68 → 0.12 with gradient edits of several layers on their full-size model."
-            out.append(Finding(question: "What is the minimal edit that works?", answer: answer))
+            out.append(Finding(question: "What is the minimal edit that works?", answer: minimalEditAnswer(edits, bestSingle: bestSingle)))
         }
         if let effect = record.effect {
             let edited = layerOrder(effect.hook)
@@ -231,6 +216,39 @@ public struct StudyReport {
         return String(format: "%@ (balanced %@, F1 %.2f)", pct(row.accuracy), pct(balanced), f1)
     }
 
+    /// The tuned answer when the edits were scored with a validation/test split (each strength chosen on the
+    /// validation half, the error on the test half); the older all-cases answer for records without one.
+    func minimalEditAnswer(_ edits: EditSection, bestSingle: InterventionResult) -> String {
+        let tuned = edits.tuned
+        guard let best = StrengthChoice.bestSingleHook(tuned) else {
+            let null = max(edits.nullError, 1e-9)
+            var answer = String(format: "The best single-hook edit is %@ (%.2f, %.0f%% of the null edit's %.2f)", bestSingle.label, bestSingle.error, 100 * bestSingle.error / null, edits.nullError)
+            if let best = edits.best, best.label != bestSingle.label {
+                answer += String(format: "; the best of all is %@ (%.2f, %.0f%%)", best.label, best.error, 100 * best.error / null)
+            }
+            return answer + "."
+        }
+        func describe(_ c: StrengthChoice) -> String {
+            let strength = c.method == "direction" ? "scale \(c.chosen.formatted())" : c.edit.contains("RMS") ? "step \(c.chosen.formatted()) × RMS" : "lr \(c.chosen.formatted())"
+            return String(format: "%@ (%@): test error %.2f, %.0f%% of the null edit's", c.edit, strength, c.testError, 100 * c.testShare)
+        }
+        let halves = edits.cases / 2
+        var answer = "Each edit's strength chosen on a validation half of the \(edits.cases) cases, its error measured on the other \(edits.cases - halves): "
+        answer += "the best single-hook edit is " + describe(best) + String(format: " (%.2f)", best.nullTestError)
+        if let top1 = best.top1Legal { answer += String(format: "; its top-1 move is legal on the edited board in %@ of cases", pct(top1)) }
+        if let others = best.otherSquaresChange, let last = others.keys.max(by: { layerOrder($0) < layerOrder($1) }), let change = others[last] {
+            answer += String(format: ", and the last layer's probe reads the 63 other squares %@ (%+.3f in probability)", change >= -0.005 ? "as well or better" : "worse", change)
+        }
+        answer += "."
+        if best.method != "direction", let direction = StrengthChoice.bestSingleHook(tuned, method: "direction") {
+            answer += " The best direction edit is " + describe(direction) + "."
+        }
+        let li = tuned.filter { $0.hooks.count == 1 && $0.method == "gradient" && !$0.edit.contains("RMS") }.min { $0.validationError < $1.validationError }
+        if let li { answer += " With Li et al.'s settings (lr 1e-3, \(plan.gradientSteps) steps) the best single hook is " + describe(li) + "." }
+        answer += " Li et al. report 2.68 → 0.12 with gradient edits of several layers on their full-size model."
+        return answer
+    }
+
     func editSection(_ edits: EditSection) -> [String] {
         var md = ["## 3. Can the board be edited, and what is the minimal edit that works?", "",
                   String(format: "Each of %d cases flips one disc (mine ↔ theirs) in the model's residual stream after a game prefix; the model's top-N moves " +
@@ -245,8 +263,22 @@ public struct StudyReport {
         md += ["", "<details><summary>All \(edits.results.count) edits</summary>", "", "| edit | error | of the null's | exact |", "|---|---|---|---|"]
         for r in edits.results { md.append(String(format: "| %@ | %.3f | %.0f%% | %@ |", r.label, r.error, 100 * r.error / null, pct(r.exact))) }
         md += ["", "</details>", ""]
+        let tuned = edits.tuned
+        if !tuned.isEmpty {
+            md += ["Each edit's strength (direction scale; gradient step size) chosen on a validation half of the cases, its error on the other half " +
+                   "(the best twelve by validation error; specificity: top-1 legal on the edited board, and the change of the last layer's probe reading of the 63 squares not edited):", "",
+                   "![error by strength](figures/intervene-strength.png)", "",
+                   "| edit | chosen | validation error | test error | of the null's | top-1 legal | other squares |", "|---|---|---|---|---|---|---|"]
+            for c in tuned.sorted(by: { $0.validationError < $1.validationError }).prefix(12) {
+                let others = c.otherSquaresChange.flatMap { o in o.keys.max(by: { layerOrder($0) < layerOrder($1) }).map { o[$0]! } }
+                md.append(String(format: "| %@ | %@ | %.3f | %.3f | %.0f%% | %@ | %@ |", c.edit, c.chosen.formatted(), c.validationError, c.testError, 100 * c.testShare,
+                                 c.top1Legal.map(pct) ?? "", others.map { String(format: "%+.3f", $0) } ?? ""))
+            }
+            md.append("")
+        }
         let scales = plan.scales.map { $0.formatted() }.joined(separator: ","), multi = plan.multiScales.map { $0.formatted() }.joined(separator: ",")
-        md += [command("othello-gpt intervene sweep\(modelFlag) --cases \(dir)/cases.jsonl --probe-dir \(dir)/probes --scales \(scales) --multi-scales \(multi) --gradient-steps \(plan.gradientSteps) --out \(dir)/intervene-sweep"), ""]
+        let rates = (plan.learningRates ?? []).map { $0.formatted() }.joined(separator: ",")
+        md += [command("othello-gpt intervene sweep\(modelFlag) --cases \(dir)/cases.jsonl --probe-dir \(dir)/probes --scales \(scales) --multi-scales \(multi) --learning-rates \(rates.isEmpty ? "none" : rates) --gradient-steps \(plan.gradientSteps) --split-seed \(plan.seed) --out \(dir)/intervene-sweep"), ""]
         return md
     }
 

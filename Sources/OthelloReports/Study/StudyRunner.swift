@@ -205,18 +205,21 @@ public final class StudyRunner {
         var options = InterventionSweep.Options()
         options.scales = plan.scales
         options.multiLayerScales = plan.multiScales
-        options.includeGradient = plan.gradientSteps > 0
-        options.gradient = .gradient(learningRate: 1e-3, steps: max(1, plan.gradientSteps), otherWeight: 0.2)
+        options.liSteps = plan.gradientSteps
+        options.learningRates = plan.learningRates ?? []
+        options.includeGradient = !options.learningRates.isEmpty
         return options
     }
 
     func edits() throws {
         let cases = try preparedCases()
         let study = try InterventionStudy(model: model, cases: cases, probes: try editProbes(), batchSize: batchSize)
+        study.split = InterventionStudy.halves(count: cases.count, seed: plan.seed)
         let plans = InterventionSweep.plans(config: config, options: sweepOptions)
         let results = try InterventionSweep.run(study: study, plans: plans)
         let report = InterventionSweepReport(results: results, layers: config.nLayers, seconds: 0)
         try report.figure().write(to: figures.appendingPathComponent("intervene-sweep.png"))
+        if let strength = try report.strengthFigure() { try PNG.write(strength, to: figures.appendingPathComponent("intervene-strength.png")) }
         record.edits = EditSection(cases: cases.count, nullError: results.first?.nullError ?? 0, nullExact: results.first?.nullExact ?? 0, results: results)
     }
 
