@@ -196,13 +196,14 @@ struct InterveneSweepCommand: ParsableCommand {
         commandName: "sweep",
         abstract: "The minimal-edit study: every single hook, every start layer, several scales, both methods.",
         discussion: """
-        Scores, on one case set and beside the null edit: direction edits at every block's resid_pre, resid_mid \
-        and resid_post at each --scales; direction edits at every resid_post from layer Ls on (each Ls) at \
+        Scores, on one case set and beside the null edit: direction edits at every block's resid_mid and \
+        resid_post and at block 0's resid_pre (blocks.L.hook_resid_pre holds exactly blocks.(L-1).hook_resid_post) \
+        at each --scales; direction edits at every resid_post from layer Ls on (each Ls) at \
         --multi-scales; single resid_post direction edits at every position from the edited move at each --scales; \
         scale-free gradient edits (Adam steps of each --learning-rates × the activation's RMS, at most 200, stopping \
         at probability 0.999) at single resid_posts (last position and from the edited move) and from each Ls on; \
         and, beside them, Li et al.'s gradient edits (lr 1e-3, --gradient-steps steps) at single resid_posts and from \
-        each Ls on. The input of the last block, blocks.(L-1).hook_resid_pre, is "just before the final layer".
+        each Ls on.
 
         The strength of each edit (scale, step size) is chosen on a validation half of the cases (a seeded split, \
         --split-seed) and its error reported on the other half, so that the minimal edit that works is never \

@@ -92,6 +92,8 @@ public enum InterventionSweep {
         public var includeGradient = true
         /// Li et al.'s gradient settings with this many steps beside the tuned ones (0: none).
         public var liSteps = 1000
+        /// Multi-layer gradient edits (every resid_post from each layer on), scale-free and Li et al.'s.
+        public var multiLayerGradient = true
         public init() {}
     }
 
@@ -100,8 +102,10 @@ public enum InterventionSweep {
         let L = config.nLayers
         let post = (0..<L).map { HookPoint(.residPost, layer: $0) }
         var plans: [EditPlan] = []
+        // blocks.L.hook_resid_pre holds exactly blocks.(L-1).hook_resid_post: only block 0's is an edit of its own.
+        let single = EditProbes.studyHooks(config: config).filter { $0.kind != .residPre || $0.layer == 0 }
         for scale in options.scales {
-            for hook in EditProbes.studyHooks(config: config) { plans.append(EditPlan(method: .direction(scale: scale), hooks: [hook])) }
+            for hook in single { plans.append(EditPlan(method: .direction(scale: scale), hooks: [hook])) }
         }
         // From each layer on but the last (from the last layer on is the single resid_post edit).
         for scale in options.multiLayerScales {
@@ -115,14 +119,18 @@ public enum InterventionSweep {
                 let method = EditMethod.gradient(options.gradient).with(strength: rate)
                 for hook in post { plans.append(EditPlan(method: method, hooks: [hook])) }
                 for hook in post { plans.append(EditPlan(method: method, hooks: [hook], positions: .fromEdit)) }
-                for start in 0..<(L - 1) { plans.append(EditPlan(method: method, hooks: Array(post[start...]))) }
+                if options.multiLayerGradient {
+                    for start in 0..<(L - 1) { plans.append(EditPlan(method: method, hooks: Array(post[start...]))) }
+                }
             }
         }
         if options.liSteps > 0 {
             var li = GradientEdit.li
             li.steps = options.liSteps
             for hook in post { plans.append(EditPlan(method: .gradient(li), hooks: [hook])) }
-            for start in 0..<(L - 1) { plans.append(EditPlan(method: .gradient(li), hooks: Array(post[start...]))) }
+            if options.multiLayerGradient {
+                for start in 0..<(L - 1) { plans.append(EditPlan(method: .gradient(li), hooks: Array(post[start...]))) }
+            }
         }
         return plans
     }
@@ -191,10 +199,10 @@ public struct StrengthChoice: Codable, Sendable {
         choices.filter { $0.hooks.count == 1 && (method == nil || $0.method == method) }.min { $0.validationError < $1.validationError }
     }
 
-    static func strength(_ r: InterventionResult) -> Float { r.scale ?? r.learningRate ?? 0 }
+    public static func strength(_ r: InterventionResult) -> Float { r.scale ?? r.learningRate ?? 0 }
 
     /// What an edit is apart from its strength: method (and step rule), hooks, positions.
-    static func family(_ r: InterventionResult) -> String {
+    public static func family(_ r: InterventionResult) -> String {
         let how = r.scale != nil ? "direction" : (r.relativeStep == true ? "gradient (× RMS)" : "gradient (Li et al.'s lr \((r.learningRate ?? 0).formatted()))")
         let hooks = r.hooks.count == 1 ? r.hooks[0] : "\(r.hooks.first!) … \(r.hooks.last!) (\(r.hooks.count) hooks)"
         return "\(how) at \(hooks)" + (r.positions == EditPositions.fromEdit.rawValue ? ", from the edited move" : "")

@@ -95,19 +95,25 @@ public struct InterventionSweepReport {
 
     public func json() throws -> String { try JSONOutput.string(record) }
 
-    /// Error against the layer: one line per (method, kind of hook, scale), the null edit dashed.
+    /// Error against the layer: one line per (method, kind of hook, scale), the null edit dashed. With a
+    /// validation/test split, each edit at its chosen strength only, by its test error (one line per method and kind).
     public func figure() -> LinePlot {
         var groups: [(String, [(Double, Double)])] = []
         func add(_ name: String, _ x: Double, _ y: Double) {
             if let i = groups.firstIndex(where: { $0.0 == name }) { groups[i].1.append((x, y)) } else { groups.append((name, [(x, y)])) }
         }
+        let choices = self.choices
+        let tuned = !choices.isEmpty
+        let chosen = Dictionary(choices.map { ($0.edit, $0.chosen) }, uniquingKeysWith: { a, _ in a })
         for r in results {
+            if tuned, chosen[StrengthChoice.family(r)] != StrengthChoice.strength(r) { continue }
             guard let point = try? HookPoint(name: r.hooks[0]), let layer = point.layer else { continue }
             let kind = point.name.split(separator: "_").last.map(String.init) ?? ""
             // resid_pre L holds what resid_post L-1 holds: the table has it, the figure would draw it twice.
             if kind == "pre" && r.hooks.count == 1 && layer > 0 { continue }
             let offset = kind == "pre" ? -0.33 : kind == "mid" ? 0.0 : 0.33   // resid_pre L sits before resid_mid L and resid_post L
-            let how = r.scale.map { "×\($0.formatted())" } ?? (r.relativeStep == true ? "gradient \((r.learningRate ?? 0).formatted()) × RMS" : "gradient (Li et al.)")
+            let how = tuned ? (r.scale != nil ? "direction, tuned scale" : r.relativeStep == true ? "gradient, tuned step" : "gradient (Li et al.)")
+                : r.scale.map { "×\($0.formatted())" } ?? (r.relativeStep == true ? "gradient \((r.learningRate ?? 0).formatted()) × RMS" : "gradient (Li et al.)")
             let name: String
             if r.hooks.count > 1 {
                 name = "\(how), every resid_post from the layer on"
@@ -116,14 +122,14 @@ public struct InterventionSweepReport {
             } else {
                 name = kind == "pre" ? "\(how), resid_pre of block 0 (later ones equal the resid_post before)" : "\(how), resid_\(kind)"
             }
-            add(name, Double(layer) + (r.hooks.count > 1 || kind == "post" ? 0.33 : offset), r.error)
+            add(name, Double(layer) + (r.hooks.count > 1 || kind == "post" ? 0.33 : offset), tuned ? r.testError ?? r.error : r.error)
         }
         let palette = Self.palette
         var series = groups.enumerated().map { i, group in
             LineSeries(group.0, x: group.1.map(\.0), y: group.1.map(\.1), color: palette[i % palette.count], markers: true)
         }
         series.append(LineSeries("null edit", x: [-0.5, Double(layers) - 0.5], y: [null, null], color: .init(0, 0, 0), dashed: true))
-        return LinePlot(series: series, title: "Intervention error by edited layer (Li et al.'s top-N metric)",
+        return LinePlot(series: series, title: tuned ? "Intervention error by edited layer, strength chosen on the validation half (test half)" : "Intervention error by edited layer (Li et al.'s top-N metric)",
                         xLabel: "layer (resid_pre, resid_mid, resid_post of each block)", yLabel: "mean error (FP + FN)")
     }
 }

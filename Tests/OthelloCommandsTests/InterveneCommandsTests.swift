@@ -27,13 +27,13 @@ final class InterveneCommandsTests: CommandTestCase {
         let files = Set(try FileManager.default.contentsOfDirectory(atPath: path("sweep")))
         XCTAssertEqual(files, ["intervene-sweep.md", "intervene-sweep.json", "intervene-sweep.png", "intervene-strength.png"])
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path("sweep/intervene-sweep.json")))) as! [String: Any]
-        // 6 hooks × 4 scales + 1 multi-layer start (from L0; from the last layer on is a single edit) × 3 scales
+        // 5 hooks (resid_pre of block 1 is resid_post of block 0) × 4 scales + 1 multi-layer start (from L0; from the last layer on is a single edit) × 3 scales
         // + 2 from-edit × 4 scales; scale-free gradient edits at 4 step sizes × (2 single, 2 from-edit, 1 multi-layer);
         // Li et al.'s at 2 single hooks and 1 multi-layer start.
-        XCTAssertEqual((json["results"] as! [Any]).count, 24 + 3 + 8 + 20 + 3)
+        XCTAssertEqual((json["results"] as! [Any]).count, 20 + 3 + 8 + 20 + 3)
         // Every edit but Li et al.'s (one strength) is tuned on the validation half and scored on the test half.
         let tuned = json["tuned"] as! [[String: Any]]
-        XCTAssertEqual(tuned.count, 6 + 1 + 2 + 5 + 3)
+        XCTAssertEqual(tuned.count, 5 + 1 + 2 + 5 + 3)
         XCTAssertTrue(tuned.allSatisfy { ($0["validation_errors"] as! [Double]).count == ($0["strengths"] as! [Double]).count })
         XCTAssertNotNil(json["best_tuned_single_hook"])
         try run(["intervene", "show"] + common + ["--case", "2", "--hook", "blocks.0.hook_resid_post", "--out", path("show"), "--json"])

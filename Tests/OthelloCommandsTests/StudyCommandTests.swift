@@ -36,8 +36,8 @@ final class StudyCommandTests: CommandTestCase {
         XCTAssertEqual(record.probes?.trainGames, 24)
         XCTAssertEqual(record.edits?.cases, 8)
         XCTAssertEqual(record.edits?.results.count, InterventionSweep.plans(config: try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32),
-                                                                           options: { var o = InterventionSweep.Options(); o.scales = [1, 2, 4]; o.multiLayerScales = [2]
-                                                                                     o.learningRates = [0.03, 0.1, 0.3]; o.liSteps = 3; return o }()).count)
+                                                                           options: { var o = InterventionSweep.Options(); o.scales = [2, 4]; o.multiLayerScales = [2]
+                                                                                     o.learningRates = [0.1, 0.3]; o.liSteps = 3; o.multiLayerGradient = false; return o }()).count)
         XCTAssertTrue(record.edits!.results.allSatisfy { $0.validationError != nil && $0.testError != nil }, "scored on both halves")
         XCTAssertFalse(record.edits!.tuned.isEmpty)
         XCTAssertNotNil(record.effect?.example)

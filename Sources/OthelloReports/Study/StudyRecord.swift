@@ -39,10 +39,10 @@ public struct StudyPlan: Codable, Equatable {
                   wthor: "Games/WTH_2025.wtb")
     }
 
-    /// `--quick`: the same study on fewer games and cases, three strengths of each method and shorter gradient edits.
+    /// `--quick`: the same study on fewer games and cases, two strengths of each method and shorter gradient edits.
     public static func quick(model: String, seed: UInt64) -> StudyPlan {
         StudyPlan(model: model, quick: true, seed: seed, gamesFile: nil, games: 2000, testFraction: 0.2, probeEpochs: 4, probeFiles: [],
-                  cases: 200, scales: [1, 2, 4], multiScales: [2], gradientSteps: 200, learningRates: [0.03, 0.1, 0.3], wthor: "Games/WTH_2025.wtb")
+                  cases: 200, scales: [2, 4], multiScales: [2], gradientSteps: 200, learningRates: [0.1, 0.3], wthor: "Games/WTH_2025.wtb")
     }
 }
 

@@ -208,6 +208,8 @@ public final class StudyRunner {
         options.liSteps = plan.gradientSteps
         options.learningRates = plan.learningRates ?? []
         options.includeGradient = !options.learningRates.isEmpty
+        // --quick: single-hook gradient edits only (the multi-layer ones are in the full study).
+        options.multiLayerGradient = !plan.quick
         return options
     }
 
