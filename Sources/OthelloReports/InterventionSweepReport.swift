@@ -82,7 +82,8 @@ public struct InterventionSweepReport {
             }
             let xs = chosen.flatMap { $0.strengths.map(x) }
             series.append(LineSeries("null edit", x: [xs.min()!, xs.max()!], y: [null, null], color: .init(0, 0, 0), dashed: true))
-            return LinePlot(series: series, title: title, xLabel: xLabel, yLabel: "validation error (FP + FN)")
+            // Tall enough for a legend line per edit.
+            return LinePlot(series: series, title: title, xLabel: xLabel, yLabel: "validation error (FP + FN)", plotHeight: max(340, 22 * series.count + 40))
         }
         let panels = [panel("direction", { Double(log2($0)) }, "log2 scale", "Direction edits at resid_post: error by scale"),
                       panel("gradient", { Double(log10($0)) }, "log10 step (× the activation's RMS)", "Gradient edits at resid_post: error by step size")]
