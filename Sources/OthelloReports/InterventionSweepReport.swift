@@ -127,7 +127,8 @@ public struct InterventionSweepReport {
         }
         let palette = Self.palette
         var series = groups.enumerated().map { i, group in
-            LineSeries(group.0, x: group.1.map(\.0), y: group.1.map(\.1), color: palette[i % palette.count], markers: true)
+            let points = group.1.sorted { $0.0 < $1.0 }   // by layer: the plans come strength by strength
+            return LineSeries(group.0, x: points.map(\.0), y: points.map(\.1), color: palette[i % palette.count], markers: true)
         }
         series.append(LineSeries("null edit", x: [-0.5, Double(layers) - 0.5], y: [null, null], color: .init(0, 0, 0), dashed: true))
         return LinePlot(series: series, title: tuned ? "Intervention error by edited layer, strength chosen on the validation half (test half)" : "Intervention error by edited layer (Li et al.'s top-N metric)",
