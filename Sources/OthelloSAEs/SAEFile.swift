@@ -91,25 +91,52 @@ public enum SAEFile {
         return SparseAutoencoder(dIn: d, dSAE: n, kind: kind, hook: hook, parameters: parameters, metadata: recipe)
     }
 
-    /// hook, kind and k from a SAELens cfg.json.
+    /// hook, kind and k from a SAELens cfg.json, in either layout: SAELens ≤ 5 (`hook_name` at the top, the kind as
+    /// `activation_fn` with `activation_fn_kwargs.k`) or SAELens 6 (`metadata.hook_name`, `architecture` with a
+    /// top-level `k`). A setting the workbench does not implement is refused, naming the key, rather than guessed.
     static func saeLensConfig(_ data: Data, source: String) throws -> [String: String] {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw WorkbenchError("\(source): not a JSON object (SAELens' cfg.json)")
         }
         var out: [String: String] = [:]
-        if let hook = object["hook_name"] as? String { out["hook"] = hook }
-        if let architecture = object["architecture"] as? String, !["standard", "topk"].contains(architecture) {
-            throw WorkbenchError("\(source): a \(architecture) SAE; the workbench reads standard (ReLU) and TopK SAEs")
+        let metadata = object["metadata"] as? [String: Any] ?? [:]
+        if let hook = object["hook_name"] as? String ?? metadata["hook_name"] as? String { out["hook"] = hook }
+        // The kind: `architecture` (SAELens 6; "standard" is the ReLU SAE) and/or `activation_fn` (SAELens ≤ 5).
+        let byArchitecture: String?
+        switch object["architecture"] as? String {
+        case nil: byArchitecture = nil
+        case "standard": byArchitecture = "relu"
+        case "topk": byArchitecture = "topk"
+        case let other?: throw WorkbenchError("\(source): architecture \(other); the workbench reads standard (ReLU) and topk SAEs")
         }
-        if let fn = object["activation_fn"] as? String {
-            guard ["relu", "topk"].contains(fn) else { throw WorkbenchError("\(source): activation_fn \(fn); the workbench reads relu and topk SAEs") }
-            out["kind"] = fn
+        let byFunction = object["activation_fn"] as? String ?? object["activation_fn_str"] as? String
+        if let fn = byFunction, !["relu", "topk"].contains(fn) {
+            throw WorkbenchError("\(source): activation_fn \(fn); the workbench reads relu and topk SAEs")
         }
+        if let a = byArchitecture, let f = byFunction, a != f {
+            throw WorkbenchError("\(source): architecture \(object["architecture"]!) but activation_fn \(f); the file contradicts itself")
+        }
+        if let kind = byArchitecture ?? byFunction { out["kind"] = kind }
+        if let kwargs = object["activation_fn_kwargs"] as? [String: Any], let k = kwargs["k"] as? Int { out["k"] = String(k) }
+        if let k = object["k"] as? Int { out["k"] = String(k) }
+        if out["kind"] == "topk" && out["k"] == nil {
+            throw WorkbenchError("\(source): a topk SAE without k (neither a top-level `k` nor `activation_fn_kwargs.k`)")
+        }
+        // Settings that change what the SAE computes, which the workbench does not implement.
         if object["apply_b_dec_to_input"] as? Bool == false {
             throw WorkbenchError("\(source): apply_b_dec_to_input is false; the workbench's encoder subtracts b_dec from the input (SAELens' default)")
         }
-        if let kwargs = object["activation_fn_kwargs"] as? [String: Any], let k = kwargs["k"] as? Int { out["k"] = String(k) }
-        if let k = object["k"] as? Int { out["k"] = String(k) }
+        for key in ["normalize_activations", "reshape_activations"] {
+            if let value = object[key] as? String, value != "none" {
+                throw WorkbenchError("\(source): \(key) is \(value); the workbench reads SAEs with \(key) none")
+            }
+        }
+        if object["rescale_acts_by_decoder_norm"] as? Bool == true {
+            throw WorkbenchError("\(source): rescale_acts_by_decoder_norm is true; the workbench reads SAEs without it")
+        }
+        if let head = object["hook_head_index"], !(head is NSNull) {
+            throw WorkbenchError("\(source): hook_head_index \(head); the workbench reads SAEs of a whole hook, not of one head")
+        }
         return out
     }
 }

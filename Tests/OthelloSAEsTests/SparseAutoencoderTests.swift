@@ -133,6 +133,24 @@ final class SparseAutoencoderTests: XCTestCase {
         let fromSAELens = try SAEFile.load(from: saeLens)
         XCTAssertEqual(fromSAELens.parameters, sae.parameters)
         XCTAssertEqual(fromSAELens.kind, .topK(2))
+        // SAELens 6's layout: the hook under `metadata`, the kind as `architecture` with a top-level k (read as TopK,
+        // not silently as ReLU).
+        try Data(#"{"d_in": 4, "d_sae": 6, "architecture": "topk", "k": 2, "normalize_activations": "none", "metadata": {"hook_name": "blocks.1.hook_resid_post"}}"#.utf8)
+            .write(to: saeLens.appendingPathComponent("cfg.json"))
+        let six = try SAEFile.load(from: saeLens)
+        XCTAssertEqual(six.kind, .topK(2))
+        XCTAssertEqual(six.hook, "blocks.1.hook_resid_post")
+        XCTAssertEqual(try SAEFile.saeLensConfig(Data(#"{"architecture": "standard", "hook_name": "h"}"#.utf8), source: "c"), ["hook": "h", "kind": "relu"])
+        // Settings the workbench does not implement are refused, naming the key.
+        for (cfg, key) in [(#"{"architecture": "topk", "metadata": {"hook_name": "h"}}"#, "without k"),
+                           (#"{"architecture": "standard", "hook_name": "h", "normalize_activations": "expected_average_only_in"}"#, "normalize_activations"),
+                           (#"{"architecture": "standard", "hook_name": "h", "rescale_acts_by_decoder_norm": true}"#, "rescale_acts_by_decoder_norm"),
+                           (#"{"architecture": "standard", "hook_name": "h", "reshape_activations": "hook_z"}"#, "reshape_activations"),
+                           (#"{"architecture": "standard", "hook_name": "h", "hook_head_index": 3}"#, "hook_head_index"),
+                           (#"{"architecture": "topk", "activation_fn": "relu", "k": 2, "hook_name": "h"}"#, "contradicts"),
+                           (#"{"architecture": "batchtopk", "k": 2, "hook_name": "h"}"#, "batchtopk")] {
+            XCTAssertThrowsError(try SAEFile.saeLensConfig(Data(cfg.utf8), source: "cfg.json")) { XCTAssertTrue("\($0)".contains(key), "\($0)") }
+        }
         // SAELens architectures the workbench does not compute are refused, not read as ReLU.
         try Data(#"{"d_in": 4, "d_sae": 6, "hook_name": "blocks.1.hook_resid_post", "architecture": "jumprelu"}"#.utf8)
             .write(to: saeLens.appendingPathComponent("cfg.json"))
