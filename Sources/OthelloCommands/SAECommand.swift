@@ -21,7 +21,7 @@ struct SAECommand: ParsableCommand {
         of each square's mine/theirs/empty state ("mine" = the player who moves next), of legal moves and of \
         flipped discs.
         """,
-        subcommands: [SAETrainCommand.self, SAEEvalCommand.self, SAEFeaturesCommand.self, SAEControlCommand.self]
+        subcommands: [SAETrainCommand.self, SAEEvalCommand.self, SAEFeaturesCommand.self, SAEConvertCommand.self, SAEControlCommand.self]
     )
 }
 
@@ -232,5 +232,30 @@ struct SAEControlCommand: ParsableCommand {
         if json { return try printJSON(result) }
         print(String(format: "%d known directions in %d dimensions, %d active per activation: mean max cosine %.3f, %.1f%% found (cosine ≥ 0.9); L0 %.1f, explained variance %.3f (%.1f s)",
                      features, dIn, active, result.meanMaxCosine, 100 * result.recovered, result.l0, result.explainedVariance, result.seconds))
+    }
+}
+
+struct SAEConvertCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert",
+        abstract: "Write an SAE as a SAELens folder (cfg.json + sae_weights.safetensors) that SAELens loads.",
+        discussion: """
+        Reads --sae (a workbench SAE file, or a SAELens folder in SAELens ≤ 5's or 6's layout) and writes --out in \
+        SAELens 6's layout: cfg.json (architecture standard or topk with k, d_in, d_sae, dtype float32, \
+        apply_b_dec_to_input true, normalize_activations none, metadata.hook_name) and sae_weights.safetensors \
+        (W_enc, b_enc, W_dec, b_dec).
+
+        Example:
+          othello-gpt sae convert --sae L5-topk.safetensors --out L5-topk-saelens
+        """
+    )
+
+    @Option(help: ArgumentHelp("The SAE file (or a SAELens folder).", valueName: "file")) var sae: String
+    @Option(help: ArgumentHelp("The SAELens folder to write (created).", valueName: "dir")) var out: String
+
+    func run() throws {
+        let autoencoder = try SAEFile.load(from: URL(fileURLWithPath: sae))
+        try SAEFile.saveSAELens(autoencoder, to: URL(fileURLWithPath: out))
+        print("wrote \(out)/cfg.json and sae_weights.safetensors: \(autoencoder.dIn) → \(autoencoder.dSAE) \(autoencoder.kind.name.rawValue) SAE on \(autoencoder.hook)")
     }
 }

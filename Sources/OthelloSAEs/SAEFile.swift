@@ -7,8 +7,8 @@ import WorkbenchSupport
 /// - the workbench writes the recipe in the file's `__metadata__` (`format` = `othello-gpt-sae`, `hook`, `kind`,
 ///   `k`, `l1`, `d_in`, `d_sae`, and the training settings and metrics);
 /// - a SAELens folder (`cfg.json` + `sae_weights.safetensors`), or such a safetensors file with its `cfg.json`
-///   beside it, reads with the hook (`hook_name`) and kind (`activation_fn` relu/topk, `activation_fn_kwargs.k`)
-///   from cfg.json.
+///   beside it, reads with the hook and kind from cfg.json, in SAELens ≤ 5's layout or SAELens 6's;
+/// - `saveSAELens(_:to:)` writes such a folder in SAELens 6's layout, which SAELens loads.
 ///
 ///     try SAEFile.save(sae, to: URL(fileURLWithPath: "L5.safetensors"))
 ///     let sae = try SAEFile.load(from: URL(fileURLWithPath: "L5.safetensors"))
@@ -19,6 +19,38 @@ public enum SAEFile {
     public static func sibling(of file: URL, _ suffix: String) -> URL {
         let ext = file.pathExtension.isEmpty ? "safetensors" : file.pathExtension
         return file.deletingLastPathComponent().appendingPathComponent(file.deletingPathExtension().lastPathComponent + suffix + "." + ext)
+    }
+
+    /// Writes `sae` as a SAELens 6 folder: `cfg.json` (`architecture` standard or topk with `k`, `d_in`, `d_sae`,
+    /// `dtype` float32, `apply_b_dec_to_input` true, no activation normalisation, `metadata.hook_name`) and
+    /// `sae_weights.safetensors` (W_enc, b_enc, W_dec, b_dec), each written atomically.
+    public static func saveSAELens(_ sae: SparseAutoencoder, to folder: URL) throws {
+        try createOutputFolder(folder)
+        struct Metadata: Encodable { var hookName: String, hookHeadIndex: Int?, modelName: String?
+            enum CodingKeys: String, CodingKey { case hookName = "hook_name", hookHeadIndex = "hook_head_index", modelName = "model_name" }
+            func encode(to encoder: Encoder) throws {
+                var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(hookName, forKey: .hookName)
+                try c.encodeNil(forKey: .hookHeadIndex)
+                try c.encodeIfPresent(modelName, forKey: .modelName)
+            }
+        }
+        struct Config: Encodable {
+            var architecture: String, dIn: Int, dSae: Int, k: Int?, dtype = "float32", device = "cpu", applyBDecToInput = true
+            var normalizeActivations = "none", reshapeActivations = "none", rescaleActsByDecoderNorm = false, metadata: Metadata
+        }
+        var k: Int?
+        if case .topK(let value) = sae.kind { k = value }
+        let config = Config(architecture: k == nil ? "standard" : "topk", dIn: sae.dIn, dSae: sae.dSAE, k: k,
+                            metadata: Metadata(hookName: sae.hook, hookHeadIndex: nil, modelName: sae.metadata["model"]))
+        try AtomicFile.write(try JSONOutput.encoder.encode(config), to: folder.appendingPathComponent("cfg.json"))
+        let p = sae.parameters, (d, n) = (sae.dIn, sae.dSAE)
+        try SafetensorsFile.write([
+            (name: "W_enc", tensor: Tensor(shape: [d, n], values: Array(p[sae.encoderWeights..<(sae.encoderWeights + d * n)]))),
+            (name: "b_enc", tensor: Tensor(shape: [n], values: Array(p[sae.encoderBias..<(sae.encoderBias + n)]))),
+            (name: "W_dec", tensor: Tensor(shape: [n, d], values: Array(p[sae.decoderWeights..<(sae.decoderWeights + n * d)]))),
+            (name: "b_dec", tensor: Tensor(shape: [d], values: Array(p[sae.decoderBias..<(sae.decoderBias + d)]))),
+        ], to: folder.appendingPathComponent("sae_weights.safetensors"))
     }
 
     public static func save(_ sae: SparseAutoencoder, to url: URL) throws {

@@ -151,6 +151,23 @@ final class SparseAutoencoderTests: XCTestCase {
                            (#"{"architecture": "batchtopk", "k": 2, "hook_name": "h"}"#, "batchtopk")] {
             XCTAssertThrowsError(try SAEFile.saeLensConfig(Data(cfg.utf8), source: "cfg.json")) { XCTAssertTrue("\($0)".contains(key), "\($0)") }
         }
+        // Written as a SAELens 6 folder and read back: the same SAE, and the cfg.json keys SAELens reads.
+        let written = folder.appendingPathComponent("written-saelens")
+        try SAEFile.saveSAELens(sae, to: written)
+        let reread = try SAEFile.load(from: written)
+        XCTAssertEqual(reread.parameters, sae.parameters)
+        XCTAssertEqual(reread.kind, .topK(2))
+        XCTAssertEqual(reread.hook, sae.hook)
+        let cfg = try JSONSerialization.jsonObject(with: Data(contentsOf: written.appendingPathComponent("cfg.json"))) as! [String: Any]
+        XCTAssertEqual(cfg["architecture"] as? String, "topk")
+        XCTAssertEqual(cfg["k"] as? Int, 2)
+        XCTAssertEqual(cfg["d_in"] as? Int, 4)
+        XCTAssertEqual(cfg["d_sae"] as? Int, 6)
+        XCTAssertEqual(cfg["apply_b_dec_to_input"] as? Bool, true)
+        XCTAssertEqual(cfg["normalize_activations"] as? String, "none")
+        XCTAssertEqual((cfg["metadata"] as? [String: Any])?["hook_name"] as? String, "blocks.1.hook_resid_post")
+        try SAEFile.saveSAELens(SparseAutoencoder(dIn: 4, dSAE: 6, kind: .relu(l1: 1), hook: "blocks.1.hook_resid_post", seed: 1), to: written)
+        XCTAssertEqual(try SAEFile.load(from: written).kind, .relu(l1: 0), "a standard SAE reads as ReLU (SAELens keeps no L1 in cfg.json)")
         // SAELens architectures the workbench does not compute are refused, not read as ReLU.
         try Data(#"{"d_in": 4, "d_sae": 6, "hook_name": "blocks.1.hook_resid_post", "architecture": "jumprelu"}"#.utf8)
             .write(to: saeLens.appendingPathComponent("cfg.json"))
