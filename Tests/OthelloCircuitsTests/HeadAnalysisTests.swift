@@ -1,6 +1,7 @@
 import Foundation
 @testable import OthelloCircuits
 import OthelloModel
+import OthelloProbes
 import OthelloRules
 import XCTest
 
@@ -95,5 +96,40 @@ extension HeadAnalysisTests {
         XCTAssertEqual(circuit.ablations[0].accuracy, circuit.probeAccuracy, accuracy: 1e-9)
         XCTAssertTrue(circuit.surviving(circuit.probeAccuracy) == 1 || circuit.probeAccuracy <= circuit.trivialAccuracy)
         XCTAssertThrowsError(try EmptyCircuit.run(model: model, games: games, layer: 2))
+    }
+}
+
+/// Every neuron's statistics against a brute-force pass over the cache, on a small random model.
+final class NeuronStatisticsTests: XCTestCase {
+    func testStatisticsMatchABruteForcePass() throws {
+        let config = try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32)
+        let model = HookedTransformer.random(config: config, seed: 7, std: 0.3)
+        let games = RandomGames.generate(count: 7, seed: 2)
+        let stats = try NeuronStatistics.compute(model: model, games: games, topCount: 3, batchSize: 3)
+        let T = config.nCtx
+        let cache = try model.runWithCache(tokens: games.tokenBatch(Array(0..<7), positions: T), games: 7, positions: T,
+                                           points: [HookPoint(.mlpPost, layer: 1)])
+        let values = try cache.values(HookPoint(.mlpPost, layer: 1))
+        var positions: [(Int, Int, GameStep)] = []
+        for g in 0..<7 { for (p, step) in try GameReplay(moves: games[g]).steps.enumerated() where p < T { positions.append((g, p, step)) } }
+        XCTAssertEqual(stats.positions, positions.count)
+        for n in [0, 5, 31] {
+            let acts = positions.map { values[($0.0 * T + $0.1) * 32 + n] }
+            XCTAssertEqual(Double(stats.mean[1][n]), acts.map(Double.init).reduce(0, +) / Double(acts.count), accuracy: 1e-5)
+            XCTAssertEqual(stats.maximum[1][n], acts.max()!, accuracy: 1e-5, "batches of 3 against one of 7: float noise only")
+            XCTAssertEqual(stats.frequency[1][n], Float(acts.filter { $0 > 0 }.count) / Float(acts.count), accuracy: 1e-6)
+            for (a, b) in zip(stats.top[1][n].map(\.activation), acts.sorted(by: >).prefix(3)) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            XCTAssertEqual(stats.top[1][n].count, 3)
+            // The mean given "mine" on square 27 (a centre square), by hand.
+            let mine = positions.indices.filter { i in
+                let position = ProbePosition(game: positions[i].0, position: positions[i].1, step: positions[i].2)
+                return position.board[27] != .empty && (position.board[27] == .black) == (position.perspective == .black)
+            }
+            let expected = mine.map { Double(acts[$0]) }.reduce(0, +) / Double(mine.count)
+            XCTAssertEqual(Double(stats.conditionedMean(layer: 1, neuron: n, condition: .mine)[27]), expected, accuracy: 1e-4)
+            XCTAssertEqual(stats.conditionCounts[27], mine.count)
+        }
+        // Every position is in exactly one of mine, theirs, empty for each square.
+        for s in 0..<64 { XCTAssertEqual(stats.conditionCounts[s] + stats.conditionCounts[64 + s] + stats.conditionCounts[128 + s], positions.count) }
     }
 }
