@@ -3,6 +3,7 @@ import Foundation
 import OthelloModel
 import OthelloProbes
 import OthelloRules
+import WorkbenchSupport
 import XCTest
 
 /// Head scores and ablations, with hand-worked cases: a model whose attention is uniform (W_Q = W_K = 0).
@@ -131,5 +132,29 @@ final class NeuronStatisticsTests: XCTestCase {
         }
         // Every position is in exactly one of mine, theirs, empty for each square.
         for s in 0..<64 { XCTAssertEqual(stats.conditionCounts[s] + stats.conditionCounts[64 + s] + stats.conditionCounts[128 + s], positions.count) }
+    }
+}
+
+/// Neuron weights in the unembedding and probe bases, by hand on a small random model.
+final class NeuronWeightsTests: XCTestCase {
+    func testLogitEffectAndCosinesByHand() throws {
+        let config = try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32)
+        let model = HookedTransformer.random(config: config, seed: 9, std: 0.3)
+        var probe = Probe(kind: .linear, basis: .relative, hook: "blocks.1.hook_resid_post", modes: [.all], inputWidth: 16)
+        var random = SeededRandom(seed: 4)
+        for i in probe.parameters[0].indices { probe.parameters[0][i] = random.nextGaussian() }
+        let weights = try NeuronWeights.compute(model: model, probes: [HookPoint(.residPost, layer: 1): probe])
+        let layout = model.parameters.layout, base = model.parameters.base
+        let wOut = base + layout.blocks[1].W_out, wU = base + layout.W_U
+        let (n, square) = (7, 37), token = Vocabulary.tokenUnchecked(forSquare: square)
+        var effect: Float = 0
+        for i in 0..<16 { effect += wOut[n * 16 + i] * wU[i * 61 + token] }
+        XCTAssertEqual(weights.logitEffect[1][n * 64 + square], effect, accuracy: 1e-5)
+        XCTAssertEqual(weights.logitEffect[1][n * 64 + 27], 0, "a centre square is never a move")
+        let directions = try ProbeDirections(probe: probe)
+        let row = (0..<16).map { wOut[n * 16 + $0] }, norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        let cosine = zip(row, directions.mineMinusTheirs[square]).reduce(Float(0)) { $0 + $1.0 * $1.1 } / norm
+        XCTAssertEqual(weights.outputMineTheirs[1][n * 64 + square], cosine, accuracy: 1e-5)
+        XCTAssertTrue(weights.outputMineTheirs[0].isEmpty && weights.inputMineTheirs[1].isEmpty, "no probe, no cosines")
     }
 }
