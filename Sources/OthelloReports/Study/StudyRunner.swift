@@ -267,7 +267,7 @@ public final class StudyRunner {
                                      attributionTarget: "", topNeurons: [], topHeads: [])
         // Patching: a move five before the last (or the latest earlier one with an alternative after which the prefix
         // stays legal), so that the figure shows the information travelling to the last position; then the same
-        // corruption averaged over up to 20 held-out games.
+        // corruption averaged over up to 20 held-out games (10 with --quick: its cost grows with the prefix's square).
         // Of the moves five or more before the last, the latest whose corruption moves the metric by a logit or more (a
         // smaller change normalises into noise), else the one that moves it most; the later moves only when none of
         // those has an alternative.
@@ -292,7 +292,7 @@ public final class StudyRunner {
                                      bestRestoration: best.2, atCorruptedMove: result.normalised.map { $0[index] },
                                      atLastPosition: result.normalised.map { $0[moves.count - 1] })
             let heldOut = try GameDataset(games: split.test.map { games[$0] }, source: "\(gamesSource) (held-out games)")
-            let pairs = ActivationPatching.pairs(from: heldOut, count: 20, moves: moves.count, corruptAt: index)
+            let pairs = ActivationPatching.pairs(from: heldOut, count: self.plan.quick ? 10 : 20, moves: moves.count, corruptAt: index)
             if let average = try? ActivationPatching.average(model: model, pairs: pairs, kind: .residPre, batchSize: batchSize) {
                 try averagePatchingFigure(average, at: index, hook: "resid_pre").write(to: figures.appendingPathComponent("patching-average.png"))
                 section.patching?.average = .init(pairs: average.pairs, atCorruptedMove: average.normalised.map { $0[index] },
