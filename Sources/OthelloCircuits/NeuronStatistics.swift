@@ -82,14 +82,13 @@ public struct NeuronStatistics: Codable, Sendable {
                                                options: .init(batchSize: batch.count, computeLogits: false))
             // The rows that are real positions (games end before the context does), and their conditions.
             var rows: [(row: Int, game: Int, position: Int)] = []
-            var indicators: [Float] = []
+            var indicators = [Float](repeating: 0, count: batch.count * T * C)
             for (b, g) in batch.enumerated() {
                 var p = 0
                 try GameReplay.replay(games[g], source: "game \(g)") { step in
                     defer { p += 1 }
                     guard p < T else { return }
                     rows.append((b * T + p, g, p))
-                    indicators += [Float](repeating: 0, count: C)
                     indicators.withUnsafeMutableBufferPointer { conditions(of: ProbePosition(game: g, position: p, step: step), into: $0.baseAddress! + (rows.count - 1) * C) }
                 }
             }
@@ -107,11 +106,10 @@ public struct NeuronStatistics: Codable, Sendable {
                         if a > 0 { positive[l][n] += 1 }
                         if a > maximum[l][n] { maximum[l][n] = a }
                         if top[l][n].count < topCount || a > top[l][n][top[l][n].count - 1].activation {
-                            var list = top[l][n]
-                            let at = list.firstIndex { $0.activation < a } ?? list.count
-                            list.insert(Example(game: row.game, position: row.position, activation: a), at: at)
-                            if list.count > topCount { list.removeLast() }
-                            top[l][n] = list
+                            // In place (no copy of the list): insert in order, drop the smallest beyond topCount.
+                            let at = top[l][n].firstIndex { $0.activation < a } ?? top[l][n].count
+                            top[l][n].insert(Example(game: row.game, position: row.position, activation: a), at: at)
+                            if top[l][n].count > topCount { top[l][n].removeLast() }
                         }
                     }
                 }

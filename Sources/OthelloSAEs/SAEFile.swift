@@ -44,17 +44,21 @@ public enum SAEFile {
         let config = Config(architecture: k == nil ? "standard" : "topk", dIn: sae.dIn, dSae: sae.dSAE, k: k,
                             metadata: Metadata(hookName: sae.hook, hookHeadIndex: nil, modelName: sae.metadata["model"]))
         try AtomicFile.write(try JSONOutput.encoder.encode(config), to: folder.appendingPathComponent("cfg.json"))
+        try SafetensorsFile.write(tensors(of: sae), to: folder.appendingPathComponent("sae_weights.safetensors"))
+    }
+
+    /// W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec: SAELens' tensors, for both kinds of file.
+    static func tensors(of sae: SparseAutoencoder) -> [(name: String, tensor: Tensor)] {
         let p = sae.parameters, (d, n) = (sae.dIn, sae.dSAE)
-        try SafetensorsFile.write([
+        return [
             (name: "W_enc", tensor: Tensor(shape: [d, n], values: Array(p[sae.encoderWeights..<(sae.encoderWeights + d * n)]))),
             (name: "b_enc", tensor: Tensor(shape: [n], values: Array(p[sae.encoderBias..<(sae.encoderBias + n)]))),
             (name: "W_dec", tensor: Tensor(shape: [n, d], values: Array(p[sae.decoderWeights..<(sae.decoderWeights + n * d)]))),
             (name: "b_dec", tensor: Tensor(shape: [d], values: Array(p[sae.decoderBias..<(sae.decoderBias + d)]))),
-        ], to: folder.appendingPathComponent("sae_weights.safetensors"))
+        ]
     }
 
     public static func save(_ sae: SparseAutoencoder, to url: URL) throws {
-        let p = sae.parameters
         let (d, n) = (sae.dIn, sae.dSAE)
         var metadata = sae.metadata
         metadata["format"] = format
@@ -66,12 +70,7 @@ public enum SAEFile {
         }
         metadata["d_in"] = String(d)
         metadata["d_sae"] = String(n)
-        try SafetensorsFile.write([
-            (name: "W_enc", tensor: Tensor(shape: [d, n], values: Array(p[sae.encoderWeights..<(sae.encoderWeights + d * n)]))),
-            (name: "b_enc", tensor: Tensor(shape: [n], values: Array(p[sae.encoderBias..<(sae.encoderBias + n)]))),
-            (name: "W_dec", tensor: Tensor(shape: [n, d], values: Array(p[sae.decoderWeights..<(sae.decoderWeights + n * d)]))),
-            (name: "b_dec", tensor: Tensor(shape: [d], values: Array(p[sae.decoderBias..<(sae.decoderBias + d)]))),
-        ], metadata: metadata, to: url)
+        try SafetensorsFile.write(tensors(of: sae), metadata: metadata, to: url)
     }
 
     public static func load(from url: URL) throws -> SparseAutoencoder {

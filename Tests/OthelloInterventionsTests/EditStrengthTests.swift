@@ -127,13 +127,8 @@ final class EditStrengthTests: XCTestCase {
 
     /// On a small model, a study with a split reports each half's error from that half's cases alone.
     func testSplitErrorsComeFromTheirOwnHalves() throws {
-        let config = try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32)
-        let model = HookedTransformer.random(config: config, seed: 3, std: 0.3)
-        let games = RandomGames.generate(count: 40, seed: 5, fullLength: true)
-        let hooks = try (0..<2).map { try ProbeHook(layer: $0, config: config) }
-        let data = try ProbeData.collect(model: model, games: games, indices: Array(0..<40), hooks: hooks)
-        var probes: [HookPoint: Probe] = [:]
-        for hook in hooks { probes[hook.point!] = try ProbeTrainer.train(kind: .linear, basis: .relative, hook: hook, on: data) }
+        let fixture = try SmallModelFixture()
+        let (model, games, hooks, probes) = (fixture.model, fixture.games, fixture.hooks, fixture.probes)
         let cases = try InterventionCases.generate(from: games, count: 12, seed: 1, maxPositions: 59).map { try PreparedCase($0, maxPositions: 59, source: "case") }
         let study = try InterventionStudy(model: model, cases: cases, probes: probes, batchSize: 5)
         study.split = InterventionStudy.halves(count: cases.count, seed: 2)

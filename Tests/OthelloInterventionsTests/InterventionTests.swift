@@ -69,13 +69,8 @@ final class InterventionTests: XCTestCase {
     /// On a small random model: a scale −1 direction edit changes nothing; a reflection changes the reading of the
     /// edited square; gradient edits run through every later layer.
     func testEditsThroughHooks() throws {
-        let config = try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32)
-        let model = HookedTransformer.random(config: config, seed: 3, std: 0.3)
-        let games = RandomGames.generate(count: 40, seed: 5, fullLength: true)
-        let hooks = try (0..<2).map { try ProbeHook(layer: $0, config: config) }
-        let data = try ProbeData.collect(model: model, games: games, indices: Array(0..<40), hooks: hooks)
-        var probes: [HookPoint: Probe] = [:]
-        for hook in hooks { probes[hook.point!] = try ProbeTrainer.train(kind: .linear, basis: .relative, hook: hook, on: data) }
+        let fixture = try SmallModelFixture()
+        let (model, games, hooks, probes) = (fixture.model, fixture.games, fixture.hooks, fixture.probes)
         let cases = try InterventionCases.generate(from: games, count: 12, seed: 1, maxPositions: 59)
             .map { try PreparedCase($0, maxPositions: 59, source: "case") }
         let study = try InterventionStudy(model: model, cases: cases, probes: probes, batchSize: 5)
