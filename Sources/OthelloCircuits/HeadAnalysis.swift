@@ -9,6 +9,8 @@ import WorkbenchSupport
 /// - `mine` / `theirs`: to the earlier moves (the position itself included) of the player who moves next / of the
 ///   other player ("mine" = the player who moves next, passes inferred);
 /// - `firstPosition`: to position 0;
+/// - `byDistance`: `[layer][head][k]`, the mean attention from each position to the one k moves before (k = 0: itself),
+///   over the positions that have one;
 /// - `duplicateToken` and `induction` (the TransformerLens tutorials' detectors) on sequences of random tokens
 ///   repeated twice (not games: out of the model's distribution, as the tutorials' inputs are for GPT-2): from
 ///   position i of the second copy to the same token in the first copy, and to the token after it.
@@ -19,6 +21,7 @@ public struct HeadScores: Codable, Sendable {
     public var firstPosition: [[Double]]
     public var duplicateToken: [[Double]]
     public var induction: [[Double]]
+    public var byDistance: [[[Double]]]
     public var games: Int
 
     public static func compute(model: HookedTransformer, games: GameDataset, seed: UInt64 = 1, batchSize: Int = 64,
@@ -26,8 +29,11 @@ public struct HeadScores: Codable, Sendable {
         let config = model.config
         let (L, H, T) = (config.nLayers, config.nHeads, config.nCtx)
         let zero = [[Double]](repeating: [Double](repeating: 0, count: H), count: L)
-        var scores = HeadScores(previousMove: zero, mine: zero, theirs: zero, firstPosition: zero, duplicateToken: zero, induction: zero, games: games.count)
+        var scores = HeadScores(previousMove: zero, mine: zero, theirs: zero, firstPosition: zero, duplicateToken: zero, induction: zero,
+                                byDistance: [[[Double]]](repeating: [[Double]](repeating: [Double](repeating: 0, count: T), count: H), count: L),
+                                games: games.count)
         var rows = 0.0, previousRows = 0.0
+        var distanceRows = [Double](repeating: 0, count: T)
         let patterns = (0..<L).map { HookPoint(.pattern, layer: $0) }
         for start in stride(from: 0, to: games.count, by: batchSize) {
             let batch = Array(start..<min(start + batchSize, games.count))
@@ -38,6 +44,7 @@ public struct HeadScores: Codable, Sendable {
                 let n = min(T, steps.count)
                 rows += Double(n)
                 previousRows += Double(max(n - 1, 0))
+                for k in 0..<n { distanceRows[k] += Double(n - k) }
                 for l in 0..<L {
                     let pattern = try cache.values(patterns[l])
                     for h in 0..<H {
@@ -48,7 +55,9 @@ public struct HeadScores: Codable, Sendable {
                             first += Double(pattern[base + q * T])
                             if q > 0 { previous += Double(pattern[base + q * T + q - 1]) }
                             for k in 0...q {
-                                if steps[k].player == perspective { mine += Double(pattern[base + q * T + k]) } else { theirs += Double(pattern[base + q * T + k]) }
+                                let a = Double(pattern[base + q * T + k])
+                                if steps[k].player == perspective { mine += a } else { theirs += a }
+                                scores.byDistance[l][h][q - k] += a
                             }
                         }
                         scores.previousMove[l][h] += previous
@@ -66,6 +75,7 @@ public struct HeadScores: Codable, Sendable {
                 scores.mine[l][h] /= max(rows, 1)
                 scores.theirs[l][h] /= max(rows, 1)
                 scores.firstPosition[l][h] /= max(rows, 1)
+                for k in 0..<T { scores.byDistance[l][h][k] /= max(distanceRows[k], 1) }
             }
         }
         // Repeated random tokens: n tokens, then the same n again.

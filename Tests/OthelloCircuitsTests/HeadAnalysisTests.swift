@@ -106,7 +106,7 @@ final class NeuronStatisticsTests: XCTestCase {
         let config = try ModelConfig(nLayers: 2, dModel: 16, nHeads: 2, dMLP: 32)
         let model = HookedTransformer.random(config: config, seed: 7, std: 0.3)
         let games = RandomGames.generate(count: 7, seed: 2)
-        let stats = try NeuronStatistics.compute(model: model, games: games, topCount: 3, batchSize: 3)
+        let stats = try NeuronStatistics.compute(model: model, games: games, topCount: 3, batchSize: 3, keep: { $0.game == 4 })
         let T = config.nCtx
         let cache = try model.runWithCache(tokens: games.tokenBatch(Array(0..<7), positions: T), games: 7, positions: T,
                                            points: [HookPoint(.mlpPost, layer: 1)])
@@ -116,22 +116,27 @@ final class NeuronStatisticsTests: XCTestCase {
         XCTAssertEqual(stats.positions, positions.count)
         for n in [0, 5, 31] {
             let acts = positions.map { values[($0.0 * T + $0.1) * 32 + n] }
-            XCTAssertEqual(Double(stats.mean[1][n]), acts.map(Double.init).reduce(0, +) / Double(acts.count), accuracy: 1e-5)
-            XCTAssertEqual(stats.maximum[1][n], acts.max()!, accuracy: 1e-5, "batches of 3 against one of 7: float noise only")
-            XCTAssertEqual(stats.frequency[1][n], Float(acts.filter { $0 > 0 }.count) / Float(acts.count), accuracy: 1e-6)
-            for (a, b) in zip(stats.top[1][n].map(\.activation), acts.sorted(by: >).prefix(3)) { XCTAssertEqual(a, b, accuracy: 1e-5) }
-            XCTAssertEqual(stats.top[1][n].count, 3)
+            XCTAssertEqual(Double(stats.layers[1].mean[n]), acts.map(Double.init).reduce(0, +) / Double(acts.count), accuracy: 1e-5)
+            XCTAssertEqual(stats.layers[1].maximum[n], acts.max()!, accuracy: 1e-5, "batches of 3 against one of 7: float noise only")
+            XCTAssertEqual(stats.layers[1].frequency[n], Float(acts.filter { $0 > 0 }.count) / Float(acts.count), accuracy: 1e-6)
+            for (a, b) in zip(stats.layers[1].top[n].map(\.activation), acts.sorted(by: >).prefix(3)) { XCTAssertEqual(a, b, accuracy: 1e-5) }
+            XCTAssertEqual(stats.layers[1].top[n].count, 3)
             // The mean given "mine" on square 27 (a centre square), by hand.
             let mine = positions.indices.filter { i in
                 let position = ProbePosition(game: positions[i].0, position: positions[i].1, step: positions[i].2)
                 return position.board[27] != .empty && (position.board[27] == .black) == (position.perspective == .black)
             }
             let expected = mine.map { Double(acts[$0]) }.reduce(0, +) / Double(mine.count)
-            XCTAssertEqual(Double(stats.conditionedMean(layer: 1, neuron: n, condition: .mine)[27]), expected, accuracy: 1e-4)
-            XCTAssertEqual(stats.conditionCounts[27], mine.count)
+            XCTAssertEqual(Double(stats.layers[1].conditionedMean(unit: n, condition: .mine)[27]), expected, accuracy: 1e-4)
+            XCTAssertEqual(stats.layers[1].conditionCounts[27], mine.count)
         }
+        // The sample holds game 4's positions whole.
+        let sample = try XCTUnwrap(stats.sample)
+        let game4 = positions.indices.filter { positions[$0].0 == 4 }
+        XCTAssertEqual(sample.positions, game4.map { GamePosition(game: 4, position: positions[$0].1) })
+        for (r, i) in game4.enumerated() { XCTAssertEqual(sample.activations[1][r * 32 + 5], values[(4 * T + positions[i].1) * 32 + 5], accuracy: 1e-6) }
         // Every position is in exactly one of mine, theirs, empty for each square.
-        for s in 0..<64 { XCTAssertEqual(stats.conditionCounts[s] + stats.conditionCounts[64 + s] + stats.conditionCounts[128 + s], positions.count) }
+        for s in 0..<64 { XCTAssertEqual(stats.layers[1].conditionCounts[s] + stats.layers[1].conditionCounts[64 + s] + stats.layers[1].conditionCounts[128 + s], positions.count) }
     }
 }
 
@@ -143,7 +148,7 @@ final class NeuronWeightsTests: XCTestCase {
         var probe = Probe(kind: .linear, basis: .relative, hook: "blocks.1.hook_resid_post", modes: [.all], inputWidth: 16)
         var random = SeededRandom(seed: 4)
         for i in probe.parameters[0].indices { probe.parameters[0][i] = random.nextGaussian() }
-        let weights = try NeuronWeights.compute(model: model, probes: [HookPoint(.residPost, layer: 1): probe])
+        let weights = try NeuronWeights.compute(model: model, probes: [HookPoint(.residPost, layer: 1): [probe]])
         let layout = model.parameters.layout, base = model.parameters.base
         let wOut = base + layout.blocks[1].W_out, wU = base + layout.W_U
         let (n, square) = (7, 37), token = Vocabulary.tokenUnchecked(forSquare: square)
@@ -154,7 +159,41 @@ final class NeuronWeightsTests: XCTestCase {
         let directions = try ProbeDirections(probe: probe)
         let row = (0..<16).map { wOut[n * 16 + $0] }, norm = row.reduce(0) { $0 + $1 * $1 }.squareRoot()
         let cosine = zip(row, directions.mineMinusTheirs[square]).reduce(Float(0)) { $0 + $1.0 * $1.1 } / norm
-        XCTAssertEqual(weights.outputMineTheirs[1][n * 64 + square], cosine, accuracy: 1e-5)
-        XCTAssertTrue(weights.outputMineTheirs[0].isEmpty && weights.inputMineTheirs[1].isEmpty, "no probe, no cosines")
+        XCTAssertEqual(weights.output[1][.mineTheirs]![n * 64 + square], cosine, accuracy: 1e-5)
+        XCTAssertTrue(weights.output[0].isEmpty && weights.input[1].isEmpty, "no probe, no cosines")
+    }
+}
+
+/// The rule trees: a hand-worked activation is recovered exactly; random activations give R² ≈ 0.
+final class RegressionTreeTests: XCTestCase {
+    func testRecoversAnActivationThatIsARuleOverBoardFeatures() throws {
+        // Activation 1 exactly where E4 is mine and F5 is empty (0 elsewhere), on real positions.
+        let games = RandomGames.generate(count: 60, seed: 3)
+        var x: [Float] = [], y: [Float] = []
+        let C = BoardConditions.count
+        let e4Mine = BoardConditions.Condition.mine.rawValue * 64 + 36, f5Empty = BoardConditions.Condition.empty.rawValue * 64 + 45
+        XCTAssertEqual(BoardConditions.name(e4Mine), "E4 mine")
+        XCTAssertEqual(BoardConditions.name(f5Empty), "F5 empty")
+        var random = SeededRandom(seed: 5)
+        for g in 0..<games.count {
+            for (p, step) in try GameReplay(moves: games[g]).steps.enumerated() {
+                var row = [Float](repeating: 0, count: C)
+                row.withUnsafeMutableBufferPointer { BoardConditions.indicators(of: ProbePosition(game: g, position: p, step: step), into: $0.baseAddress!) }
+                x += row
+                y += [row[e4Mine] * row[f5Empty], Float(random.nextGaussian())]
+            }
+        }
+        let m = y.count / 2, train = m * 2 / 3
+        let trees = RegressionTree.fit(features: x, rows: train, width: C, targets: y, count: 2, depth: 3, minLeaf: 5)
+        let r2 = x.withUnsafeBufferPointer { xs in
+            y.withUnsafeBufferPointer { ys in
+                RegressionTree.rSquared(trees, features: xs.baseAddress! + train * C, rows: m - train, width: C, targets: ys.baseAddress! + train * 2)
+            }
+        }
+        XCTAssertEqual(r2[0], 1, accuracy: 1e-9, trees[0].describe(name: BoardConditions.name).joined(separator: "\n"))
+        XCTAssertLessThan(abs(r2[1]), 0.05, "noise has no rule")
+        let text = trees[0].describe(name: BoardConditions.name)
+        XCTAssertTrue(text.contains { $0.contains("E4 mine") } && text.contains { $0.contains("F5 empty") }, text.joined(separator: "\n"))
+        XCTAssertLessThanOrEqual(trees[1].nodes.count, 15, "depth 3 at most")
     }
 }
