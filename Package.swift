@@ -12,6 +12,7 @@
 //   → OthelloSAEs (sparse autoencoders: training, SAELens files, scored against the board)
 //   → OthelloCircuits (attention-head scores, the empty-square circuit, ablations)
 //   → OthelloReports (results as tables, JSON and figures: the sweep reports, the study's runner and record)
+//   → OthelloAtlas (`scope`: a static site with a page for every neuron, head, SAE feature and probe)
 //   OthelloPlots (PNG canvas, colour maps, figures) uses Support and Rules only.
 //   OthelloBenchmarks (`bench`: each hot path timed beside its reference, the plain C engine, sgemm or PyTorch).
 //   OthelloCommands (the `othello-gpt` subcommands: parse options, call a library, print) sits on top of everything.
@@ -32,6 +33,7 @@ let package = Package(
         .library(name: "OthelloPlots", targets: ["OthelloPlots"]),
         .library(name: "OthelloReports", targets: ["OthelloReports"]),
         .library(name: "OthelloBenchmarks", targets: ["OthelloBenchmarks"]),
+        .library(name: "OthelloAtlas", targets: ["OthelloAtlas"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -60,11 +62,16 @@ let package = Package(
         .target(name: "OthelloCircuits", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"]),
         .target(name: "OthelloPlots", dependencies: ["WorkbenchSupport", "OthelloRules", "CPNG", "CFreeType"]),
         .target(name: "OthelloReports", dependencies: ["OthelloSAEs", "OthelloCircuits", "OthelloInterventions", "OthelloProbes", "OthelloTraining", "OthelloModel", "OthelloRules", "OthelloPlots", "WorkbenchSupport"]),
+        .target(
+            name: "OthelloAtlas",
+            dependencies: ["OthelloReports", "OthelloSAEs", "OthelloCircuits", "OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"],
+            resources: [.copy("Site")]
+        ),
         .target(name: "OthelloBenchmarks", dependencies: ["OthelloSAEs", "OthelloProbes", "OthelloTraining", "OthelloModel", "OthelloRules", "WorkbenchSupport", "CBaselineOthello"]),
         .target(
             name: "OthelloCommands",
             dependencies: [
-                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloSAEs", "OthelloCircuits", "OthelloPlots", "OthelloReports", "OthelloBenchmarks",
+                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloSAEs", "OthelloCircuits", "OthelloPlots", "OthelloReports", "OthelloBenchmarks", "OthelloAtlas",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -79,6 +86,7 @@ let package = Package(
         .testTarget(name: "OthelloSAEsTests", dependencies: ["OthelloSAEs"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloCircuitsTests", dependencies: ["OthelloCircuits"]),
         .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "OthelloRules", "CPNG"]),
+        .testTarget(name: "OthelloAtlasTests", dependencies: ["OthelloAtlas", "OthelloSAEs", "OthelloCircuits", "OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"]),
         .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands", "OthelloReports"]),
     ]
 )

@@ -14,6 +14,7 @@ let allSubcommands: [ParsableCommand.Type] = [
     InterveneCommand.self,
     SAECommand.self,
     HeadsCommand.self,
+    ScopeCommand.self,
     BenchCommand.self,
     FigureCommand.self,
 ]

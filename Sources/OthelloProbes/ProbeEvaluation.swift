@@ -3,7 +3,8 @@ import OthelloModel
 import WorkbenchSupport
 
 /// Counts of a probe's (or a baseline's) predictions against the rules engine's labels: per-square accuracy
-/// overall, by square, by token position and by true class.
+/// overall, by square, by token position and by true class, and whole-board accuracy (all 64 squares right) —
+/// papers and their readers mix the two.
 ///
 ///     var score = ProbeScore(classes: 3, positions: 59)
 ///     score.add(predictions: predicted, labels: truth, position: 12)   // one row: 64 predictions
@@ -22,12 +23,16 @@ public struct ProbeScore: Codable, Equatable, Sendable {
     public private(set) var classTotal: [Int]
     /// Per class: how many squares were predicted as that class (for precision).
     public private(set) var classPredicted: [Int]
+    /// Rows (positions) with all 64 squares right, overall and per token position.
+    public private(set) var boardsCorrect = 0
+    public private(set) var positionBoardsCorrect: [Int]
 
     public init(classes: Int, positions: Int) {
         squareCorrect = Array(repeating: 0, count: 64)
         squareTotal = Array(repeating: 0, count: 64)
         positionCorrect = Array(repeating: 0, count: positions)
         positionTotal = Array(repeating: 0, count: positions)
+        positionBoardsCorrect = Array(repeating: 0, count: positions)
         classCorrect = Array(repeating: 0, count: classes)
         classTotal = Array(repeating: 0, count: classes)
         classPredicted = Array(repeating: 0, count: classes)
@@ -50,6 +55,7 @@ public struct ProbeScore: Codable, Equatable, Sendable {
         total += 64
         positionCorrect[position] += rowCorrect
         positionTotal[position] += 64
+        if rowCorrect == 64 { boardsCorrect += 1; positionBoardsCorrect[position] += 1 }
     }
 
     /// The share of squares predicted right (0 when nothing was scored).
@@ -57,6 +63,9 @@ public struct ProbeScore: Codable, Equatable, Sendable {
     public var perSquare: [Double] { zip(squareCorrect, squareTotal).map { $1 > 0 ? Double($0) / Double($1) : .nan } }
     /// NaN for positions with no rows.
     public var perPosition: [Double] { zip(positionCorrect, positionTotal).map { $1 > 0 ? Double($0) / Double($1) : .nan } }
+    /// The share of positions with every square right; per token position (NaN for positions with no rows).
+    public var wholeBoardAccuracy: Double { total > 0 ? Double(boardsCorrect) / Double(total / 64) : 0 }
+    public var wholeBoardPerPosition: [Double] { zip(positionBoardsCorrect, positionTotal).map { $1 > 0 ? Double($0) / Double($1 / 64) : .nan } }
     public var perClass: [Double] { zip(classCorrect, classTotal).map { $1 > 0 ? Double($0) / Double($1) : .nan } }
 
     /// The mean recall of the classes that occur: what accuracy means when one class is rare. A probe that always

@@ -77,6 +77,11 @@ final class ProbeTests: XCTestCase {
         XCTAssertEqual(score.perClass[0], 121.0 / 122.0)
         XCTAssertEqual(score.perClass[1], 1)
         XCTAssertEqual(score.perClass[2], 0.5)
+        // Whole boards: one of the two rows has all 64 squares right (97.7% of squares, 50% of boards).
+        XCTAssertEqual(score.wholeBoardAccuracy, 0.5)
+        XCTAssertEqual(score.wholeBoardPerPosition[1], 1)
+        XCTAssertEqual(score.wholeBoardPerPosition[3], 0)
+        XCTAssertTrue(score.wholeBoardPerPosition[0].isNaN)
     }
 
     func testBalancedAccuracyAndF1ByHand() {
