@@ -2,17 +2,27 @@
 #   make build  — build the tool in release mode for this CPU (.build/release/othello-gpt)
 #   make demo   — build in release mode and run the main job: `othello-gpt study --quick` (study/report.md)
 #   make tour   — a short tour of the other commands (tour-output/)
-#   make test   — run the whole test suite
+#   make test   — run the whole test suite (the browser tests need `make browser-deps`; without it they are skipped)
 #   make docs   — build the modules' DocC catalogs (swift package generate-documentation; .build/plugins/Swift-DocC/outputs)
 #   make fuzz   — build the fuzz targets (libFuzzer, AddressSanitizer) and run each for SECONDS (scripts/fuzz/run.sh)
 SWIFT ?= swift
 APT_PACKAGES = libopenblas-dev libpng-dev libfreetype-dev fonts-dejavu-core pkg-config
 
-.PHONY: deps build demo tour test bench fuzz docs
+.PHONY: deps browser-deps build demo tour test bench fuzz docs
 
 # Installs the system libraries when they are missing (Debian/Ubuntu).
 deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Headless Chromium and chromedriver for the browser tests of the atlas's pages (Debian/Ubuntu).
+BROWSER_PACKAGES = chromium chromium-driver
+browser-deps:
+	@missing=""; for p in $(BROWSER_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \

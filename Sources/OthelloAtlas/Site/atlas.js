@@ -169,17 +169,18 @@ function topPositions(views, index) {
 
 // ---- Charts --------------------------------------------------------------------------------------------------
 
+/** A histogram; bar heights on a log scale (activations pile up near zero). */
 function histogram(h, title) {
   const total = h.counts.reduce((a, b) => a + b, 0);
-  const width = 300, height = 90, n = h.counts.length, top = Math.max(1, ...h.counts);
+  const width = 300, height = 90, n = h.counts.length, top = Math.log1p(Math.max(1, ...h.counts));
   const svg = el("svg", { width, height: height + 16, class: "histogram", role: "img", "aria-label": title });
   h.counts.forEach((c, i) => {
-    const bh = (height * c) / top, lower = h.lower + ((h.upper - h.lower) * i) / n;
+    const bh = (height * Math.log1p(c)) / top, lower = h.lower + ((h.upper - h.lower) * i) / n;
     svg.append(el("rect", { class: "bar", x: (i * width) / n, y: height - bh, width: width / n - 1, height: bh },
       el("title", {}, `${fmt(lower)} … ${fmt(lower + (h.upper - h.lower) / n)}: ${c}`)));
   });
   svg.append(el("text", { x: 0, y: height + 12 }, fmt(h.lower)), el("text", { x: width - 40, y: height + 12 }, fmt(h.upper)));
-  return el("div", { class: "card" }, el("h3", {}, title), svg, el("div", { class: "caption" }, `${total} sampled positions`));
+  return el("div", { class: "card" }, el("h3", {}, title), svg, el("div", { class: "caption" }, `${total} sampled positions (log scale)`));
 }
 
 function lineChart(series, title, yLabel) {
@@ -324,13 +325,17 @@ async function renderNeuron(index, layer, n) {
   out.push(el("h2", {}, "Rule"), el("pre", { class: "rule" }, u.rule.lines.join("\n")),
     el("p", { class: "muted" }, `A depth-${3} regression tree over board features (mine / theirs / empty / legal / flipped / played per square), R² ${fmt(u.rule.r2)} on held-out positions.`));
   out.push(el("h2", {}, "Output weights through the unembedding"),
-    el("div", { class: "row" }, boardCard("direct logit effect (W_out · W_U)", valueBoard(decode(u.logit), { blankCentre: true, large: true }), "per move square; the four centre squares are never moves")),
-    histogram(u.histogram, "activation histogram"));
+    el("div", { class: "row" }, boardCard("direct logit effect (W_out · W_U)", valueBoard(decode(u.logit), { blankCentre: true, large: true }), "per move square; the four centre squares are never moves"),
+      histogram(u.histogram, "activation histogram")));
   out.push(el("h2", {}, "Weights in the probe bases"), el("p", { class: "muted" }, "Cosine of the input direction (W_in column) with the resid_mid probe's directions, and of the output direction (W_out row) with the resid_post probe's."));
   out.push(boardsRow(Object.keys(KIND_NAMES).map((k) => [`input · ${KIND_NAMES[k]}`, u.input[k]]), {}));
   out.push(boardsRow(Object.keys(KIND_NAMES).map((k) => [`output · ${KIND_NAMES[k]}`, u.output[k]]), {}));
+  // Conditioned means as differences from the overall mean: red where the state raises the activation.
+  const relative = (board) => { const v = decode(board); return v && v.map((x) => x - u.mean); };
   out.push(el("h2", {}, "Mean activation given each square's state"),
-    boardsRow(["mine", "theirs", "empty", "legal", "flipped", "played"].map((c) => [`given ${c}`, u.conditioned[c]]), {}));
+    el("p", { class: "muted" }, `The mean activation over the positions where the square is in that state, minus the overall mean (${fmt(u.mean)}); hover for the value.`),
+    el("div", { class: "row" }, ["mine", "theirs", "empty", "legal", "flipped", "played"].filter((c) => u.conditioned[c]).map((c) =>
+      boardCard(`given ${c}`, valueBoard(relative(u.conditioned[c]), { unit: "above the mean" })))));
   out.push(el("h2", {}, `Top ${u.top.length} activating positions`), topPositions(u.top, index));
   return out;
 }
