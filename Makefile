@@ -60,6 +60,6 @@ fuzz: deps
 # The library modules' DocC archives (.build/plugins/Swift-DocC/outputs/MODULE.doccarchive); the tool's own
 # reference is docs/commands.md and `othello-gpt help`.
 DOC_TARGETS = WorkbenchSupport OthelloRules OthelloModel OthelloTraining OthelloProbes OthelloInterventions OthelloSAEs \
-	OthelloCircuits OthelloPlots OthelloReports OthelloBenchmarks
+	OthelloCircuits OthelloPlots OthelloReports OthelloBenchmarks OthelloAtlas
 docs: deps
 	$(SWIFT) package generate-documentation $(foreach t,$(DOC_TARGETS),--target $(t))

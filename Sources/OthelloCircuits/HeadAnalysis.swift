@@ -34,6 +34,7 @@ public struct HeadScores: Codable, Sendable {
                                 games: games.count)
         var rows = 0.0, previousRows = 0.0
         var distanceRows = [Double](repeating: 0, count: T)
+        var distance = [Double](repeating: 0, count: L * H * T)   // [layer][head][k], summed
         let patterns = (0..<L).map { HookPoint(.pattern, layer: $0) }
         for start in stride(from: 0, to: games.count, by: batchSize) {
             let batch = Array(start..<min(start + batchSize, games.count))
@@ -45,19 +46,26 @@ public struct HeadScores: Codable, Sendable {
                 rows += Double(n)
                 previousRows += Double(max(n - 1, 0))
                 for k in 0..<n { distanceRows[k] += Double(n - k) }
+                // Whether move k was played by the player who moves next after move q: mine[q * T + k].
+                var isMine = [Bool](repeating: false, count: n * T)
+                for q in 0..<n { for k in 0...q { isMine[q * T + k] = steps[k].player == steps[q].perspective } }
                 for l in 0..<L {
                     let pattern = try cache.values(patterns[l])
                     for h in 0..<H {
-                        let base = ((row * H + h) * T) * T
                         var previous = 0.0, mine = 0.0, theirs = 0.0, first = 0.0
-                        for q in 0..<n {
-                            let perspective = steps[q].perspective
-                            first += Double(pattern[base + q * T])
-                            if q > 0 { previous += Double(pattern[base + q * T + q - 1]) }
-                            for k in 0...q {
-                                let a = Double(pattern[base + q * T + k])
-                                if steps[k].player == perspective { mine += a } else { theirs += a }
-                                scores.byDistance[l][h][q - k] += a
+                        pattern.withUnsafeBufferPointer { p in
+                            distance.withUnsafeMutableBufferPointer { distance in
+                                let head = p.baseAddress! + ((row * H + h) * T) * T
+                                for q in 0..<n {
+                                    let query = head + q * T
+                                    first += Double(query[0])
+                                    if q > 0 { previous += Double(query[q - 1]) }
+                                    for k in 0...q {
+                                        let a = Double(query[k])
+                                        if isMine[q * T + k] { mine += a } else { theirs += a }
+                                        distance[(l * H + h) * T + q - k] += a
+                                    }
+                                }
                             }
                         }
                         scores.previousMove[l][h] += previous
@@ -75,7 +83,7 @@ public struct HeadScores: Codable, Sendable {
                 scores.mine[l][h] /= max(rows, 1)
                 scores.theirs[l][h] /= max(rows, 1)
                 scores.firstPosition[l][h] /= max(rows, 1)
-                for k in 0..<T { scores.byDistance[l][h][k] /= max(distanceRows[k], 1) }
+                for k in 0..<T { scores.byDistance[l][h][k] = distance[(l * H + h) * T + k] / max(distanceRows[k], 1) }
             }
         }
         // Repeated random tokens: n tokens, then the same n again.

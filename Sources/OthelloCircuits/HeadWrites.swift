@@ -37,7 +37,8 @@ public struct HeadWrites: Sendable {
                 }
             })
         }
-        var sums = projections.map { kinds in [ProbeDirectionKind: [[Double]]](uniqueKeysWithValues: kinds.keys.map { ($0, [[Double]](repeating: [Double](repeating: 0, count: 64), count: H)) }) }
+        // Sums of |projection| per layer and kind, [head][square] flattened.
+        var sums = projections.map { kinds in kinds.mapValues { _ in [Double](repeating: 0, count: H * 64) } }
         let points = (0..<L).map { HookPoint(.z, layer: $0) }
         var rows = 0
         for start in stride(from: 0, to: games.count, by: max(1, batchSize)) {
@@ -45,33 +46,41 @@ public struct HeadWrites: Sendable {
             let cache = try model.runWithCache(tokens: games.tokenBatch(batch, positions: T), games: batch.count, positions: T, points: points,
                                                options: .init(batchSize: batch.count, computeLogits: false))
             let lengths = batch.map { min(T, games.lengths[$0]) }
-            rows += lengths.reduce(0, +)
+            let m = lengths.reduce(0, +)
+            rows += m
+            var zh = [Float](repeating: 0, count: m * dh), out = [Float](repeating: 0, count: m * 64)
             for l in 0..<L where !projections[l].isEmpty {
                 let z = try cache.values(points[l])
-                for (kind, perHead) in projections[l] {
-                    for h in 0..<H {
-                        // z of head h at every real position [rows, d_head], then · P_h.
-                        var zh: [Float] = []
-                        for (b, n) in lengths.enumerated() {
-                            for t in 0..<n {
-                                let offset: Int = ((b * T + t) * H + h) * dh
-                                zh += z[offset..<(offset + dh)]
+                for h in 0..<H {
+                    // z of head h at every real position [m, d_head].
+                    z.withUnsafeBufferPointer { z in
+                        zh.withUnsafeMutableBufferPointer { zh in
+                            var r = 0
+                            for (b, n) in lengths.enumerated() {
+                                for t in 0..<n {
+                                    (zh.baseAddress! + r * dh).update(from: z.baseAddress! + ((b * T + t) * H + h) * dh, count: dh)
+                                    r += 1
+                                }
                             }
                         }
-                        let m = zh.count / dh
-                        var out = [Float](repeating: 0, count: m * 64)
+                    }
+                    for (kind, perHead) in projections[l] {
+                        var total = [Double](repeating: 0, count: 64)
                         zh.withUnsafeBufferPointer { a in
                             perHead[h].withUnsafeBufferPointer { p in
-                                out.withUnsafeMutableBufferPointer { Matmul.gemm(m: m, n: 64, k: dh, a: a.baseAddress!, lda: dh, b: p.baseAddress!, ldb: 64, c: $0.baseAddress!, ldc: 64) }
+                                out.withUnsafeMutableBufferPointer { o in
+                                    Matmul.gemm(m: m, n: 64, k: dh, a: a.baseAddress!, lda: dh, b: p.baseAddress!, ldb: 64, c: o.baseAddress!, ldc: 64)
+                                    for r in 0..<m { for s in 0..<64 { total[s] += Double(abs(o[r * 64 + s])) } }
+                                }
                             }
                         }
-                        for r in 0..<m { for s in 0..<64 { sums[l][kind]![h][s] += Double(abs(out[r * 64 + s])) } }
+                        for s in 0..<64 { sums[l][kind]![h * 64 + s] += total[s] }
                     }
                 }
             }
             progress?.advance(by: batch.count)
         }
         let scale = 1 / Double(max(rows, 1))
-        return HeadWrites(mean: (0..<L).map { l in (0..<H).map { h in sums[l].mapValues { $0[h].map { Float($0 * scale) } } } })
+        return HeadWrites(mean: (0..<L).map { l in (0..<H).map { h in sums[l].mapValues { $0[(h * 64)..<((h + 1) * 64)].map { Float($0 * scale) } } } })
     }
 }

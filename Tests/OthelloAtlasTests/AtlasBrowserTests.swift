@@ -78,7 +78,7 @@ final class AtlasBrowserTests: XCTestCase {
         // A filter: only rows that pass it.
         try browser.type("frequency > 2", into: ".table input")
         try browser.wait(for: "document.querySelectorAll('table.units')[0].querySelectorAll('tbody tr').length === 0")
-        try saveScreenshot("atlas-index.png")
+        try saveScreenshot("small-atlas-index.png")
         // Search: type a unit id, press Go.
         try browser.type("L1N3", into: "#search-box")
         try browser.click("#search button")
@@ -129,7 +129,7 @@ final class AtlasBrowserTests: XCTestCase {
             let expectedStates = String((0..<64).map { board[$0] == .black ? "x" : board[$0] == .white ? "o" : "." })
             XCTAssertEqual(example["states"] as? String, expectedStates, "game \(g), position \(p)")
         }
-        try saveScreenshot("atlas-neuron.png")
+        try saveScreenshot("small-atlas-neuron.png")
     }
 
     func testHeadFeatureAndProbePagesRenderTheirBoards() throws {
@@ -141,7 +141,7 @@ final class AtlasBrowserTests: XCTestCase {
         try browser.wait(for: "document.querySelector('#page').dataset.route === 'feature' && document.querySelectorAll('.board').length >= 1")
         XCTAssertEqual(try browser.execute("return document.querySelector('h1').textContent.startsWith('Feature F3');") as? Bool, true)
         XCTAssertEqual(try cells(".board.large").count, 64, "the feature's logit board")
-        try saveScreenshot("atlas-feature.png")
+        try saveScreenshot("small-atlas-feature.png")
         try open("#/probes")
         try browser.wait(for: "document.querySelector('#page').dataset.route === 'probes' && document.querySelectorAll('.board').length === 2")
         XCTAssertEqual(try browser.execute("return window.atlasErrors;") as? [String], [])
@@ -149,5 +149,26 @@ final class AtlasBrowserTests: XCTestCase {
         try open("#/neuron/L7N0")
         try browser.wait(for: "document.querySelector('#page .error')")
         XCTAssertEqual(try browser.execute("return document.querySelector('#page .error').textContent.includes('layers 0–1');") as? Bool, true)
+    }
+
+    /// The README's screenshots and the load times of a real atlas (ATLAS_SCREENSHOTS=DIR ATLAS_SOURCE=atlas-folder,
+    /// e.g. the shipped model's `othello-gpt scope` output): each page opened fresh from file://.
+    func testScreenshotsAndLoadTimesOfARealAtlas() throws {
+        guard let source = ProcessInfo.processInfo.environment["ATLAS_SOURCE"], ProcessInfo.processInfo.environment["ATLAS_SCREENSHOTS"] != nil else {
+            throw XCTSkip("set ATLAS_SOURCE=folder and ATLAS_SCREENSHOTS=dir to take the README's screenshots")
+        }
+        let index = URL(fileURLWithPath: source).appendingPathComponent("index.html")
+        let environment = ProcessInfo.processInfo.environment
+        let neuron = environment["ATLAS_NEURON"] ?? "L5N724", feature = environment["ATLAS_FEATURE"] ?? "F955"
+        for (fragment, route, name) in [("", "index", "atlas-index.png"), ("#/neuron/\(neuron)", "neuron", "atlas-neuron.png"), ("#/sae/\(feature)", "feature", "atlas-feature.png"),
+                                        ("#/head/L1H3", "head", nil), ("#/probes", "probes", nil)] {
+            try browser.open(URL(string: "about:blank")!)
+            try browser.open(URL(string: index.absoluteString + fragment)!)
+            try browser.wait(for: "document.querySelector('#page').dataset.route === '\(route)' && window.atlasRendered", seconds: 30)
+            let ms = try browser.execute("return window.atlasRendered;") as? Double ?? -1
+            print("atlas page \(fragment.isEmpty ? "index" : fragment): rendered \(Int(ms)) ms after the page began to load")
+            XCTAssertEqual(try browser.execute("return window.atlasErrors;") as? [String], [])
+            if let name { try saveScreenshot(name) }
+        }
     }
 }

@@ -37,6 +37,12 @@ final class HeadAnalysisTests: XCTestCase {
                 XCTAssertEqual(scores.firstPosition[l][h], first, accuracy: 1e-5)
                 XCTAssertEqual(scores.mine[l][h] + scores.theirs[l][h], 1, accuracy: 1e-5)
                 XCTAssertEqual(scores.duplicateToken[l][h], duplicate, accuracy: 1e-5)
+                // By distance k: the mean over the positions q ≥ k of 1/(q+1); k = 1 is the previous move.
+                for k in [0, 1, 10, 58] {
+                    let expected = (k..<T).map { 1 / Double($0 + 1) }.reduce(0, +) / Double(T - k)
+                    XCTAssertEqual(scores.byDistance[l][h][k], expected, accuracy: 1e-5, "distance \(k)")
+                }
+                XCTAssertEqual(scores.byDistance[l][h][1], previous, accuracy: 1e-9)
             }
         }
         // Mine by hand: at position q the moves of the player to move next, over q + 1 positions.

@@ -446,6 +446,7 @@ async function render() {
   }
   page().replaceChildren(...content);
   page().dataset.route = route.page;
+  window.atlasRendered = performance.now();   // ms since the page began to load: what the load-time benchmark reads
   document.title = `${document.querySelector("h1")?.textContent || "atlas"} — Othello-GPT atlas`;
   window.scrollTo(0, 0);
 }
