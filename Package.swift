@@ -13,6 +13,8 @@
 //   → OthelloCircuits (attention-head scores, the empty-square circuit, ablations)
 //   → OthelloReports (results as tables, JSON and figures: the sweep reports, the study's runner and record)
 //   → OthelloAtlas (`scope`: a static site with a page for every neuron, head, SAE feature and probe)
+//   OthelloExplorer (the live explorer's computations: play, probe, edit, attention, attribution; request decoding)
+//   → OthelloServer (`serve`: the explorer's page and JSON API on Hummingbird 2)
 //   OthelloPlots (PNG canvas, colour maps, figures) uses Support and Rules only.
 //   OthelloBenchmarks (`bench`: each hot path timed beside its reference, the plain C engine, sgemm or PyTorch).
 //   OthelloCommands (the `othello-gpt` subcommands: parse options, call a library, print) sits on top of everything.
@@ -34,11 +36,15 @@ let package = Package(
         .library(name: "OthelloReports", targets: ["OthelloReports"]),
         .library(name: "OthelloBenchmarks", targets: ["OthelloBenchmarks"]),
         .library(name: "OthelloAtlas", targets: ["OthelloAtlas"]),
+        .library(name: "OthelloExplorer", targets: ["OthelloExplorer"]),
+        .library(name: "OthelloServer", targets: ["OthelloServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         // `swift package generate-documentation` builds the modules' DocC catalogs (Sources/*/*.docc).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
+        // The live explorer's web server (`othello-gpt serve`).
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         // System libraries (Debian: libopenblas-dev, libpng-dev, libfreetype-dev).
@@ -67,11 +73,17 @@ let package = Package(
             dependencies: ["OthelloReports", "OthelloSAEs", "OthelloCircuits", "OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"],
             resources: [.copy("Site")]
         ),
+        .target(name: "OthelloExplorer", dependencies: ["OthelloInterventions", "OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"]),
+        .target(
+            name: "OthelloServer",
+            dependencies: ["OthelloExplorer", "OthelloAtlas", "WorkbenchSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            resources: [.copy("Site")]
+        ),
         .target(name: "OthelloBenchmarks", dependencies: ["OthelloSAEs", "OthelloProbes", "OthelloTraining", "OthelloModel", "OthelloRules", "WorkbenchSupport", "CBaselineOthello"]),
         .target(
             name: "OthelloCommands",
             dependencies: [
-                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloSAEs", "OthelloCircuits", "OthelloPlots", "OthelloReports", "OthelloBenchmarks", "OthelloAtlas",
+                "WorkbenchSupport", "OthelloRules", "OthelloModel", "OthelloTraining", "OthelloProbes", "OthelloInterventions", "OthelloSAEs", "OthelloCircuits", "OthelloPlots", "OthelloReports", "OthelloBenchmarks", "OthelloAtlas", "OthelloExplorer", "OthelloServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -86,7 +98,13 @@ let package = Package(
         .testTarget(name: "OthelloSAEsTests", dependencies: ["OthelloSAEs"], resources: [.copy("Fixtures")]),
         .testTarget(name: "OthelloCircuitsTests", dependencies: ["OthelloCircuits"]),
         .testTarget(name: "OthelloPlotsTests", dependencies: ["OthelloPlots", "OthelloRules", "CPNG"]),
-        .testTarget(name: "OthelloAtlasTests", dependencies: ["OthelloAtlas", "OthelloSAEs", "OthelloCircuits", "OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"]),
+        // A WebDriver client for the browser tests (headless Chromium through chromedriver).
+        .target(name: "BrowserTesting", path: "Tests/BrowserTesting"),
+        .testTarget(name: "OthelloAtlasTests", dependencies: ["BrowserTesting", "OthelloAtlas", "OthelloSAEs", "OthelloCircuits", "OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"]),
+        .testTarget(name: "OthelloServerTests", dependencies: [
+            "BrowserTesting", "OthelloServer", "OthelloExplorer", "OthelloInterventions", "OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "OthelloCommandsTests", dependencies: ["OthelloCommands", "OthelloReports"]),
     ]
 )

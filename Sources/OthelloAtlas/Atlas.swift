@@ -86,7 +86,7 @@ public struct Atlas {
     }
 
     /// The files of an atlas in its folder (what `--fresh` removes; nothing else is touched).
-    public static let ownFiles = ["index.html", "atlas.js", "atlas.css", "atlas.json", "data", "probes"]
+    public static let ownFiles = ["index.html", "boards.js", "atlas.js", "atlas.css", "atlas.json", "data", "probes"]
 
     /// Checks `folder` before a build: nothing there, an atlas to resume (`resume`) with the same plan, or (`fresh`)
     /// anything, whose atlas files are removed. Returns whether there is progress to resume.

@@ -1,10 +1,10 @@
 import Foundation
 import WorkbenchSupport
 
-/// The atlas's page files (`Site/`: index.html, atlas.js, atlas.css — plain HTML/CSS/JS, no build step, no network),
+/// The atlas's page files (`Site/`: index.html, boards.js (shared with the live explorer), atlas.js, atlas.css — plain HTML/CSS/JS, no build step, no network),
 /// copied beside the data.
 public enum AtlasSite {
-    public static let files = ["index.html", "atlas.js", "atlas.css"]
+    public static let files = ["index.html", "boards.js", "atlas.js", "atlas.css"]
 
     /// The text of page file `name` from the module's resources.
     public static func text(_ name: String) throws -> Data {

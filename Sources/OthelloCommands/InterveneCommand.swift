@@ -151,29 +151,12 @@ struct EditOptions: ParsableArguments {
     @Option(help: "last or from-edit (default: last).", transform: choice("--positions")) var positions: EditPositions = .last
 
     func plan(config: ModelConfig) throws -> EditPlan {
-        let L = config.nLayers
-
-        let hooks: [HookPoint]
-        switch (hook, layers) {
-        case (.some, .some): throw WorkbenchError("give --hook or --layers, not both")
-        case (let hook?, nil):
-            let point = try HookPoint(name: hook)
-            if let layer = point.layer, layer >= L { throw WorkbenchError("--hook \(hook): the model has layers 0…\(L - 1)") }
-            hooks = [point]
-        case (nil, let range?):
-            let parts = range.split(separator: "-")
-            guard let first = parts.first.flatMap({ Int($0) }), let last = parts.last.flatMap({ Int($0) }), first >= 0, first <= last, last < L else {
-                throw WorkbenchError("--layers \(range): give FIRST-LAST within 0…\(L - 1), e.g. 4-\(L - 1)")
-            }
-            hooks = (first...last).map { HookPoint(.residPost, layer: $0) }
-        case (nil, nil): hooks = [HookPoint(.residPost, layer: min(4, L - 1))]
-        }
         let editMethod: EditMethod
         switch method {
         case .direction: editMethod = .direction(scale: scale)
         case .gradient: editMethod = .gradient(try gradientEdit())
         }
-        return EditPlan(method: editMethod, hooks: hooks, positions: positions)
+        return try EditPlan.resolve(config: config, hook: hook, layers: layers, method: editMethod, positions: positions)
     }
 
     /// The gradient edit the flags ask for: the scale-free default, Li et al.'s settings, or either changed.

@@ -21,12 +21,16 @@ public struct OthelloGPTCommand: ParsableCommand {
     /// Entry point used by the executable: sets up OpenBLAS (`Matmul.configureOpenBLAS`) and the allocator
     /// (`Allocator.keepFreedMemory`), then runs the command, turning a WorkbenchError into a one-line
     /// message and exit code 1.
-    public static func mainWithErrors(_ arguments: [String]? = nil) {
+    public static func mainWithErrors(_ arguments: [String]? = nil) async {
         Matmul.configureOpenBLAS()
         Allocator.keepFreedMemory()
         do {
             var command = try parseAsRoot(arguments)
-            try command.run()
+            if var server = command as? AsyncParsableCommand {
+                try await server.run()
+            } else {
+                try command.run()
+            }
         } catch let error as WorkbenchError {
             FileHandle.standardError.write("error: \(error.description)\n".data(using: .utf8)!)
             Foundation.exit(1)

@@ -15,6 +15,7 @@ let allSubcommands: [ParsableCommand.Type] = [
     SAECommand.self,
     HeadsCommand.self,
     ScopeCommand.self,
+    ServeCommand.self,
     BenchCommand.self,
     FigureCommand.self,
 ]

@@ -1,5 +1,6 @@
 import Foundation
 import OthelloModel
+import WorkbenchSupport
 
 /// How an edit changes the activation at a hook.
 public enum EditMethod: Equatable, Sendable {
@@ -103,6 +104,34 @@ public struct EditPlan: Sendable {
         self.hooks = hooks
         self.positions = positions
         self.label = label ?? Self.describe(method: method, hooks: hooks, positions: positions)
+    }
+
+    /// The plan an edit request names: one `hook` (a hook name; default blocks.4.hook_resid_post, or the last block's)
+    /// or every resid_post of `layers` ("FIRST-LAST"), the method and where. `intervene eval`'s flags and the live
+    /// explorer's `/api/edit` both come here; `option` names the setting in errors ("--hook", "hook").
+    public static func resolve(config: ModelConfig, hook: String?, layers: String?, method: EditMethod, positions: EditPositions,
+                               names: (hook: String, layers: String) = ("--hook", "--layers")) throws -> EditPlan {
+        let L = config.nLayers
+        let hooks: [HookPoint]
+        switch (hook, layers) {
+        case (.some, .some): throw WorkbenchError("give \(names.hook) or \(names.layers), not both")
+        case (let hook?, nil):
+            let point: HookPoint
+            do { point = try HookPoint(name: hook) } catch { throw WorkbenchError("\(names.hook) \(hook): \(error)") }
+            if let layer = point.layer, layer >= L { throw WorkbenchError("\(names.hook) \(hook): the model has layers 0…\(L - 1)") }
+            guard point.layer != nil, [.residPre, .residMid, .residPost].contains(point.kind) else {
+                throw WorkbenchError("\(names.hook) \(hook): edits change a block's residual stream (blocks.L.hook_resid_pre, hook_resid_mid or hook_resid_post)")
+            }
+            hooks = [point]
+        case (nil, let range?):
+            let parts = range.split(separator: "-")
+            guard let first = parts.first.flatMap({ Int($0) }), let last = parts.last.flatMap({ Int($0) }), first >= 0, first <= last, last < L else {
+                throw WorkbenchError("\(names.layers) \(range): give FIRST-LAST within 0…\(L - 1), e.g. 4-\(L - 1)")
+            }
+            hooks = (first...last).map { HookPoint(.residPost, layer: $0) }
+        case (nil, nil): hooks = [HookPoint(.residPost, layer: min(4, L - 1))]
+        }
+        return EditPlan(method: method, hooks: hooks, positions: positions)
     }
 
     static func describe(method: EditMethod, hooks: [HookPoint], positions: EditPositions) -> String {

@@ -126,23 +126,34 @@ public enum InterventionCases {
             guard let object = (try? JSONSerialization.jsonObject(with: Data(trimmed.utf8))) as? [String: Any] else {
                 throw WorkbenchError("\(place): not a JSON object; each line is {\"moves\": [...], \"square\": ...}")
             }
-            guard let moveValues = object["moves"] as? [Any] else { throw WorkbenchError("\(place): no \"moves\" list") }
-            guard let squareValue = object["square"] else { throw WorkbenchError("\(place): no \"square\"") }
-            let moves = try moveValues.map { try square($0, place: place) }
-            var edit = BoardEdit.flip
-            if let name = object["edit"] {
-                guard let text = name as? String, let value = BoardEdit(rawValue: text) else {
-                    throw WorkbenchError("\(place): \"edit\" must be \"flip\", \"empty\", \"mine\" or \"theirs\", got \(name)")
-                }
-                edit = value
-            }
-            cases.append(InterventionCase(moves: moves, square: try square(squareValue, place: place), edit: edit))
+            cases.append(try parse(object, place: place))
         }
         guard !cases.isEmpty else { throw WorkbenchError("\(source): no cases in the file") }
         return cases
     }
 
-    private static func square(_ value: Any, place: String) throws -> Int {
+    /// One case from a decoded JSON object `{"moves": [...], "square": ..., "edit": ...}` (a case file's line, or a
+    /// request of the live explorer); `place` names it in errors.
+    public static func parse(_ object: [String: Any], place: String) throws -> InterventionCase {
+        guard let moveValues = object["moves"] as? [Any] else { throw WorkbenchError("\(place): no \"moves\" list") }
+        guard let squareValue = object["square"] else { throw WorkbenchError("\(place): no \"square\"") }
+        var edit = BoardEdit.flip
+        if let name = object["edit"] {
+            guard let text = name as? String, let value = BoardEdit(rawValue: text) else {
+                throw WorkbenchError("\(place): \"edit\" must be \"flip\", \"empty\", \"mine\" or \"theirs\", got \(name)")
+            }
+            edit = value
+        }
+        return InterventionCase(moves: try moves(moveValues, place: place), square: try square(squareValue, place: place), edit: edit)
+    }
+
+    /// A list of moves as square indices or labels.
+    public static func moves(_ values: [Any], place: String) throws -> [Int] {
+        try values.map { try square($0, place: place) }
+    }
+
+    /// A square as an index 0…63 or a label (A0…H7).
+    public static func square(_ value: Any, place: String) throws -> Int {
         if let label = value as? String {
             guard let square = SquareNotation.othelloGPT.square(ifValid: label) else {
                 throw WorkbenchError("\(place): \"\(label)\" is not a square label (A0…H7, row letter and 0-based column)")

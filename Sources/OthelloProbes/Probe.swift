@@ -116,6 +116,21 @@ public struct Probe {
         return predictions
     }
 
+    /// Each square's class probabilities (softmax of its logits) for `rows` activations: `rows × 64 × classes`.
+    public func probabilities(mode: Int, inputs: UnsafePointer<Float>, rows: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: rows * outputs)
+        let hiddenBuffer = UnsafeMutablePointer<Float>.allocate(capacity: rows * max(1, hidden))
+        defer { hiddenBuffer.deallocate() }
+        out.withUnsafeMutableBufferPointer { o in
+            logits(mode: mode, inputs: inputs, rows: rows, into: o.baseAddress!, hiddenScratch: hiddenBuffer)
+            for cell in 0..<(rows * 64) {
+                let p = Softmax.probabilities(UnsafeBufferPointer(start: o.baseAddress! + cell * classes, count: classes))
+                for k in 0..<classes { o[cell * classes + k] = p[k] }
+            }
+        }
+        return out
+    }
+
     /// A tensor of mode `mode` by name (`W`, `b`, `W_hidden`, …) as a flat array.
     public func tensor(_ name: String, mode: Int) -> [Float] {
         guard let entry = layout.tensors.first(where: { $0.name == name }) else { return [] }

@@ -1,3 +1,3 @@
 import OthelloCommands
 
-OthelloGPTCommand.mainWithErrors()
+await OthelloGPTCommand.mainWithErrors()

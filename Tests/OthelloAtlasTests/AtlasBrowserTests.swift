@@ -5,6 +5,7 @@ import OthelloModel
 import OthelloProbes
 import OthelloRules
 import OthelloSAEs
+import BrowserTesting
 import WorkbenchSupport
 import XCTest
 

@@ -20,6 +20,7 @@ let package = Package(
                 .product(name: "OthelloTraining", package: "OthelloGPT"),
                 .product(name: "OthelloProbes", package: "OthelloGPT"),
                 .product(name: "OthelloInterventions", package: "OthelloGPT"),
+                .product(name: "OthelloExplorer", package: "OthelloGPT"),
                 .product(name: "OthelloSAEs", package: "OthelloGPT"),
                 .product(name: "OthelloPlots", package: "OthelloGPT"),
             ]

@@ -1,4 +1,5 @@
 import Foundation
+import OthelloExplorer
 import OthelloSAEs
 import OthelloInterventions
 import OthelloModel
@@ -43,6 +44,17 @@ struct FuzzTarget {
         FuzzTarget("sae", "fuzz.safetensors") { _ = try SAEFile.load(data: $0, source: $1) },
         FuzzTarget("cases", "fuzz.jsonl") { data, source in
             _ = try InterventionCases.read(data: data, source: source).map { try PreparedCase($0, maxPositions: 59, source: source) }
+        },
+        // The live explorer's request bodies (a request names no file: the error is the HTTP 400 answer, prefixed here).
+        FuzzTarget("explorer-request", "request.json") { data, source in
+            do {
+                _ = try ExplorerRequest.edit(from: data, config: .shipped)
+                _ = try ExplorerRequest.attention(from: data)
+                _ = try ExplorerRequest.attribution(from: data)
+                _ = try ExplorerRequest.moves(from: data)
+            } catch let error as WorkbenchError {
+                throw WorkbenchError("\(source): \(error.description)")
+            }
         },
         FuzzTarget("checkpoint", "fuzz.ckpt.safetensors") { _ = try Checkpoint.read(data: $0, source: $1) },
         FuzzTarget("log", "fuzz.jsonl") { _ = try TrainingLog.read(data: $0, source: $1) },

@@ -9,13 +9,13 @@ import XCTest
 ///
 /// Without chromedriver the tests that use it are skipped — unless `OTHELLO_BROWSER_TESTS=required` (as `.ci/run`
 /// sets it), where a missing browser fails the test.
-final class WebDriver {
+public final class WebDriver {
     let process: Process
     let base: URL
     let session: String
 
     /// Starts chromedriver on a free port and opens a headless Chromium session.
-    init(width: Int = 1200, height: Int = 900) throws {
+    public init(width: Int = 1200, height: Int = 900) throws {
         guard let driver = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"].first(where: FileManager.default.isExecutableFile(atPath:)) else {
             if ProcessInfo.processInfo.environment["OTHELLO_BROWSER_TESTS"] == "required" {
                 throw WebDriverError("chromedriver is missing: install Debian's chromium and chromium-driver (apt-get install chromium chromium-driver)")
@@ -61,16 +61,16 @@ final class WebDriver {
     }
 
     /// Opens `url` and waits for the document to load.
-    func open(_ url: URL) throws { _ = try command("url", ["url": url.absoluteString]) }
+    public func open(_ url: URL) throws { _ = try command("url", ["url": url.absoluteString]) }
 
     /// Runs `script` (a function body; `arguments` as given) in the page and returns its value.
     @discardableResult
-    func execute(_ script: String, _ arguments: [Any] = []) throws -> Any? {
+    public func execute(_ script: String, _ arguments: [Any] = []) throws -> Any? {
         try command("execute/sync", ["script": script, "args": arguments])
     }
 
     /// Waits until `condition` (a JavaScript expression) is true, up to `seconds`.
-    func wait(for condition: String, seconds: Double = 10) throws {
+    public func wait(for condition: String, seconds: Double = 10) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
             if try execute("return !!(\(condition));") as? Bool == true { return }
@@ -81,23 +81,23 @@ final class WebDriver {
     }
 
     /// The id of the first element matching a CSS selector.
-    func element(_ selector: String) throws -> String {
+    public func element(_ selector: String) throws -> String {
         let value = try command("element", ["using": "css selector", "value": selector]) as? [String: Any]
         guard let id = value?.first(where: { $0.key.hasPrefix("element-") })?.value as? String else { throw WebDriverError("no element \(selector)") }
         return id
     }
 
-    func click(_ selector: String) throws { _ = try command("element/\(try element(selector))/click", [:]) }
-    func type(_ text: String, into selector: String) throws { _ = try command("element/\(try element(selector))/value", ["text": text]) }
+    public func click(_ selector: String) throws { _ = try command("element/\(try element(selector))/click", [:]) }
+    public func type(_ text: String, into selector: String) throws { _ = try command("element/\(try element(selector))/value", ["text": text]) }
 
     /// The browser's console messages of level SEVERE (errors) since the last call.
-    func consoleErrors() throws -> [String] {
+    public func consoleErrors() throws -> [String] {
         let entries = try command("se/log", ["type": "browser"]) as? [[String: Any]] ?? []
         return entries.filter { $0["level"] as? String == "SEVERE" }.compactMap { $0["message"] as? String }
     }
 
     /// A PNG screenshot of the window.
-    func screenshot() throws -> Data {
+    public func screenshot() throws -> Data {
         guard let text = try command("screenshot", nil, method: "GET") as? String, let data = Data(base64Encoded: text) else {
             throw WebDriverError("no screenshot")
         }
@@ -174,7 +174,7 @@ final class WebDriver {
     }
 }
 
-struct WebDriverError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
+public struct WebDriverError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
