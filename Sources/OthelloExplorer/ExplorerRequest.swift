@@ -46,12 +46,12 @@ public enum ExplorerRequest {
         return (try moves(in: object), try object["square"].map { try InterventionCases.square($0, place: "square") })
     }
 
-    /// `{"moves", "square", "edit"?, "method"?, "hook" | "layers"?, "scale"?, "lr"?, "steps"?, "positions"?}`: an edit as
+    /// `{"moves", "square", "edit"?, "method"?, "hook" | "layers"?, "scale"?, "lr"?, "steps"?, "stop_at"?, "positions"?}`: an edit as
     /// `intervene eval` takes it (defaults: flip, direction, scale 2, blocks.4.hook_resid_post, the last position;
     /// gradient: the scale-free step 0.1 × RMS, at most 200 steps, stopping at 0.999).
     public static func edit(from body: Data, config: ModelConfig) throws -> Explorer.EditRequest {
         let object = try object(body)
-        let known: Set<String> = ["moves", "square", "edit", "method", "hook", "layers", "scale", "lr", "steps", "positions"]
+        let known: Set<String> = ["moves", "square", "edit", "method", "hook", "layers", "scale", "lr", "steps", "stop_at", "positions"]
         if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
             throw WorkbenchError("unknown field \"\(unknown)\"; an edit has \(known.sorted().joined(separator: ", "))")
         }
@@ -70,6 +70,15 @@ public enum ExplorerRequest {
                 let steps = try integer(object, "steps")
                 guard steps >= 1 else { throw WorkbenchError("\"steps\" must be at least 1, got \(steps)") }
                 gradient.steps = steps
+            }
+            // "stop_at": a probability in (0, 1], or false / null for every step.
+            if let stop = object["stop_at"] {
+                if stop is NSNull || (stop as? Bool) == false {
+                    gradient.stopAt = nil
+                } else {
+                    guard let p = try number(object, "stop_at"), p > 0, p <= 1 else { throw WorkbenchError("\"stop_at\" must be a probability in (0, 1], or false for every step") }
+                    gradient.stopAt = p
+                }
             }
             method = .gradient(gradient)
         case let other: throw WorkbenchError("\"method\" must be \"direction\" or \"gradient\", got \"\(other)\"")

@@ -50,9 +50,9 @@ function diverging(v, scale) {
   const fade = Math.round(255 * (1 - Math.abs(t)));
   return t >= 0 ? `rgb(255, ${fade}, ${fade})` : `rgb(${fade}, ${fade}, 255)`;
 }
-/** Sequential colour for shares (accuracies): white at `low`, dark green at 1. */
-function sequential(v, low) {
-  const t = Math.max(0, Math.min(1, (v - low) / Math.max(1e-9, 1 - low)));
+/** Sequential colour for shares and probabilities: white at `low`, dark green at `high`. */
+function sequential(v, low, high = 1) {
+  const t = Math.max(0, Math.min(1, (v - low) / Math.max(1e-9, high - low)));
   return `rgb(${Math.round(255 - 215 * t)}, ${Math.round(255 - 115 * t)}, ${Math.round(255 - 195 * t)})`;
 }
 
@@ -73,7 +73,7 @@ function valueBoard(values, options = {}) {
   const board = boardFrame("values", options.large);
   const finite = values.filter((v, s) => isFinite(v) && !(options.blankCentre && CENTRE.has(s)));
   const scale = Math.max(1e-12, ...finite.map(Math.abs));
-  const low = Math.min(...finite, 1);
+  const low = Math.min(...finite), high = Math.max(...finite);
   for (let s = 0; s < 64; s++) {
     if (s % 8 === 0) board.append(el("div", { class: "axis" }, ROWS[s >> 3]));
     const v = values[s];
@@ -82,7 +82,7 @@ function valueBoard(values, options = {}) {
     const cell = el("div", { class: na ? "sq na" : "sq", "data-square": s, title, role: "gridcell", "aria-label": title });
     if (!na) {
       cell.dataset.value = String(v);
-      cell.style.background = options.colour === "sequential" ? sequential(v, low) : diverging(v, scale);
+      cell.style.background = options.colour === "sequential" ? sequential(v, low, high) : diverging(v, scale);
     }
     board.append(cell);
   }
