@@ -76,7 +76,7 @@ let package = Package(
         .target(name: "OthelloExplorer", dependencies: ["OthelloInterventions", "OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"]),
         .target(
             name: "OthelloServer",
-            dependencies: ["OthelloExplorer", "OthelloAtlas", "WorkbenchSupport", .product(name: "Hummingbird", package: "hummingbird")],
+            dependencies: ["OthelloExplorer", "OthelloAtlas", "OthelloRules", "WorkbenchSupport", .product(name: "Hummingbird", package: "hummingbird")],
             resources: [.copy("Site")]
         ),
         .target(name: "OthelloBenchmarks", dependencies: ["OthelloSAEs", "OthelloProbes", "OthelloTraining", "OthelloModel", "OthelloRules", "WorkbenchSupport", "CBaselineOthello"]),

@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
         abstract: "The live explorer: play a game, read the probes layer by layer, flip a disc in the model and watch the predictions.",
         discussion: """
         Starts a web server (Hummingbird 2) and prints its address; open it in a browser. The page: a board to play \
-        on (click a legal move; undo, redo, a random game, or paste a move list in A0…H7 or a1…h8 notation), the \
+        on (click a legal move; undo, redo, a random game, paste a move list in A0…H7 or a1…h8 notation, or load \
+        game N of --games), the \
         model's next-move probabilities as a heatmap with the legal moves marked, every layer's probe board (P(mine) \
         − P(theirs), squares read wrongly outlined), edits (click a disc in "edit" mode or name a square: flip, \
         empty, mine or theirs; direction or gradient; a hook or a span of layers; the last position or from the \
@@ -43,6 +44,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(name: .customLong("probe-dir"), help: ArgumentHelp("Folder of linear relative probes (a study's or an atlas's probes/).", valueName: "dir")) var probeDir: String?
     @Option(name: .customLong("probe-games"), help: "Random games to train the probes on when no --probe-dir is given.") var probeGames: Int = 1000
     @Option(help: ArgumentHelp("An atlas (othello-gpt scope --out folder, or its URL) that the page links units to.", valueName: "dir-or-url")) var atlas: String?
+    @Option(help: ArgumentHelp("A games file (.npy, .txt, .wtb, .pgn) whose games the page can load by number.", valueName: "file")) var games: String?
     @Option(help: "Address to bind (127.0.0.1: this machine only).") var host: String = "127.0.0.1"
     @Option(help: "Port (0: any free port).") var port: Int = 8080
     @Option(help: "The most Adam steps a gradient edit may ask for.") var maxSteps: Int = 1000
@@ -51,6 +53,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard (0...65535).contains(port) else { throw WorkbenchError("--port \(port): give 0…65535") }
         guard probeGames >= 10 else { throw WorkbenchError("--probe-games must be at least 10") }
         let transformer = try model.load()
+        let dataset = try games.map { try GameSource.file($0).load() }
         let probes = try Self.probes(model: transformer, folder: probeDir, games: probeGames)
         var limits = Explorer.Limits()
         limits.gradientSteps = maxSteps
@@ -60,7 +63,7 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let atlasURL = atlas.map { $0.contains("://") ? $0 : URL(fileURLWithPath: $0).appendingPathComponent("index.html").absoluteString }
         let shownHost = host.contains(":") ? "[\(host)]" : host
-        try await ExplorerServer.serve(explorer: explorer, host: host, port: port, atlas: atlasURL) { bound in
+        try await ExplorerServer.serve(explorer: explorer, host: host, port: port, atlas: atlasURL, games: dataset) { bound in
             print("the live explorer: http://\(shownHost):\(bound)/   (Ctrl-C stops it)")
             fflush(stdout)
         }

@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import OthelloAtlas
 import OthelloExplorer
+import OthelloRules
 import WorkbenchSupport
 
 /// `othello-gpt serve`: the live explorer on Hummingbird 2. The page (explorer.html, explorer.js, explorer.css and
@@ -14,11 +15,12 @@ import WorkbenchSupport
 /// | `POST /api/edit` | `{"moves", "square", "edit", "method", "hook" \| "layers", "scale", "lr", "steps", "positions"}` | before/after, the edited board's legal moves, `error`, `null_error` |
 /// | `POST /api/attention` | `{"moves", "layer", "head"}` | the head's pattern |
 /// | `POST /api/attribution` | `{"moves", "square"?}` | direct logit attribution by head, top neurons |
+/// | `GET /api/games/N` | — | game N of the games file given at start (`serve --games`) |
 ///
 /// Bad input is HTTP 400 with `{"error": "…"}`; unknown paths 404 with the same shape. No request reads or writes a file.
 public enum ExplorerServer {
     /// The router of the explorer's page and API.
-    public static func router(explorer: Explorer, atlas: String? = nil) throws -> Router<BasicRequestContext> {
+    public static func router(explorer: Explorer, atlas: String? = nil, games: GameDataset? = nil) throws -> Router<BasicRequestContext> {
         let router = Router()
         router.add(middleware: JSONErrors())   // first: routes added after it (and the 404) go through it
         let pages: [(String, String, Data)] = try [
@@ -30,10 +32,17 @@ public enum ExplorerServer {
         for (path, type, data) in pages {
             router.get(RouterPath(path)) { _, _ in Response(status: .ok, headers: [.contentType: type], body: .init(byteBuffer: ByteBuffer(bytes: data))) }
         }
-        var info = ServerInfo(model: explorer.info(), atlas: atlas)
-        info.atlas = atlas
+        let info = ServerInfo(model: explorer.info(), atlas: atlas, games: games?.count ?? 0)
         let infoData = try JSONOutput.lineEncoder.encode(info)
         router.get("/api/model") { _, _ in json(infoData) }
+        router.get("/api/games/:index") { _, context in
+            let text = context.parameters.get("index") ?? ""
+            guard let games else { throw WorkbenchError("no games file was given at start (othello-gpt serve --games FILE)") }
+            guard let index = Int(text), (0..<games.count).contains(index) else {
+                throw WorkbenchError("game \(text): give an index 0…\(games.count - 1)")
+            }
+            return try json(JSONOutput.lineEncoder.encode(["moves": games[index].map { SquareNotation.othelloGPT.label($0) }]))
+        }
         router.post("/api/run") { request, _ in
             let body = try await collect(request)
             return try json(JSONOutput.lineEncoder.encode(explorer.run(moves: ExplorerRequest.moves(from: body))))
@@ -54,9 +63,10 @@ public enum ExplorerServer {
     }
 
     /// Serves until SIGINT or SIGTERM; `running` gets the bound port (useful with port 0).
-    public static func serve(explorer: Explorer, host: String, port: Int, atlas: String?, running: @escaping @Sendable (Int) -> Void) async throws {
+    public static func serve(explorer: Explorer, host: String, port: Int, atlas: String?, games: GameDataset? = nil,
+                             running: @escaping @Sendable (Int) -> Void) async throws {
         let app = Application(
-            router: try router(explorer: explorer, atlas: atlas),
+            router: try router(explorer: explorer, atlas: atlas, games: games),
             configuration: .init(address: .hostname(host, port: port), serverName: "othello-gpt"),
             onServerRunning: { channel in running(channel.localAddress?.port ?? port) }
         )
@@ -66,6 +76,8 @@ public enum ExplorerServer {
     struct ServerInfo: Codable {
         var model: Explorer.ModelInfo
         var atlas: String?
+        /// Games of the file given at start (0: none).
+        var games: Int
     }
 
     /// The request body, at most `ExplorerRequest.maximumBytes`.

@@ -31,7 +31,8 @@ final class ExplorerServerTests: XCTestCase {
     static let explorer = try! Explorer(model: model, probes: probes)
 
     func withClient(_ body: @escaping @Sendable (any TestClientProtocol) async throws -> Void) async throws {
-        let app = Application(router: try ExplorerServer.router(explorer: Self.explorer, atlas: "file:///atlas/index.html"))
+        let app = Application(router: try ExplorerServer.router(explorer: Self.explorer, atlas: "file:///atlas/index.html",
+                                                                 games: RandomGames.generate(count: 3, seed: 6)))
         try await app.test(.router, body)
     }
 
@@ -52,6 +53,13 @@ final class ExplorerServerTests: XCTestCase {
                 XCTAssertEqual((model?["probes"] as? [String])?.count, 4)
                 XCTAssertEqual(object?["atlas"] as? String, "file:///atlas/index.html")
             }
+            // Game 2 of the games file given at start; an index out of range is a 400.
+            try await client.execute(uri: "/api/games/2", method: .get) { response in
+                XCTAssertEqual(response.status, .ok)
+                let object = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                XCTAssertEqual(object?["moves"] as? [String], RandomGames.generate(count: 3, seed: 6)[2].map { SquareNotation.othelloGPT.label($0) })
+            }
+            try await client.execute(uri: "/api/games/3", method: .get) { response in XCTAssertEqual(response.status, .badRequest) }
             // C3 then D2 … as labels and as indices: the rules engine's board, the model's distribution, one reading per layer.
             let (status, run) = try await Self.post(client, "/api/run", #"{"moves": ["C3", 18]}"#)
             XCTAssertEqual(status, .ok, "\(run)")

@@ -229,6 +229,19 @@ async function start() {
     e.preventDefault();
     try { state.moves = parseMoves($("moves-box").value, $("notation").value); state.redo = []; refresh(); } catch (err) { showError(err); }
   });
+  if (state.info.games > 0) {
+    $("load-game").hidden = false;
+    $("game-count").textContent = state.info.games;
+    $("load-game").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      try {
+        const game = await api(`/api/games/${Number($("game-number").value)}`);
+        state.moves = parseMoves(game.moves.slice(0, m.n_ctx).join(" "), "workbench");
+        state.redo = [];
+        await refresh();
+      } catch (err) { showError(err); }
+    });
+  }
   $("edit-go").addEventListener("click", edit);
   $("att-go").addEventListener("click", attention);
   await refresh();
