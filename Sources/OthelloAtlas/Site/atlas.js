@@ -260,7 +260,8 @@ async function renderFeature(index, sae, f) {
 async function renderProbes(index) {
   const data = await load("probes");
   const relative = data.probes.filter((p) => p.basis === "relative");
-  const out = [el("h1", {}, "Probes"), el("p", { class: "muted" }, `Linear probes scored on ${data.games} fresh held-out games. Per-square accuracy counts each of the 64 squares of each position; whole-board accuracy counts positions with all 64 right — papers quote both.`)];
+  const out = [el("h1", {}, "Probes"), index.study ? el("p", {}, el("a", { href: index.study }, "The study's report"), " has the probe sweep (linear and MLP, every basis) with its controls.") : null,
+    el("p", { class: "muted" }, `Linear probes scored on ${data.games} fresh held-out games. Per-square accuracy counts each of the 64 squares of each position; whole-board accuracy counts positions with all 64 right — papers quote both.`)];
   out.push(el("table", { class: "units" }, el("thead", {}, el("tr", {}, ["hook", "basis", "accuracy", "whole board", "black to move", "white to move"].map((h) => el("th", {}, h)))),
     el("tbody", {}, data.probes.map((p) => el("tr", {}, el("td", {}, p.hook), el("td", {}, p.basis), el("td", {}, pct(p.accuracy)), el("td", {}, pct(p.whole_board)), el("td", {}, pct(p.black_to_move)), el("td", {}, pct(p.white_to_move)))))));
   for (const basis of ["relative", "flipped", "legal"]) {
@@ -283,7 +284,7 @@ async function renderProbes(index) {
       out.push(el("h2", {}, `Direction cosines between squares (mine − theirs, ${best.hook})`), canvas, el("p", { class: "muted" }, "Row and column = square A0…H7; red +1, blue −1."));
     }
   }
-  return out;
+  return out.filter(Boolean);
 }
 
 // ---- Routing -------------------------------------------------------------------------------------------------
