@@ -21,7 +21,7 @@ struct SAECommand: ParsableCommand {
         of each square's mine/theirs/empty state ("mine" = the player who moves next), of legal moves and of \
         flipped discs.
         """,
-        subcommands: [SAETrainCommand.self, SAEEvalCommand.self, SAEFeaturesCommand.self, SAEConvertCommand.self, SAEControlCommand.self]
+        subcommands: [SAETrainCommand.self, SAEEvalCommand.self, SAEFeaturesCommand.self, SAEConvertCommand.self, SAEControlCommand.self, SAEDictionaryCommand.self]
     )
 }
 
@@ -232,6 +232,34 @@ struct SAEControlCommand: ParsableCommand {
         if json { return try printJSON(result) }
         print(String(format: "%d known directions in %d dimensions, %d active per activation: mean max cosine %.3f, %.1f%% found (cosine ≥ 0.9); L0 %.1f, explained variance %.3f (%.1f s)",
                      features, dIn, active, result.meanMaxCosine, 100 * result.recovered, result.l0, result.explainedVariance, result.seconds))
+    }
+}
+
+struct SAEDictionaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "dictionary",
+        abstract: "The board metrics' positive control: write a linear probe's readings as an SAE (one feature per square and state).",
+        discussion: """
+        Feature square × 3 + state of the SAE is ReLU(logit of that state − the square's mean logit) of the linear \
+        relative probe --probe: a "perfect" dictionary of the board as the probe reads it. `sae eval` on it should \
+        give a coverage and board reconstruction F1 near the probe's accuracy — if it does not, the metrics (not \
+        the SAEs) are at fault.
+
+        Example:
+          othello-gpt sae dictionary --probe study/probes/blocks.5.hook_resid_post-linear-relative.safetensors --out dictionary.safetensors
+          othello-gpt sae eval --sae dictionary.safetensors
+        """
+    )
+
+    @Option(help: ArgumentHelp("A linear probe file (it records its hook).", valueName: "file")) var probe: String
+    @Option(help: "Where to write the SAE (safetensors).") var out: String
+
+    func run() throws {
+        try checkWritable(out)
+        let loaded = try ProbeFile.load(from: URL(fileURLWithPath: probe))
+        let sae = try ProbeDictionary.sae(from: loaded)
+        try SAEFile.save(sae, to: URL(fileURLWithPath: out))
+        print("wrote \(out): \(sae.dSAE) features of the \(loaded.basis.rawValue) probe at \(sae.hook)")
     }
 }
 
