@@ -65,7 +65,7 @@ let package = Package(
         .target(name: "OthelloProbes", dependencies: ["OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloInterventions", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloSAEs", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
-        .target(name: "OthelloCircuits", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "WorkbenchSupport"]),
+        .target(name: "OthelloCircuits", dependencies: ["OthelloProbes", "OthelloModel", "OthelloRules", "OthelloTraining", "WorkbenchSupport"]),
         .target(name: "OthelloPlots", dependencies: ["WorkbenchSupport", "OthelloRules", "CPNG", "CFreeType"]),
         .target(name: "OthelloReports", dependencies: ["OthelloSAEs", "OthelloCircuits", "OthelloInterventions", "OthelloProbes", "OthelloTraining", "OthelloModel", "OthelloRules", "OthelloPlots", "WorkbenchSupport"]),
         .target(

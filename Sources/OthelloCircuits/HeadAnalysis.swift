@@ -11,9 +11,9 @@ import WorkbenchSupport
 /// - `firstPosition`: to position 0;
 /// - `byDistance`: `[layer][head][k]`, the mean attention from each position to the one k moves before (k = 0: itself),
 ///   over the positions that have one;
-/// - `duplicateToken` and `induction` (the TransformerLens tutorials' detectors) on sequences of random tokens
-///   repeated twice (not games: out of the model's distribution, as the tutorials' inputs are for GPT-2): from
-///   position i of the second copy to the same token in the first copy, and to the token after it.
+/// - `duplicateToken` and `induction` (`RepeatedTokenAttention`, the TransformerLens tutorials' detectors) on
+///   sequences of random tokens repeated twice (not games: out of the model's distribution, as the tutorials'
+///   inputs are for GPT-2).
 public struct HeadScores: Codable, Sendable {
     public var previousMove: [[Double]]
     public var mine: [[Double]]
@@ -86,30 +86,77 @@ public struct HeadScores: Codable, Sendable {
                 for k in 0..<T { scores.byDistance[l][h][k] = distance[(l * H + h) * T + k] / max(distanceRows[k], 1) }
             }
         }
-        // Repeated random tokens: n tokens, then the same n again.
-        let n = T / 2, sequences = 64
+        let repeated = try RepeatedTokenAttention.measure(model: model, seed: seed, batchSize: batchSize)
+        scores.duplicateToken = repeated.duplicateToken
+        scores.induction = repeated.induction
+        return scores
+    }
+}
+
+/// The TransformerLens tutorials' attention detectors on `sequences` sequences of `n = n_ctx / 2` random tokens
+/// (distinct within a sequence when the vocabulary allows, drawn from 1..<d_vocab: token 0 is padding) repeated
+/// twice, each a `[layer][head]` mean:
+/// - `previousToken`: from every position q ≥ 1 to q − 1;
+/// - `duplicateToken`: from position n + i of the second copy to i, the same token in the first copy;
+/// - `induction`: from n + i to i + 1, the token that followed it (i + 1 < n).
+///
+///     let scores = try RepeatedTokenAttention.measure(model: model)
+///     scores.induction[1][3]     // ≈ 1 for an induction head
+public struct RepeatedTokenAttention: Codable, Sendable {
+    public var previousToken: [[Double]]
+    public var duplicateToken: [[Double]]
+    public var induction: [[Double]]
+    public var sequences: Int
+    /// n, the length of each copy.
+    public var copyLength: Int
+
+    /// `sequences` rows of `n` random tokens followed by the same `n` (`sequences × 2n` tokens, n = n_ctx / 2).
+    public static func tokens(config: ModelConfig, sequences: Int, seed: UInt64) -> [Int32] {
+        let n = config.nCtx / 2, T = config.nCtx
         var random = SeededRandom(seed: seed, stream: 99)
-        var repeated = [Int32](repeating: 0, count: sequences * T)
+        var tokens = [Int32](repeating: 0, count: sequences * T)
+        let pool = Array(1..<Int32(max(config.dVocab, 2)))
         for s in 0..<sequences {
+            var choices = pool
             for i in 0..<n {
-                let token = Int32(1 + random.next(below: config.dVocab - 1))
-                repeated[s * T + i] = token
-                repeated[s * T + n + i] = token
+                let token: Int32
+                if n <= choices.count {   // without replacement: a partial Fisher–Yates shuffle
+                    let j = i + random.next(below: choices.count - i)
+                    choices.swapAt(i, j)
+                    token = choices[i]
+                } else {
+                    token = pool[random.next(below: pool.count)]
+                }
+                tokens[s * T + i] = token
+                tokens[s * T + n + i] = token
             }
         }
-        let cache = try model.runWithCache(tokens: repeated, games: sequences, positions: T, points: patterns, options: .init(batchSize: batchSize, computeLogits: false))
+        return tokens
+    }
+
+    public static func measure(model: HookedTransformer, sequences: Int = 64, seed: UInt64 = 1, batchSize: Int = 64) throws -> RepeatedTokenAttention {
+        let config = model.config
+        let (L, H, T) = (config.nLayers, config.nHeads, config.nCtx)
+        let n = T / 2
+        let patterns = (0..<L).map { HookPoint(.pattern, layer: $0) }
+        let cache = try model.runWithCache(tokens: tokens(config: config, sequences: sequences, seed: seed), games: sequences, positions: T,
+                                           points: patterns, options: .init(batchSize: batchSize, computeLogits: false))
+        let zero = [[Double]](repeating: [Double](repeating: 0, count: H), count: L)
+        var scores = RepeatedTokenAttention(previousToken: zero, duplicateToken: zero, induction: zero, sequences: sequences, copyLength: n)
         for l in 0..<L {
             let pattern = try cache.values(patterns[l])
             for h in 0..<H {
-                var duplicate = 0.0, induction = 0.0
+                var previous = 0.0, duplicate = 0.0, induction = 0.0
                 for s in 0..<sequences {
                     let base = ((s * H + h) * T) * T
+                    for q in 1..<T { previous += Double(pattern[base + q * T + q - 1]) }
                     for i in 0..<n {
                         let q = n + i
                         duplicate += Double(pattern[base + q * T + i])
                         if i + 1 < n { induction += Double(pattern[base + q * T + i + 1]) }
                     }
                 }
+                scores.previousToken[l][h] = previous / Double(max(sequences * (T - 1), 1))
                 scores.duplicateToken[l][h] = duplicate / Double(max(sequences * n, 1))
                 scores.induction[l][h] = induction / Double(max(sequences * (n - 1), 1))
             }

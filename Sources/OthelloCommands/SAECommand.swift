@@ -16,12 +16,13 @@ struct SAECommand: ParsableCommand {
         discussion: """
         encode(x) = ReLU((x − b_dec)·W_enc + b_enc), decode(f) = f·W_dec + b_dec (SAELens' layout and names), decoder \
         rows at unit norm; --kind relu trains with an L1 penalty (--l1 × the summed activations), --kind topk keeps \
-        the --k largest activations. The loss is the mean over positions of the squared error summed over the \
+        the --k largest activations of each position, --kind batchtopk the --k × batch largest of a batch in training \
+        and those above the threshold it learned at inference (Bussmann et al. 2024; saved for SAELens as JumpReLU). The loss is the mean over positions of the squared error summed over the \
         hook's width (plus the L1 term). Board metrics (Karvonen et al. 2024) score each feature as a classifier \
         of each square's mine/theirs/empty state ("mine" = the player who moves next), of legal moves and of \
         flipped discs.
         """,
-        subcommands: [SAETrainCommand.self, SAEEvalCommand.self, SAEFeaturesCommand.self, SAEConvertCommand.self, SAEControlCommand.self, SAEDictionaryCommand.self]
+        subcommands: [SAETrainCommand.self, SAESweepCommand.self, SAEEvalCommand.self, SAEFeaturesCommand.self, SAEConvertCommand.self, SAEControlCommand.self, SAEDictionaryCommand.self]
     )
 }
 
@@ -63,9 +64,9 @@ struct SAETrainCommand: ParsableCommand {
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: SAEGameOptions
     @Option(help: "The hook (TransformerLens name).") var hook: String = "blocks.5.hook_resid_post"
-    @Option(help: "relu or topk.", transform: choice("--kind")) var kind: SparseAutoencoder.Kind.Name = .relu
+    @Option(help: "relu, topk or batchtopk.", transform: choice("--kind")) var kind: SparseAutoencoder.Kind.Name = .relu
     @Option(help: "Dictionary size.") var features: Int = 2048
-    @Option(help: "TopK: activations kept per position.") var k: Int = 32
+    @Option(help: "TopK, BatchTopK: activations kept per position.") var k: Int = 32
     @Option(help: "ReLU: the L1 coefficient.") var l1: Float = 5
     @Option(help: "Adam's learning rate.") var lr: Float = 3e-4
     @Option(help: "Positions per step.") var batch: Int = 4096
@@ -75,6 +76,7 @@ struct SAETrainCommand: ParsableCommand {
     @Option(name: .customLong("chunk-games"), help: "Games per chunk of the activation stream.") var chunkGames: Int = 256
     @Option(help: "Seed of the games, the initial weights and the resampling.") var seed: UInt64 = 1
     @Flag(help: "Also train the same recipe on a randomly initialised model (the control).") var control = false
+    @Flag(help: "The sweep's schedule: 1% learning-rate warm-up, linear decay over the last 20%, L1 warm-up over 5%.") var schedule = false
     @Flag(help: "Continue from OUT's checkpoint (OUT with .ckpt before the extension).") var resume = false
     @Option(help: "Where to write the SAE (safetensors).") var out: String
 
@@ -82,6 +84,7 @@ struct SAETrainCommand: ParsableCommand {
         var s = SAETrainingSettings()
         s.features = features; s.kind = kind; s.k = k; s.l1 = l1; s.learningRate = lr; s.batchSize = batch; s.positions = positions
         s.seed = seed; s.deadWindow = deadWindow; s.resampleEvery = resampleEvery; s.chunkGames = chunkGames
+        if schedule { s.useSchedule() }
         return s
     }
 
@@ -108,6 +111,70 @@ struct SAETrainCommand: ParsableCommand {
             let sae = trainer.sae
             print("wrote \(file.path): \(sae.dIn) → \(sae.dSAE) \(sae.kind.name.rawValue) SAE on \(hook) of \(name), \(settings.steps) steps; \(trainer.deadCount) dead features")
         }
+    }
+}
+
+struct SAESweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Train and score a grid of SAEs (hooks × kinds × sizes × k or L1), each with its random-init control.",
+        discussion: """
+        Every SAE of a hook trains on the same positions, streamed once from the model for all of them (fresh \
+        random games, seed --seed), with one recipe: Adam at --lr with a 1% warm-up and a linear decay over the last \
+        20%, decoder rows at unit norm, dead features (no firing for a quarter of training) resampled during the first \
+        half, and for ReLU the L1 coefficient warmed up over the first 5%. Unless --no-control, the same grid is \
+        trained on a randomly initialised model of the same shape. Then each SAE is scored as `sae eval` scores it on \
+        --eval-games fresh games (its control on the random model). Writes into --out: plan.json, the SAE files, \
+        results.json, sweep.md (the table) and frontier.png (L0 against explained variance, board F1 and coverage). \
+        Interrupted, it resumes where it stopped when run again with the same flags (checkpoints every 5 minutes).
+
+        Example:
+          othello-gpt sae sweep --kind topk --kind batchtopk --k 16 --k 32 --k 64 --positions 4000000 --out sweep
+          othello-gpt sae sweep --kind relu --l1 2 --l1 5 --hook blocks.5.mlp.hook_post --out sweep-mlp
+        """
+    )
+
+    @OptionGroup var model: ModelOptions
+    @Option(name: .customLong("hook"), help: "A hook to train on (repeatable; default blocks.5.hook_resid_post).") var hooks: [String] = []
+    @Option(name: .customLong("kind"), help: "relu, topk or batchtopk (repeatable; default all three).", transform: choice("--kind")) var kinds: [SparseAutoencoder.Kind.Name] = []
+    @Option(name: .customLong("features"), help: "Dictionary size (repeatable; default 2048).") var features: [Int] = []
+    @Option(name: .customLong("k"), help: "TopK and BatchTopK: k (repeatable; default 16, 32, 64).") var ks: [Int] = []
+    @Option(name: .customLong("l1"), help: "ReLU: the L1 coefficient (repeatable; default 2, 5, 10).") var l1s: [Float] = []
+    @Option(help: "Positions each SAE trains on.") var positions: Int = 4_000_000
+    @Option(help: "Positions per step.") var batch: Int = 4096
+    @Option(help: "Peak learning rate.") var lr: Float = 1e-3
+    @Option(help: "Seed of the games, the initial weights, the random-init model.") var seed: UInt64 = 1
+    @Option(name: .customLong("eval-games"), help: "Fresh games each SAE is scored on.") var evalGames: Int = 500
+    @Flag(name: .customLong("no-control"), help: "Skip the random-init controls.") var noControl = false
+    @Option(help: "Output folder.") var out: String = "sae-sweep"
+    @Flag(help: "Print the results as JSON.") var json = false
+
+    func run() throws {
+        var plan = SAESweepPlan()
+        if !hooks.isEmpty { plan.hooks = hooks }
+        if !kinds.isEmpty { plan.kinds = kinds }
+        if !features.isEmpty { plan.features = features }
+        if !ks.isEmpty { plan.ks = ks }
+        if !l1s.isEmpty { plan.l1s = l1s }
+        (plan.positions, plan.batchSize, plan.learningRate, plan.seed, plan.controls, plan.evaluationGames) = (positions, batch, lr, seed, !noControl, evalGames)
+        let transformer = try model.load()
+        let name = model.model ?? "shipped"
+        let sweep = try SAESweep(model: transformer, modelName: name, plan: plan, folder: URL(fileURLWithPath: out))
+        var bar: ProgressBar?
+        var barLabel = ""
+        let results = try sweep.run(log: { message in
+            bar?.finish(); bar = nil
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+        }, progress: { label, step, steps, status in
+            if label != barLabel { bar?.finish(); bar = ProgressBar(total: steps, label: label); barLabel = label }
+            bar?.update(done: step, status: status)
+        })
+        bar?.finish()
+        let report = SAESweepReport(results: results, plan: plan, model: name)
+        try report.write(to: URL(fileURLWithPath: out))
+        if json { return try printJSON(results) }
+        print(report.markdown())
+        print("wrote \(out)/sweep.md, frontier.png, results.json and \(results.count) SAEs\(plan.controls ? " (with their controls)" : "")")
     }
 }
 

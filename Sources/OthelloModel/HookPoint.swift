@@ -134,11 +134,13 @@ public struct HookPoint: Hashable, Comparable, CustomStringConvertible, Sendable
         return try HookPoint(name: full)
     }
 
-    /// Every hook point of a model with `config`, in forward order; `hook_result` only if `includeResult`.
+    /// Every hook point of a model with `config`, in forward order; `hook_result` only if `includeResult`. An
+    /// attention-only block has no `hook_resid_mid`, `ln2` or MLP hooks (TransformerLens' `attn_only`).
     public static func all(config: ModelConfig, includeResult: Bool = false) -> [HookPoint] {
         var points = [HookPoint(.embed), HookPoint(.posEmbed)]
+        let mlpKinds: Set<Kind> = [.residMid, .ln2Scale, .ln2Normalized, .mlpPre, .mlpPost, .mlpOut]
         for layer in 0..<config.nLayers {
-            for kind in Kind.allCases where kind.isPerLayer && (includeResult || kind != .result) {
+            for kind in Kind.allCases where kind.isPerLayer && (includeResult || kind != .result) && !(config.attnOnly && mlpKinds.contains(kind)) {
                 points.append(HookPoint(kind, layer: layer))
             }
         }

@@ -2,8 +2,8 @@ import Foundation
 import WorkbenchSupport
 
 /// The Othello-GPT transformer, numerically the same as TransformerLens' `HookedTransformer` for the same
-/// weights: token and position embeddings, `nLayers` pre-norm blocks (attention, then an MLP), a final
-/// layer norm and the unembedding.
+/// weights: token and position embeddings, `nLayers` pre-norm blocks (attention, then an MLP unless the model is
+/// attention-only), a final layer norm and the unembedding.
 ///
 /// The weights live in one flat buffer (`parameters`, TransformerLens names and shapes). `forward` runs the
 /// kernels of `Kernels` over an `ActivationArena`; caching and hooks are built on its `visit` callback.
@@ -221,6 +221,12 @@ public struct HookedTransformer {
                 Kernels.linearForward(out: a.attnOut, input: a.z, weight: p.W_O, bias: p.b_O, rows: rows, inDim: H * D, outDim: C)
             }
             try hook(.attnOut, layer, in: a)
+            if config.attnOnly {
+                // An attention-only block: resid_post = resid_pre + attn_out, no resid_mid and no MLP.
+                add(out: a.residPost, a.residPre, a.attnOut)
+                try hook(.residPost, layer, in: a)
+                continue
+            }
             add(out: a.residMid, a.residPre, a.attnOut)
             try hook(.residMid, layer, in: a)
 

@@ -40,10 +40,13 @@ public struct ModelConfig: Equatable, Codable {
     public var normalizationType: NormalizationType
     /// The epsilon inside the layer norm's square root (TransformerLens default 1e-5).
     public var eps: Float
+    /// `attn_only`: blocks without an MLP (and `d_mlp` 0), as TransformerLens' attention-only toy models.
+    public var attnOnly: Bool
 
     /// A validated configuration; `dHead` defaults to `dModel / nHeads`.
     public init(nLayers: Int, dModel: Int, nHeads: Int, dHead: Int? = nil, dMLP: Int, dVocab: Int = 61, nCtx: Int = 59,
-                actFn: ActivationFunction = .gelu, normalizationType: NormalizationType = .LNPre, eps: Float = 1e-5) throws {
+                actFn: ActivationFunction = .gelu, normalizationType: NormalizationType = .LNPre, eps: Float = 1e-5,
+                attnOnly: Bool = false) throws {
         self.nLayers = nLayers
         self.dModel = dModel
         self.nHeads = nHeads
@@ -54,7 +57,24 @@ public struct ModelConfig: Equatable, Codable {
         self.actFn = actFn
         self.normalizationType = normalizationType
         self.eps = eps
+        self.attnOnly = attnOnly
         try validate()
+    }
+
+    /// Reads the JSON `Codable` writes; files written before `attnOnly` existed have full blocks.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        nLayers = try c.decode(Int.self, forKey: .nLayers)
+        dModel = try c.decode(Int.self, forKey: .dModel)
+        nHeads = try c.decode(Int.self, forKey: .nHeads)
+        dHead = try c.decode(Int.self, forKey: .dHead)
+        dMLP = try c.decode(Int.self, forKey: .dMLP)
+        dVocab = try c.decode(Int.self, forKey: .dVocab)
+        nCtx = try c.decode(Int.self, forKey: .nCtx)
+        actFn = try c.decode(ActivationFunction.self, forKey: .actFn)
+        normalizationType = try c.decode(NormalizationType.self, forKey: .normalizationType)
+        eps = try c.decode(Float.self, forKey: .eps)
+        attnOnly = try c.decodeIfPresent(Bool.self, forKey: .attnOnly) ?? false
     }
 
     /// The Othello-GPT of Li et al. (2023) as TransformerLens loads it: 8 layers, d_model 512, 8 heads of 64,
@@ -71,21 +91,25 @@ public struct ModelConfig: Equatable, Codable {
         actFn: .gelu, normalizationType: .LNPre, eps: 1e-5)
 
     /// "8 layers, d_model 256, 8 heads, d_mlp 1024": the shape in words, as help texts and reports give it.
-    public var shapeDescription: String { "\(nLayers) layers, d_model \(dModel), \(nHeads) heads, d_mlp \(dMLP)" }
+    public var shapeDescription: String {
+        "\(nLayers) layers, d_model \(dModel), \(nHeads) heads, " + (attnOnly ? "attention only" : "d_mlp \(dMLP)")
+    }
 
     private init(uncheckedLayers: Int, dModel: Int, nHeads: Int, dHead: Int, dMLP: Int, dVocab: Int, nCtx: Int,
                  actFn: ActivationFunction, normalizationType: NormalizationType, eps: Float) {
         (self.nLayers, self.dModel, self.nHeads, self.dHead, self.dMLP) = (uncheckedLayers, dModel, nHeads, dHead, dMLP)
         (self.dVocab, self.nCtx, self.actFn, self.normalizationType, self.eps) = (dVocab, nCtx, actFn, normalizationType, eps)
+        attnOnly = false
     }
 
     /// Throws a `WorkbenchError` naming the first inconsistent field.
     public func validate() throws {
         func fail(_ why: String) -> WorkbenchError { WorkbenchError("model config: \(why)") }
         for (name, value) in [("n_layers", nLayers), ("d_model", dModel), ("n_heads", nHeads), ("d_head", dHead),
-                              ("d_mlp", dMLP), ("d_vocab", dVocab), ("n_ctx", nCtx)] where value <= 0 {
+                              ("d_vocab", dVocab), ("n_ctx", nCtx)] + (attnOnly ? [] : [("d_mlp", dMLP)]) where value <= 0 {
             throw fail("\(name) must be positive, got \(value)")
         }
+        guard !attnOnly || dMLP == 0 else { throw fail("an attention-only model has no MLP; give d_mlp 0, got \(dMLP)") }
         guard dModel % nHeads == 0 else {
             throw fail("d_model \(dModel) is not divisible by n_heads \(nHeads); choose n_heads dividing d_model")
         }
@@ -107,7 +131,7 @@ public struct ModelConfig: Equatable, Codable {
     /// and the attention products at `positions` context, averaged over positions (full square, as sgemm computes it).
     public func forwardFLOPsPerToken(positions: Int) -> Double {
         let d = Double(dModel), m = Double(dMLP), v = Double(dVocab), p = Double(positions)
-        let perLayer = 2 * (4 * d * d + 2 * d * m) + 2 * 2 * p * d
+        let perLayer = 2 * (4 * d * d + 2 * d * (attnOnly ? 0 : m)) + 2 * 2 * p * d
         return Double(nLayers) * perLayer + 2 * d * v
     }
 }

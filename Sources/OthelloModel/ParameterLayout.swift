@@ -18,7 +18,8 @@ public struct ParameterLayout: Equatable {
         public var count: Int { shape.reduce(1, *) }
     }
 
-    /// The offsets of one transformer block's weights. `ln1_w` … are nil without learned layer norms.
+    /// The offsets of one transformer block's weights. `ln1_w` … are nil without learned layer norms; an
+    /// attention-only model has no `ln2` and MLP weights (their offsets stay 0 and must not be used).
     public struct BlockOffsets: Equatable {
         public var ln1_w: Int?, ln1_b: Int?
         public var W_Q = 0, b_Q = 0, W_K = 0, b_K = 0, W_V = 0, b_V = 0, W_O = 0, b_O = 0
@@ -61,9 +62,11 @@ public struct ParameterLayout: Equatable {
             b.W_K = add(p + "attn.W_K", [h, d, dh]); b.b_K = add(p + "attn.b_K", [h, dh])
             b.W_V = add(p + "attn.W_V", [h, d, dh]); b.b_V = add(p + "attn.b_V", [h, dh])
             b.W_O = add(p + "attn.W_O", [h, dh, d]); b.b_O = add(p + "attn.b_O", [d])
-            if ln { b.ln2_w = add(p + "ln2.w", [d]); b.ln2_b = add(p + "ln2.b", [d]) }
-            b.W_in = add(p + "mlp.W_in", [d, m]); b.b_in = add(p + "mlp.b_in", [m])
-            b.W_out = add(p + "mlp.W_out", [m, d]); b.b_out = add(p + "mlp.b_out", [d])
+            if !config.attnOnly {
+                if ln { b.ln2_w = add(p + "ln2.w", [d]); b.ln2_b = add(p + "ln2.b", [d]) }
+                b.W_in = add(p + "mlp.W_in", [d, m]); b.b_in = add(p + "mlp.b_in", [m])
+                b.W_out = add(p + "mlp.W_out", [m, d]); b.b_out = add(p + "mlp.b_out", [d])
+            }
             blocks.append(b)
         }
         self.blocks = blocks

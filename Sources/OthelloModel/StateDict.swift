@@ -87,15 +87,21 @@ public struct StateDict {
         guard wq.rank == 3, wq.shape[1] == dModel else {
             throw WorkbenchError("\(source): key blocks.0.attn.W_Q has shape \(wq.shape), expected [n_heads, \(dModel), d_head]")
         }
-        let win = try require("blocks.0.mlp.W_in")
-        guard win.rank == 2, win.shape[0] == dModel else {
-            throw WorkbenchError("\(source): key blocks.0.mlp.W_in has shape \(win.shape), expected [\(dModel), d_mlp]")
+        // No MLP weights at all: an attention-only model (TransformerLens' `attn_only`).
+        let attnOnly = !tensors.keys.contains { $0.contains(".mlp.") }
+        var dMLP = 0
+        if !attnOnly {
+            let win = try require("blocks.0.mlp.W_in")
+            guard win.rank == 2, win.shape[0] == dModel else {
+                throw WorkbenchError("\(source): key blocks.0.mlp.W_in has shape \(win.shape), expected [\(dModel), d_mlp]")
+            }
+            dMLP = win.shape[1]
         }
         let heads = nHeads ?? wq.shape[0]
         do {
-            return try ModelConfig(nLayers: nLayers, dModel: dModel, nHeads: heads, dHead: dModel / max(heads, 1), dMLP: win.shape[1],
+            return try ModelConfig(nLayers: nLayers, dModel: dModel, nHeads: heads, dHead: dModel / max(heads, 1), dMLP: dMLP,
                                    dVocab: embed.shape[0], nCtx: pos.shape[0], actFn: .gelu,
-                                   normalizationType: tensors["blocks.0.ln1.w"] != nil ? .LN : .LNPre)
+                                   normalizationType: tensors["blocks.0.ln1.w"] != nil ? .LN : .LNPre, attnOnly: attnOnly)
         } catch let error as WorkbenchError {
             throw WorkbenchError("\(source): the tensor shapes give no valid model (\(error.description))")
         }

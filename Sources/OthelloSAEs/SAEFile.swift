@@ -8,7 +8,8 @@ import WorkbenchSupport
 ///   `k`, `l1`, `d_in`, `d_sae`, and the training settings and metrics);
 /// - a SAELens folder (`cfg.json` + `sae_weights.safetensors`), or such a safetensors file with its `cfg.json`
 ///   beside it, reads with the hook and kind from cfg.json, in SAELens ≤ 5's layout or SAELens 6's;
-/// - `saveSAELens(_:to:)` writes such a folder in SAELens 6's layout, which SAELens loads.
+/// - `saveSAELens(_:to:)` writes such a folder in SAELens 6's layout, which SAELens loads (a BatchTopK SAE as the
+///   JumpReLU SAE SAELens itself saves it as).
 ///
 ///     try SAEFile.save(sae, to: URL(fileURLWithPath: "L5.safetensors"))
 ///     let sae = try SAEFile.load(from: URL(fileURLWithPath: "L5.safetensors"))
@@ -39,12 +40,20 @@ public enum SAEFile {
             var architecture: String, dIn: Int, dSae: Int, k: Int?, dtype = "float32", device = "cpu", applyBDecToInput = true
             var normalizeActivations = "none", reshapeActivations = "none", rescaleActsByDecoderNorm = false, metadata: Metadata
         }
-        var k: Int?
-        if case .topK(let value) = sae.kind { k = value }
-        let config = Config(architecture: k == nil ? "standard" : "topk", dIn: sae.dIn, dSae: sae.dSAE, k: k,
+        var k: Int?, architecture = "standard"
+        var tensors = tensors(of: sae)
+        switch sae.kind {
+        case .relu: break
+        case .topK(let value): (k, architecture) = (value, "topk")
+        case .batchTopK(_, let threshold):
+            // SAELens saves a BatchTopK SAE for inference as a JumpReLU one: every feature's threshold the learned one.
+            architecture = "jumprelu"
+            tensors.append((name: "threshold", tensor: Tensor(shape: [sae.dSAE], values: [Float](repeating: threshold, count: sae.dSAE))))
+        }
+        let config = Config(architecture: architecture, dIn: sae.dIn, dSae: sae.dSAE, k: k,
                             metadata: Metadata(hookName: sae.hook, hookHeadIndex: nil, modelName: sae.metadata["model"]))
         try AtomicFile.write(try JSONOutput.encoder.encode(config), to: folder.appendingPathComponent("cfg.json"))
-        try SafetensorsFile.write(tensors(of: sae), to: folder.appendingPathComponent("sae_weights.safetensors"))
+        try SafetensorsFile.write(tensors, to: folder.appendingPathComponent("sae_weights.safetensors"))
     }
 
     /// W_enc [d_in, d_sae], b_enc, W_dec [d_sae, d_in], b_dec: SAELens' tensors, for both kinds of file.
@@ -67,6 +76,7 @@ public enum SAEFile {
         switch sae.kind {
         case .topK(let k): metadata["k"] = String(k)
         case .relu(let l1): metadata["l1"] = String(l1)
+        case .batchTopK(let k, let threshold): (metadata["k"], metadata["threshold"]) = (String(k), String(threshold))
         }
         metadata["d_in"] = String(d)
         metadata["d_sae"] = String(n)
@@ -114,11 +124,24 @@ public enum SAEFile {
                 throw WorkbenchError("\(path): a TopK SAE needs k from 1 to its \(n) features, the file says \(metadata["k"] ?? "nothing")")
             }
             kind = .topK(k)
-        case let other: throw WorkbenchError("\(path): unknown SAE kind \"\(other)\"; the workbench reads relu and topk SAEs")
+        case "batchtopk":
+            guard let k = metadata["k"].flatMap(Int.init), (0...n).contains(k), let threshold = metadata["threshold"].flatMap(Float.init), threshold >= 0, threshold.isFinite else {
+                throw WorkbenchError("\(path): a BatchTopK SAE needs k from 0 to its \(n) features and a threshold ≥ 0, the file says k \(metadata["k"] ?? "nothing"), threshold \(metadata["threshold"] ?? "nothing")")
+            }
+            kind = .batchTopK(k: k, threshold: threshold)
+        case "jumprelu":
+            // A SAELens JumpReLU SAE reads when every feature has the same threshold (a BatchTopK SAE saved for inference).
+            guard file.entry("threshold") != nil else { throw WorkbenchError("\(path): a jumprelu SAE without its threshold tensor") }
+            let thresholds = try file.tensor("threshold")
+            guard thresholds.shape == [n], let first = thresholds.values.first, first >= 0, first.isFinite, thresholds.values.allSatisfy({ $0 == first }) else {
+                throw WorkbenchError("\(path): a JumpReLU SAE with per-feature thresholds; the workbench reads JumpReLU SAEs with one threshold for all features (BatchTopK saved for inference)")
+            }
+            kind = .batchTopK(k: metadata["k"].flatMap(Int.init).map { min(max($0, 0), n) } ?? 0, threshold: first)
+        case let other: throw WorkbenchError("\(path): unknown SAE kind \"\(other)\"; the workbench reads relu, topk and batchtopk SAEs")
         }
         let parameters = wEnc.values + bEnc.values + wDec.values + bDec.values
         guard parameters.allSatisfy(\.isFinite) else { throw WorkbenchError("\(path): the SAE's weights hold NaN or infinite values") }
-        let recipe = metadata.filter { !["format", "hook", "kind", "k", "l1", "d_in", "d_sae"].contains($0.key) }
+        let recipe = metadata.filter { !["format", "hook", "kind", "k", "l1", "threshold", "d_in", "d_sae"].contains($0.key) }
         return SparseAutoencoder(dIn: d, dSAE: n, kind: kind, hook: hook, parameters: parameters, metadata: recipe)
     }
 
@@ -138,10 +161,11 @@ public enum SAEFile {
         case nil: byArchitecture = nil
         case "standard": byArchitecture = "relu"
         case "topk": byArchitecture = "topk"
-        case let other?: throw WorkbenchError("\(source): architecture \(other); the workbench reads standard (ReLU) and topk SAEs")
+        case "jumprelu": byArchitecture = "jumprelu"
+        case let other?: throw WorkbenchError("\(source): architecture \(other); the workbench reads standard (ReLU), topk and jumprelu (one threshold) SAEs")
         }
         let byFunction = object["activation_fn"] as? String ?? object["activation_fn_str"] as? String
-        if let fn = byFunction, !["relu", "topk"].contains(fn) {
+        if let fn = byFunction, !["relu", "topk", "jumprelu"].contains(fn) {
             throw WorkbenchError("\(source): activation_fn \(fn); the workbench reads relu and topk SAEs")
         }
         if let a = byArchitecture, let f = byFunction, a != f {

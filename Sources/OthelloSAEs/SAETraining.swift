@@ -123,9 +123,14 @@ public final class ActivationStream {
 }
 
 /// How an SAE is trained: Adam on the mean loss, batches of positions streamed from the model.
+///
+/// The schedule, as the best-known recipes (SAELens, Karvonen et al.'s dictionary_learning): the learning rate
+/// rises linearly over `warmupSteps` and falls linearly to 0 over the last `decayFraction` of training; a ReLU
+/// SAE's L1 coefficient rises linearly from 0 over the first `l1WarmupFraction`. All three are off by default
+/// (a constant rate, the full L1 from the start), as the workbench trained before they existed.
 public struct SAETrainingSettings: Codable, Equatable, Sendable {
     public var features = 2048
-    /// relu (with `l1`) or topk (with `k`).
+    /// relu (with `l1`), topk or batchtopk (with `k`).
     public var kind = SparseAutoencoder.Kind.Name.relu
     public var k = 32
     public var l1: Float = 5
@@ -141,15 +146,65 @@ public struct SAETrainingSettings: Codable, Equatable, Sendable {
     public var resampleEvery = 1_000_000
     /// Games per chunk of the activation stream.
     public var chunkGames = 256
+    /// Steps of linear learning-rate warm-up.
+    public var warmupSteps = 0
+    /// The share of training, at the end, over which the learning rate decays linearly to 0.
+    public var decayFraction: Double = 0
+    /// The share of training, at the start, over which a ReLU SAE's L1 coefficient rises from 0.
+    public var l1WarmupFraction: Double = 0
 
     public init() {}
 
+    /// Reads settings written by any version: keys added later take their defaults.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SAETrainingSettings()
+        features = try c.decodeIfPresent(Int.self, forKey: .features) ?? d.features
+        kind = try c.decodeIfPresent(SparseAutoencoder.Kind.Name.self, forKey: .kind) ?? d.kind
+        k = try c.decodeIfPresent(Int.self, forKey: .k) ?? d.k
+        l1 = try c.decodeIfPresent(Float.self, forKey: .l1) ?? d.l1
+        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
+        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
+        positions = try c.decodeIfPresent(Int.self, forKey: .positions) ?? d.positions
+        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
+        deadWindow = try c.decodeIfPresent(Int.self, forKey: .deadWindow) ?? d.deadWindow
+        resampleEvery = try c.decodeIfPresent(Int.self, forKey: .resampleEvery) ?? d.resampleEvery
+        chunkGames = try c.decodeIfPresent(Int.self, forKey: .chunkGames) ?? d.chunkGames
+        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? d.warmupSteps
+        decayFraction = try c.decodeIfPresent(Double.self, forKey: .decayFraction) ?? d.decayFraction
+        l1WarmupFraction = try c.decodeIfPresent(Double.self, forKey: .l1WarmupFraction) ?? d.l1WarmupFraction
+    }
+
+    /// The recipe `sae sweep` and `sae train --recipe best` use: a 1% warm-up, linear decay over the last 20%,
+    /// the L1 coefficient warmed up over the first 5%.
+    public mutating func useSchedule() {
+        warmupSteps = max(1, steps / 100)
+        decayFraction = 0.2
+        l1WarmupFraction = 0.05
+    }
+
     public var steps: Int { (positions + batchSize - 1) / batchSize }
+
+    /// The learning rate of step `step` (0-based).
+    public func learningRate(at step: Int) -> Float {
+        var rate = learningRate
+        if warmupSteps > 0 { rate *= min(1, Float(step + 1) / Float(warmupSteps)) }
+        let decaySteps = Int((decayFraction * Double(steps)).rounded())
+        if decaySteps > 0, step >= steps - decaySteps { rate *= Float(steps - step) / Float(decaySteps) }
+        return rate
+    }
+
+    /// The L1 coefficient of step `step` (ReLU SAEs).
+    public func l1(at step: Int) -> Float {
+        let warmup = l1WarmupFraction * Double(steps)
+        return warmup >= 1 ? l1 * Float(min(1, Double(step + 1) / warmup)) : l1
+    }
 
     public func kind(features: Int) throws -> SparseAutoencoder.Kind {
         switch kind {
         case .relu: return .relu(l1: l1)
         case .topk: return .topK(k)
+        case .batchtopk: return .batchTopK(k: k, threshold: 0)
         }
     }
 
@@ -158,7 +213,10 @@ public struct SAETrainingSettings: Codable, Equatable, Sendable {
         guard batchSize >= 1, positions >= batchSize else { throw WorkbenchError("--positions (\(positions)) must be at least one batch (\(batchSize))") }
         guard learningRate > 0, learningRate.isFinite else { throw WorkbenchError("--lr must be positive, got \(learningRate)") }
         guard deadWindow >= 1, resampleEvery >= 0, chunkGames >= 1 else { throw WorkbenchError("--dead-window and --chunk-games must be positive") }
-        if kind == .topk, !(1...features).contains(k) { throw WorkbenchError("--k \(k) must be from 1 to the dictionary size --features \(features)") }
+        guard warmupSteps >= 0, (0...1).contains(decayFraction), (0...1).contains(l1WarmupFraction) else {
+            throw WorkbenchError("the warm-up steps must be ≥ 0 and the decay and L1 warm-up fractions between 0 and 1")
+        }
+        if kind != .relu, !(1...features).contains(k) { throw WorkbenchError("--k \(k) must be from 1 to the dictionary size --features \(features)") }
         try SparseAutoencoder(dIn: 1, dSAE: 1, kind: try kind(features: features), hook: "", parameters: [0, 0, 0, 0]).validateSetting()
     }
 }
@@ -179,46 +237,42 @@ public struct SAETrainingStatus: Sendable {
     public var dead: Int
 }
 
-/// Trains an SAE on a hook of `model`, resumable from its checkpoint.
-///
-///     var trainer = try SAETrainer(model: model, hook: "blocks.5.hook_resid_post", settings: settings)
-///     try trainer.train(checkpoint: url, every: 300) { status in … }
-///     let sae = trainer.sae
-public final class SAETrainer {
-    public let model: HookedTransformer
+/// One SAE in training: its weights, Adam's moments, the positions since each feature fired, the step — and the
+/// step itself (schedule, BatchTopK's threshold, resampling). `SAETrainer` feeds one from its own stream; `SAESweep`
+/// feeds several from one stream, so every SAE of a hook shares one forward pass of the model.
+public final class SAETrainingState {
     public let settings: SAETrainingSettings
-    public private(set) var sae: SparseAutoencoder
-    public private(set) var step = 0
+    public internal(set) var sae: SparseAutoencoder
+    public internal(set) var step = 0
     var optimizer: AdamW
-    let stream: ActivationStream
     /// Per feature, positions since it last fired.
     var sinceFired: [Int]
+    private var workspace: SparseAutoencoder.Workspace?
+    private var gradient: [Float] = []
 
-    /// A fresh run on `games` (cycled), or on endless fresh random games when nil.
-    public init(model: HookedTransformer, hook: String, settings: SAETrainingSettings, games: GameDataset? = nil) throws {
+    /// A fresh SAE reading `width`-wide activations of `hook`.
+    public init(hook: String, width: Int, settings: SAETrainingSettings) throws {
         try settings.validate()
-        self.model = model
         self.settings = settings
-        stream = try ActivationStream(model: model, hook: hook, seed: settings.seed, games: games, chunkGames: settings.chunkGames)
-        sae = SparseAutoencoder(dIn: stream.width, dSAE: settings.features, kind: try settings.kind(features: settings.features), hook: hook, seed: settings.seed)
+        sae = SparseAutoencoder(dIn: width, dSAE: settings.features, kind: try settings.kind(features: settings.features), hook: hook, seed: settings.seed)
         try sae.validate()
-        optimizer = AdamW(parameterCount: sae.parameterCount, decayed: [], settings: .init(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
+        optimizer = AdamW(parameterCount: sae.parameterCount, decayed: [], settings: Self.adam)
         sinceFired = [Int](repeating: 0, count: settings.features)
     }
 
-    /// Resumes from a checkpoint written by `saveCheckpoint`: weights, Adam's moments, the step, the stream's position.
-    public init(model: HookedTransformer, resuming url: URL, games: GameDataset? = nil) throws {
+    static let adam = AdamW.Settings(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0)
+
+    /// A state from a checkpoint written by `saveCheckpoint`; also returns the stream position it was written at.
+    public init(resuming url: URL, width: Int) throws {
         let file = try SafetensorsFile.read(from: url)
         guard file.metadata["format"] == SAECheckpoint.format, let json = file.metadata["settings"],
               let settings = try? JSONDecoder().decode(SAETrainingSettings.self, from: Data(json.utf8)),
               let hook = file.metadata["hook"], let step = file.metadata["step"].flatMap(Int.init),
-              let chunk = file.metadata["chunk"].flatMap(Int.init), let row = file.metadata["row"].flatMap(Int.init) else {
+              file.metadata["chunk"].flatMap(Int.init) != nil, file.metadata["row"].flatMap(Int.init) != nil else {
             throw WorkbenchError("\(url.path): not an SAE training checkpoint (no format, settings, hook, step or stream position in its metadata)")
         }
-        self.model = model
         self.settings = settings
-        stream = try ActivationStream(model: model, hook: hook, seed: settings.seed, games: games, chunkGames: settings.chunkGames, chunk: chunk, row: row)
-        let n = settings.features, d = stream.width
+        let n = settings.features, d = width
         let count = 2 * d * n + n + d
         func values(_ name: String, _ expected: Int) throws -> [Float] {
             let tensor = try file.tensor(name)
@@ -227,59 +281,69 @@ public final class SAETrainer {
             }
             return tensor.values
         }
-        sae = SparseAutoencoder(dIn: d, dSAE: n, kind: try settings.kind(features: n), hook: hook, parameters: try values("parameters", count))
-        optimizer = AdamW(parameterCount: count, decayed: [], settings: .init(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
+        var kind = try settings.kind(features: n)
+        if case .batchTopK(let k, _) = kind, let threshold = file.metadata["threshold"].flatMap(Float.init) { kind = .batchTopK(k: k, threshold: threshold) }
+        sae = SparseAutoencoder(dIn: d, dSAE: n, kind: kind, hook: hook, parameters: try values("parameters", count))
+        optimizer = AdamW(parameterCount: count, decayed: [], settings: Self.adam)
         optimizer.restore(firstMoment: try values("adam_m", count), secondMoment: try values("adam_v", count), step: step)
         sinceFired = try values("since_fired", n).map { Int($0) }
         self.step = step
     }
 
+    /// The stream position (chunk, row) a checkpoint was written at.
+    public static func streamPosition(of url: URL) throws -> (chunk: Int, row: Int) {
+        let file = try SafetensorsFile.read(from: url)
+        guard let chunk = file.metadata["chunk"].flatMap(Int.init), let row = file.metadata["row"].flatMap(Int.init) else {
+            throw WorkbenchError("\(url.path): not an SAE training checkpoint (no stream position in its metadata)")
+        }
+        return (chunk, row)
+    }
+
+    public var isFinished: Bool { step >= settings.steps }
     public var deadCount: Int { sinceFired.filter { $0 >= settings.deadWindow }.count }
 
-    /// Trains to `settings.steps`, writing the checkpoint every `every` seconds (and at the end) when given.
-    /// A non-finite loss stops the run with an error; the last checkpoint stays as it was.
-    public func train(checkpoint: URL? = nil, every seconds: Double = 300, progress: (SAETrainingStatus) -> Void = { _ in }) throws {
-        let B = settings.batchSize, d = sae.dIn, n = sae.dSAE, layout = sae.layout
-        let workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: B)
-        let batch = UnsafeMutablePointer<Float>.allocate(capacity: B * d)
-        let grad = UnsafeMutablePointer<Float>.allocate(capacity: sae.parameterCount)
-        defer { batch.deallocate(); grad.deallocate() }
-        var lastSave = Date()
-        let resampleSteps = settings.resampleEvery > 0 ? max(1, settings.resampleEvery / B) : 0
-        while step < settings.steps {
-            try stream.next(B, into: batch)
-            let loss = sae.parameters.withUnsafeMutableBufferPointer { p in
-                SAEMath.step(p.baseAddress!, layout, x: batch, rows: B, workspace: workspace, grad: grad, optimizer: &optimizer,
-                             learningRate: settings.learningRate)
-            }
-            guard loss.squaredError.isFinite, loss.l1.isFinite else {
-                throw WorkbenchError("SAE training: the loss became \(loss.squaredError + loss.l1) at step \(step + 1); lower --lr or --l1 (the last checkpoint is kept)")
-            }
-            // Which features fired in this batch.
-            for i in 0..<n { sinceFired[i] += B }
-            for r in 0..<B { for i in 0..<n where workspace.f[r * n + i] > 0 { sinceFired[i] = 0 } }
-            step += 1
-            if resampleSteps > 0, step % resampleSteps == 0, step <= settings.steps / 2 { resampleDead(batch: batch, workspace: workspace) }
-            if step % 10 == 0 || step == settings.steps {
-                var variance = 0.0
-                var mean = [Double](repeating: 0, count: d)
-                for r in 0..<B { for j in 0..<d { mean[j] += Double(batch[r * d + j]) } }
-                for j in 0..<d { mean[j] /= Double(B) }
-                for r in 0..<B { for j in 0..<d { let e = Double(batch[r * d + j]) - mean[j]; variance += e * e } }
-                progress(SAETrainingStatus(step: step, mse: loss.squaredError / Double(B), l0: Double(loss.active) / Double(B),
-                                           explainedVariance: 1 - loss.squaredError / max(variance, 1e-12), dead: deadCount))
-            }
-            if let checkpoint, Date().timeIntervalSince(lastSave) >= seconds || step == settings.steps {
-                try saveCheckpoint(to: checkpoint)
-                lastSave = Date()
+    /// One step on `batch` (`settings.batchSize` rows of the SAE's width); a status every 10 steps and at the end.
+    public func train(on batch: UnsafePointer<Float>) throws -> SAETrainingStatus? {
+        let B = settings.batchSize, d = sae.dIn, n = sae.dSAE
+        if workspace == nil {
+            workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: B, batchTopKTraining: sae.kind.name == .batchtopk)
+            gradient = [Float](repeating: 0, count: sae.parameterCount)
+        }
+        let w = workspace!
+        if case .relu = sae.kind { sae.kind = .relu(l1: settings.l1(at: step)) }
+        let layout = sae.layout, rate = settings.learningRate(at: step)
+        let loss = sae.parameters.withUnsafeMutableBufferPointer { p in
+            gradient.withUnsafeMutableBufferPointer { g in
+                SAEMath.step(p.baseAddress!, layout, x: batch, rows: B, workspace: w, grad: g.baseAddress!, optimizer: &optimizer, learningRate: rate)
             }
         }
+        guard loss.squaredError.isFinite, loss.l1.isFinite else {
+            throw WorkbenchError("SAE training: the loss became \(loss.squaredError + loss.l1) at step \(step + 1); lower --lr or --l1 (the last checkpoint is kept)")
+        }
+        // BatchTopK's inference threshold: the running mean of the smallest activation kept.
+        if case .batchTopK(let k, let threshold) = sae.kind, loss.minKept > 0 {
+            sae.kind = .batchTopK(k: k, threshold: threshold == 0 ? loss.minKept : 0.99 * threshold + 0.01 * loss.minKept)
+        }
+        // Which features fired in this batch.
+        for i in 0..<n { sinceFired[i] += B }
+        for r in 0..<B { for i in 0..<n where w.f[r * n + i] > 0 { sinceFired[i] = 0 } }
+        step += 1
+        let resampleSteps = settings.resampleEvery > 0 ? max(1, settings.resampleEvery / B) : 0
+        if resampleSteps > 0, step % resampleSteps == 0, step <= settings.steps / 2 { resampleDead(batch: batch, workspace: w) }
+        guard step % 10 == 0 || step == settings.steps else { return nil }
+        var variance = 0.0
+        var mean = [Double](repeating: 0, count: d)
+        for r in 0..<B { for j in 0..<d { mean[j] += Double(batch[r * d + j]) } }
+        for j in 0..<d { mean[j] /= Double(B) }
+        for r in 0..<B { for j in 0..<d { let e = Double(batch[r * d + j]) - mean[j]; variance += e * e } }
+        return SAETrainingStatus(step: step, mse: loss.squaredError / Double(B), l0: Double(loss.active) / Double(B),
+                                 explainedVariance: 1 - loss.squaredError / max(variance, 1e-12), dead: deadCount)
     }
 
     /// Anthropic's resampling: each dead feature gets a decoder row along the residual x − x̂ of a position drawn
     /// with probability ∝ its squared error, an encoder column 0.2 × the mean alive encoder norm along it, a zero
     /// bias and zero Adam moments.
-    func resampleDead(batch: UnsafeMutablePointer<Float>, workspace w: SparseAutoencoder.Workspace) {
+    func resampleDead(batch: UnsafePointer<Float>, workspace w: SparseAutoencoder.Workspace) {
         let dead = (0..<sae.dSAE).filter { sinceFired[$0] >= settings.deadWindow }
         guard !dead.isEmpty else { return }
         let B = settings.batchSize, d = sae.dIn, n = sae.dSAE
@@ -312,16 +376,77 @@ public final class SAETrainer {
         }
     }
 
-    /// Writes weights, Adam's moments, the step and the stream's position, atomically.
-    public func saveCheckpoint(to url: URL) throws {
+    /// Writes weights, Adam's moments, the step and the stream's position `(chunk, row)`, atomically.
+    public func saveCheckpoint(to url: URL, chunk: Int, row: Int) throws {
         let settingsJSON = String(decoding: try JSONEncoder().encode(settings), as: UTF8.self)
+        var metadata = ["format": SAECheckpoint.format, "settings": settingsJSON, "hook": sae.hook, "step": String(step),
+                        "chunk": String(chunk), "row": String(row)]
+        if case .batchTopK(_, let threshold) = sae.kind { metadata["threshold"] = String(threshold) }
         try SafetensorsFile.write([
             (name: "parameters", tensor: Tensor(shape: [sae.parameterCount], values: sae.parameters)),
             (name: "adam_m", tensor: Tensor(shape: [sae.parameterCount], values: optimizer.firstMoment)),
             (name: "adam_v", tensor: Tensor(shape: [sae.parameterCount], values: optimizer.secondMoment)),
             (name: "since_fired", tensor: Tensor(shape: [sae.dSAE], values: sinceFired.map { Float(min($0, 1 << 24)) })),
-        ], metadata: ["format": SAECheckpoint.format, "settings": settingsJSON, "hook": sae.hook, "step": String(step),
-                      "chunk": String(stream.chunk), "row": String(stream.row)], to: url)
+        ], metadata: metadata, to: url)
+    }
+}
+
+/// Trains an SAE on a hook of `model`, resumable from its checkpoint.
+///
+///     var trainer = try SAETrainer(model: model, hook: "blocks.5.hook_resid_post", settings: settings)
+///     try trainer.train(checkpoint: url, every: 300) { status in … }
+///     let sae = trainer.sae
+public final class SAETrainer {
+    public let model: HookedTransformer
+    public let state: SAETrainingState
+    let stream: ActivationStream
+
+    public var settings: SAETrainingSettings { state.settings }
+    public var sae: SparseAutoencoder { state.sae }
+    public var step: Int { state.step }
+    public var deadCount: Int { state.deadCount }
+
+    /// A fresh run on `games` (cycled), or on endless fresh random games when nil.
+    public init(model: HookedTransformer, hook: String, settings: SAETrainingSettings, games: GameDataset? = nil) throws {
+        try settings.validate()
+        self.model = model
+        stream = try ActivationStream(model: model, hook: hook, seed: settings.seed, games: games, chunkGames: settings.chunkGames)
+        state = try SAETrainingState(hook: hook, width: stream.width, settings: settings)
+    }
+
+    /// Resumes from a checkpoint written by `saveCheckpoint`: weights, Adam's moments, the step, the stream's position.
+    public init(model: HookedTransformer, resuming url: URL, games: GameDataset? = nil) throws {
+        let file = try SafetensorsFile.read(from: url)
+        guard let hook = file.metadata["hook"] else { throw WorkbenchError("\(url.path): not an SAE training checkpoint (no hook in its metadata)") }
+        let width = try ActivationStream.width(of: try HookPoint(name: hook), config: model.config)
+        let resumed = try SAETrainingState(resuming: url, width: width)
+        let (chunk, row) = try SAETrainingState.streamPosition(of: url)
+        self.model = model
+        state = resumed
+        stream = try ActivationStream(model: model, hook: hook, seed: resumed.settings.seed, games: games, chunkGames: resumed.settings.chunkGames,
+                                      chunk: chunk, row: row)
+    }
+
+    /// Trains to `settings.steps`, writing the checkpoint every `every` seconds (and at the end) when given.
+    /// A non-finite loss stops the run with an error; the last checkpoint stays as it was.
+    public func train(checkpoint: URL? = nil, every seconds: Double = 300, progress: (SAETrainingStatus) -> Void = { _ in }) throws {
+        let B = settings.batchSize
+        let batch = UnsafeMutablePointer<Float>.allocate(capacity: B * stream.width)
+        defer { batch.deallocate() }
+        var lastSave = Date()
+        while !state.isFinished {
+            try stream.next(B, into: batch)
+            if let status = try state.train(on: batch) { progress(status) }
+            if let checkpoint, Date().timeIntervalSince(lastSave) >= seconds || state.isFinished {
+                try saveCheckpoint(to: checkpoint)
+                lastSave = Date()
+            }
+        }
+    }
+
+    /// Writes weights, Adam's moments, the step and the stream's position, atomically.
+    public func saveCheckpoint(to url: URL) throws {
+        try state.saveCheckpoint(to: url, chunk: stream.chunk, row: stream.row)
     }
 }
 

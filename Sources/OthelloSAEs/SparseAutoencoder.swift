@@ -8,7 +8,9 @@ import WorkbenchSupport
 ///     decode(f) = f · W_dec + b_dec                          W_dec [d_sae, d_in], b_dec [d_in]
 ///
 /// `relu` trains with an L1 penalty on the activations; `topK` keeps only the k largest pre-activations of each
-/// row (then the ReLU). The decoder rows are kept at unit norm, so the L1 penalty cannot be dodged by shrinking
+/// row (then the ReLU); `batchTopK` (Bussmann et al., 2024) keeps the k × rows largest of the whole batch in
+/// training and, at inference, every pre-activation above a threshold learned in training (a JumpReLU with one
+/// threshold). The decoder rows are kept at unit norm, so the L1 penalty cannot be dodged by shrinking
 /// activations against growing decoder rows.
 ///
 ///     var sae = SparseAutoencoder(dIn: 256, dSAE: 2048, kind: .topK(32), hook: "blocks.5.hook_resid_post", seed: 1)
@@ -20,11 +22,20 @@ public struct SparseAutoencoder {
         case relu(l1: Float)
         /// The `k` largest pre-activations of each row, through a ReLU; the rest zero.
         case topK(Int)
+        /// In training the `k × rows` largest positive pre-activations of a batch of rows; at inference those above
+        /// `threshold` (the running mean of the smallest one kept in training). `k` 0: an SAE read for inference only.
+        case batchTopK(k: Int, threshold: Float)
 
         /// The activation function's name, as files, SAELens and `--kind` spell it.
-        public enum Name: String, Codable, CaseIterable, Sendable { case relu, topk }
+        public enum Name: String, Codable, CaseIterable, Sendable { case relu, topk, batchtopk }
 
-        public var name: Name { if case .topK = self { return .topk } else { return .relu } }
+        public var name: Name {
+            switch self {
+            case .relu: return .relu
+            case .topK: return .topk
+            case .batchTopK: return .batchtopk
+            }
+        }
     }
 
     public let dIn: Int
@@ -98,6 +109,9 @@ public struct SparseAutoencoder {
             guard k >= 1, k <= dSAE else { throw WorkbenchError("TopK: k must be from 1 to the dictionary size \(dSAE), got \(k)") }
         case .relu(let l1):
             guard l1 >= 0, l1.isFinite else { throw WorkbenchError("the L1 coefficient must be zero or positive, got \(l1)") }
+        case .batchTopK(let k, let threshold):
+            guard k >= 0, k <= dSAE else { throw WorkbenchError("BatchTopK: k must be from 1 to the dictionary size \(dSAE), got \(k)") }
+            guard threshold >= 0, threshold.isFinite else { throw WorkbenchError("BatchTopK: the threshold must be zero or positive, got \(threshold)") }
         }
     }
 
@@ -137,6 +151,8 @@ public struct SparseAutoencoder {
         let reconstruction: UnsafeMutablePointer<Float>
         let dReconstruction: UnsafeMutablePointer<Float>
         let dPre: UnsafeMutablePointer<Float>
+        /// BatchTopK's selection scratch `[rows, d_sae]` (one float unless the workspace is made for BatchTopK training).
+        let selection: UnsafeMutablePointer<Float>
         /// dW_dec of the sparse path for every chunk of rows but the first, `(cores − 1) × d_sae × d_in`.
         let decoderGradients: UnsafeMutablePointer<Float>
         let decoderGradientCount: Int
@@ -152,7 +168,7 @@ public struct SparseAutoencoder {
             deinit { for b in buffers { b.deallocate() } }
         }
 
-        public init(dIn: Int, dSAE: Int, rows: Int) {
+        public init(dIn: Int, dSAE: Int, rows: Int, batchTopKTraining: Bool = false) {
             let owner = Owner()
             self.owner = owner
             self.rows = rows
@@ -162,6 +178,7 @@ public struct SparseAutoencoder {
             reconstruction = owner.allocate(rows * dIn, Float.self)
             dReconstruction = owner.allocate(rows * dIn, Float.self)
             dPre = owner.allocate(rows * dSAE, Float.self)
+            selection = owner.allocate(batchTopKTraining ? rows * dSAE : 1, Float.self)
             decoderGradientCount = max(1, (Parallel.coreCount - 1) * dSAE * dIn)
             decoderGradients = owner.allocate(decoderGradientCount, Float.self)
         }
@@ -189,6 +206,9 @@ enum SAEMath {
             switch kind {
             case .relu:
                 for i in (range.lowerBound * n)..<(range.upperBound * n) { fRows[i] = max(preRows[i], 0) }
+            case .batchTopK(_, let threshold):
+                // Inference: the learned threshold. (Training selects over the batch: `selectBatchTopK`.)
+                for i in (range.lowerBound * n)..<(range.upperBound * n) { fRows[i] = preRows[i] > threshold ? max(preRows[i], 0) : 0 }
             case .topK(let k):
                 let values = UnsafeMutablePointer<Float>.allocate(capacity: k), indices = UnsafeMutablePointer<Int>.allocate(capacity: k)
                 defer { values.deallocate(); indices.deallocate() }
@@ -283,6 +303,8 @@ enum SAEMath {
         var squaredError: Double
         var l1: Double
         var active: Int
+        /// BatchTopK in training: the smallest activation kept (the threshold's next sample).
+        var minKept: Float = 0
     }
 
     /// The mean squared error's gradient dx̂ = 2(x̂ − x)/rows into `dReconstruction`; returns Σ‖x̂ − x‖².
@@ -389,7 +411,14 @@ enum SAEMath {
     /// products run over the active ones only.
     static func forwardBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
                                 workspace w: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>) -> Loss {
-        encode(p, sae, x: x, rows: rows, centred: w.centred, pre: w.pre, f: w.f)
+        var minKept: Float = 0
+        if case .batchTopK(let k, _) = sae.kind {
+            let relu = SparseAutoencoder.Layout(dIn: sae.dIn, dSAE: sae.dSAE, kind: .relu(l1: 0))
+            encode(p, relu, x: x, rows: rows, centred: w.centred, pre: w.pre, f: w.f)
+            minKept = selectBatchTopK(w.f, count: rows * sae.dSAE, keep: k * rows, scratch: w.selection)
+        } else {
+            encode(p, sae, x: x, rows: rows, centred: w.centred, pre: w.pre, f: w.f)
+        }
         let active = activeFeatures(w.f, rows: rows, features: sae.dSAE)
         let sparse = Double(active.count) <= sparseDensity * Double(rows * sae.dSAE)
         if sparse {
@@ -397,13 +426,47 @@ enum SAEMath {
         } else {
             decode(p, sae, f: w.f, rows: rows, out: w.reconstruction)
         }
-        var loss = Loss(squaredError: 0, l1: 0, active: active.count)
+        var loss = Loss(squaredError: 0, l1: 0, active: active.count, minKept: minKept)
         loss.squaredError = lossBackward(reconstruction: w.reconstruction, x: x, rows: rows, width: sae.dIn, dReconstruction: w.dReconstruction)
         let l1: Float
         if case .relu(let coefficient) = sae.kind { l1 = coefficient } else { l1 = 0 }
         loss.l1 = Double(l1) * decoderBackward(p, sae, workspace: w, active: sparse ? active : nil, rows: rows, l1: l1, grad: grad)
         encoderBackward(p, sae, workspace: w, rows: rows, grad: grad)
         return loss
+    }
+
+    /// BatchTopK in training: keeps the `keep` largest positive values of `f` (`count` of them, ReLU'd) and zeroes
+    /// the rest; returns the smallest kept value (0 when no more than `keep` are positive). Quickselect on a copy.
+    static func selectBatchTopK(_ f: UnsafeMutablePointer<Float>, count: Int, keep: Int, scratch: UnsafeMutablePointer<Float>) -> Float {
+        var positive = 0
+        for i in 0..<count where f[i] > 0 { scratch[positive] = f[i]; positive += 1 }
+        guard positive > keep, keep > 0 else {
+            if keep == 0 { f.update(repeating: 0, count: count) }
+            var smallest = Float.infinity
+            for i in 0..<positive { smallest = min(smallest, scratch[i]) }
+            return positive > 0 ? smallest : 0
+        }
+        // The keep-th largest: Hoare-partition quickselect for index keep − 1 in descending order.
+        var (lo, hi, target) = (0, positive - 1, keep - 1)
+        while lo < hi {
+            let pivot = scratch[(lo + hi) / 2]
+            var (i, j) = (lo, hi)
+            while i <= j {
+                while scratch[i] > pivot { i += 1 }
+                while scratch[j] < pivot { j -= 1 }
+                if i <= j { (scratch[i], scratch[j]) = (scratch[j], scratch[i]); i += 1; j -= 1 }
+            }
+            if target <= j { hi = j } else if target >= i { lo = i } else { break }
+        }
+        let cut = scratch[target]
+        // Keep the values above the cut, and as many equal to it as fit.
+        var kept = 0
+        for i in 0..<count where f[i] > cut { kept += 1 }
+        var ties = keep - kept
+        for i in 0..<count where f[i] > 0 && f[i] <= cut {
+            if f[i] == cut && ties > 0 { ties -= 1 } else { f[i] = 0 }
+        }
+        return cut
     }
 
     /// Share of active (row, feature) entries below which the decoder's products run sparse.

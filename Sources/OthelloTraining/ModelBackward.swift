@@ -99,14 +99,17 @@ final class ShardWorkspace: @unchecked Sendable {
 
         for layer in stride(from: config.nLayers - 1, through: 0, by: -1) {
             let act = a.layer(layer), p = w.block(layer), dp = g.block(layer)
-            // dresidual is d resid_post. MLP: resid_post = resid_mid + W_out·gelu(W_in·LN(resid_mid) + b_in) + b_out.
-            linearBackward(dinp: dmlpPost, dweight: dp.W_out, dbias: dp.b_out, dout: dresidual,
-                           inp: act.mlpPost, weight: p.W_out, rows: rows, inDim: M, outDim: C)
-            geluBackward(dinp: dmlpPre, dout: dmlpPost, inp: act.mlpPre, out: act.mlpPost, count: rows * M)
-            linearBackward(dinp: dnormalized, dweight: dp.W_in, dbias: dp.b_in, dout: dmlpPre,
-                           inp: act.ln2Normalized, weight: p.W_in, rows: rows, inDim: C, outDim: M)
-            layerNormPreBackward(dinp: dresidual, dout: dnormalized, normalized: act.ln2Normalized, scale: act.ln2Scale,
-                                 rows: rows, width: C)
+            // dresidual is d resid_post. MLP: resid_post = resid_mid + W_out·gelu(W_in·LN(resid_mid) + b_in) + b_out
+            // (an attention-only block has none: d resid_post is d resid_mid).
+            if !config.attnOnly {
+                linearBackward(dinp: dmlpPost, dweight: dp.W_out, dbias: dp.b_out, dout: dresidual,
+                               inp: act.mlpPost, weight: p.W_out, rows: rows, inDim: M, outDim: C)
+                geluBackward(dinp: dmlpPre, dout: dmlpPost, inp: act.mlpPre, out: act.mlpPost, count: rows * M)
+                linearBackward(dinp: dnormalized, dweight: dp.W_in, dbias: dp.b_in, dout: dmlpPre,
+                               inp: act.ln2Normalized, weight: p.W_in, rows: rows, inDim: C, outDim: M)
+                layerNormPreBackward(dinp: dresidual, dout: dnormalized, normalized: act.ln2Normalized, scale: act.ln2Scale,
+                                     rows: rows, width: C)
+            }
 
             // dresidual is d resid_mid. Attention: resid_mid = resid_pre + z·W_O + b_O (W_O as [H·D, C]).
             linearBackward(dinp: dz, dweight: dp.W_O, dbias: dp.b_O, dout: dresidual,

@@ -61,7 +61,7 @@ public enum SgemmCheck {
     public static func shapes(config: ModelConfig, gamesPerShard: Int = 16, forwardGames: Int = 64) -> [Shape] {
         var shapes = GemmReplay.calls(config: config, gamesPerShard: gamesPerShard)
             .map { Shape(transA: $0.transA, transB: $0.transB, m: $0.m, n: $0.n, k: $0.k) }
-        let rows = forwardGames * Trainer.positions, T = Trainer.positions
+        let rows = forwardGames * Trainer.gamePositions, T = Trainer.gamePositions
         let (C, H, D, M, V) = (config.dModel, config.nHeads, config.dHead, config.dMLP, config.dVocab)
         shapes += [Shape(m: rows, n: rows >= Kernels.packedHeadsFromRows ? H * D : D, k: C, beta: 1),   // W_Q, W_K, W_V
                    Shape(m: T, n: T, k: D, alpha: 1 / Float(D).squareRoot()),                           // attention scores

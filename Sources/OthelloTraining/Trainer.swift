@@ -4,11 +4,13 @@ import OthelloModel
 import OthelloRules
 import WorkbenchSupport
 
-/// Trains an Othello-GPT on batches of games: forward, backward, global-norm clipping and AdamW.
+/// Trains an Othello-GPT (or any LNPre model on any token stream) on batches of sequences: forward, backward,
+/// global-norm clipping and AdamW.
 ///
 /// A batch of B games gives B × 59 predictions: the input is the tokens of moves 0...58, the target
 /// the tokens of moves 1...59; targets after a game's end (token 0) are not counted. The loss is the
-/// mean cross-entropy over the counted predictions.
+/// mean cross-entropy over the counted predictions. Other streams give `positions` when the trainer is made
+/// (sequences of `positions + 1` tokens), with 0 as their padding too.
 ///
 /// The batch is cut into shards of `gamesPerShard` games, run in parallel on `threads` threads (each
 /// matrix product single-threaded), and their gradients are summed in shard order: the result of a
@@ -19,10 +21,12 @@ import WorkbenchSupport
 ///     let trainer = try Trainer(parameters: weights, batchSize: 128, optimizer: AdamW.Settings(), threads: 2)
 ///     let result = try trainer.step(games: batch, learningRate: 1e-3, maxGradNorm: 1)
 public final class Trainer {
-    /// The positions the model reads: moves 0...58 predict moves 1...59.
-    public static let positions = GameDataset.maxLength - 1
+    /// The positions the model reads in a game: moves 0...58 predict moves 1...59.
+    public static let gamePositions = GameDataset.maxLength - 1
 
     public let config: ModelConfig
+    /// The positions of each training sequence (`gamePositions` for Othello games).
+    public let positions: Int
     public let parameters: ModelParameters
     public internal(set) var optimizer: AdamW
     public let batchSize: Int
@@ -44,24 +48,25 @@ public final class Trainer {
 
     /// A trainer updating `parameters` in place; throws a `WorkbenchError` for a model it cannot train.
     public init(parameters: ModelParameters, batchSize: Int, optimizer settings: AdamW.Settings,
-                threads: Int = Parallel.coreCount, gamesPerShard: Int = 16) throws {
+                threads: Int = Parallel.coreCount, gamesPerShard: Int = 16, positions: Int = Trainer.gamePositions) throws {
         let config = parameters.config
-        try Self.validate(config: config, batchSize: batchSize)
+        try Self.validate(config: config, batchSize: batchSize, positions: positions)
         self.config = config
+        self.positions = positions
         self.parameters = parameters
         self.batchSize = batchSize
         self.threads = max(1, threads)
         let shardGames = max(1, min(gamesPerShard, batchSize))
         self.gamesPerShard = shardGames
         let shardCount = (batchSize + shardGames - 1) / shardGames
-        let bytes = Double(shardCount) * Double(ShardWorkspace.byteCount(config: config, maxGames: shardGames, positions: Self.positions))
+        let bytes = Double(shardCount) * Double(ShardWorkspace.byteCount(config: config, maxGames: shardGames, positions: positions))
         let memory = Double(ProcessInfo.processInfo.physicalMemory)
         guard bytes <= 0.75 * memory else {
             throw WorkbenchError(String(format: "training: a batch of %d games needs about %.1f GB of working memory, more than this machine's %.1f GB allows; lower --batch",
                                         batchSize, bytes / 1e9, memory / 1e9))
         }
         shards = (0..<shardCount).map { _ in
-            ShardWorkspace(config: config, maxGames: shardGames, positions: Self.positions)
+            ShardWorkspace(config: config, maxGames: shardGames, positions: positions)
         }
         gradients = ModelParameters(layout: parameters.layout)
         let packedCount = config.nLayers * 3 * config.dModel * config.dModel
@@ -75,18 +80,18 @@ public final class Trainer {
     /// The largest batch (its working memory must also fit the machine: see `init`).
     public static let maxBatchSize = 65_536
 
-    /// Throws if `config` cannot be trained here: LNPre only, a context of at least 59 positions,
-    /// the 61-token Othello vocabulary, heads dividing d_model, and a batch of 1...`maxBatchSize` games.
-    public static func validate(config: ModelConfig, batchSize: Int) throws {
+    /// Throws if `config` cannot be trained here: LNPre only, a context of at least `positions` (59 for games),
+    /// heads dividing d_model, and a batch of 1...`maxBatchSize` sequences.
+    public static func validate(config: ModelConfig, batchSize: Int, positions: Int = gamePositions) throws {
         try config.validate()
         guard config.normalizationType == .LNPre else {
             throw WorkbenchError("training: only LNPre models (layer norms without weights, as Othello-GPT) can be trained; got \(config.normalizationType.rawValue)")
         }
-        guard config.nCtx >= positions else {
-            throw WorkbenchError("training: the context n_ctx \(config.nCtx) is shorter than the \(positions) positions a game needs; use n_ctx ≥ \(positions)")
+        guard positions >= 1, config.nCtx >= positions else {
+            throw WorkbenchError("training: the context n_ctx \(config.nCtx) is shorter than the \(positions) positions a sequence needs; use n_ctx ≥ \(positions)")
         }
-        guard config.dVocab == Vocabulary.size else {
-            throw WorkbenchError("training: d_vocab must be \(Vocabulary.size) (pass + 60 squares), got \(config.dVocab)")
+        guard positions != gamePositions || config.dVocab >= Vocabulary.size else {
+            throw WorkbenchError("training: d_vocab must be at least \(Vocabulary.size) (pass + 60 squares) to train on games, got \(config.dVocab)")
         }
         guard (1...maxBatchSize).contains(batchSize) else {
             throw WorkbenchError("training: the batch size must be between 1 and \(maxBatchSize), got \(batchSize)")
@@ -99,6 +104,12 @@ public final class Trainer {
     public func step(games: TokenBatch, learningRate: Float, maxGradNorm: Float) throws -> StepResult {
         guard games.count == batchSize else {
             throw WorkbenchError("training: a batch of \(games.count) games given to a trainer of batch size \(batchSize)")
+        }
+        guard games.width == positions + 1 else {
+            throw WorkbenchError("training: sequences of \(games.width) tokens given to a trainer of \(positions) positions (sequences of \(positions + 1))")
+        }
+        guard Int(games.maxToken) < config.dVocab else {
+            throw WorkbenchError("training: token \(games.maxToken) is outside the model's vocabulary 0..<\(config.dVocab)")
         }
         let loss = try computeGradients(games)
         let norm = clipGradientNorm(gradients.base, count: gradients.count, maxNorm: maxGradNorm)
@@ -167,8 +178,11 @@ public final class Trainer {
     /// highest logit is a legal move for the side to move (the padding token counts as illegal), as
     /// `othello-gpt eval` computes it.
     public func legalMoveAccuracy(_ evaluation: EvaluationSet) throws -> Double {
+        guard positions == Self.gamePositions else {
+            throw WorkbenchError("training: legal-move accuracy needs a trainer of games (\(Self.gamePositions) positions), not of \(positions)")
+        }
         let model = HookedTransformer(parameters: parameters)
-        let T = Self.positions, V = config.dVocab
+        let T = positions, V = config.dVocab
         let shardGames = gamesPerShard
         let chunks = (evaluation.games.count + shardGames - 1) / shardGames
         let workspaces = shards

@@ -86,7 +86,7 @@ final class GemmReplay: @unchecked Sendable {
 
     /// The sgemm calls of one shard of `gamesPerShard` games in a training step of a `config` model.
     static func calls(config: ModelConfig, gamesPerShard: Int) -> [Call] {
-        let T = Trainer.positions, R = gamesPerShard * T
+        let T = Trainer.gamePositions, R = gamesPerShard * T
         let (C, H, D, M, V, L) = (config.dModel, config.nHeads, config.dHead, config.dMLP, config.dVocab, config.nLayers)
         let heads = gamesPerShard * H
         var calls: [Call] = []

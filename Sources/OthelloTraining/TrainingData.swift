@@ -2,52 +2,61 @@ import Foundation
 import OthelloRules
 import WorkbenchSupport
 
-/// A batch of games as model tokens: `count × 60` move tokens (1...60), 0 after each game's end.
+/// A batch of token sequences for the trainer: `count × width` tokens, row-major; position t predicts token t + 1,
+/// and a target 0 (padding) is not counted. Othello games are sequences of 60 move tokens (1...60, 0 after the
+/// game's end); other streams (the induction-head toy) choose their width and vocabulary, keeping 0 as padding.
 ///
 ///     let batch = TokenBatch(RandomGames.generate(count: 128, seed: 1))
 ///     batch.countedTargets      // the next-move predictions the batch trains on
 public struct TokenBatch: Sendable {
     public let count: Int
-    /// `count × 60` tokens, row-major.
+    /// Tokens per sequence: the model reads `width - 1` positions.
+    public let width: Int
+    /// `count × width` tokens, row-major.
     public private(set) var tokens: [Int32]
 
     /// The games `indices` of `dataset` (all of them by default), in that order.
     public init(_ dataset: GameDataset, indices: [Int]? = nil) {
         let indices = indices ?? Array(0..<dataset.count)
-        let width = GameDataset.maxLength
+        width = GameDataset.maxLength
         count = indices.count
         tokens = dataset.tokenBatch(indices, positions: width)
     }
 
-    /// A batch of `tokens` (`games × 60` move tokens, 0 after each game's end) that need not be legal games.
-    public init(tokens: [Int32], games: Int) throws {
-        guard games >= 0, tokens.count == games * GameDataset.maxLength else {
-            throw WorkbenchError("token batch: \(tokens.count) tokens is not \(games) games of \(GameDataset.maxLength)")
+    /// A batch of `tokens` (`sequences × width` tokens, each in `0..<vocabulary`, 0 for padding) that need not be
+    /// legal games; by default Othello's 60 move tokens of its 61-token vocabulary.
+    public init(tokens: [Int32], games sequences: Int, width: Int = GameDataset.maxLength, vocabulary: Int = Vocabulary.size) throws {
+        guard sequences >= 0, width >= 2, tokens.count == sequences * width else {
+            throw WorkbenchError("token batch: \(tokens.count) tokens is not \(sequences) sequences of \(width) (a width of at least 2)")
         }
-        if let bad = tokens.firstIndex(where: { $0 < 0 || Int($0) >= Vocabulary.size }) {
-            throw WorkbenchError("token batch: token \(tokens[bad]) of game \(bad / GameDataset.maxLength) is outside 0..<\(Vocabulary.size)")
+        if let bad = tokens.firstIndex(where: { $0 < 0 || Int($0) >= vocabulary }) {
+            throw WorkbenchError("token batch: token \(tokens[bad]) of sequence \(bad / width) is outside 0..<\(vocabulary)")
         }
-        count = games
+        count = sequences
+        self.width = width
         self.tokens = tokens
     }
 
-    /// The number of counted predictions: targets (moves 1...59) that are not padding.
+    /// The largest token of the batch (0 for an empty one).
+    public var maxToken: Int32 { tokens.max() ?? 0 }
+
+    /// The number of counted predictions: targets (tokens 1..<width) that are not padding.
     public var countedTargets: Int {
         var counted = 0
         for row in 0..<count {
-            for t in 1..<GameDataset.maxLength where tokens[row * GameDataset.maxLength + t] != 0 { counted += 1 }
+            for t in 1..<width where tokens[row * width + t] != 0 { counted += 1 }
         }
         return counted
     }
 
-    /// Writes the model inputs (moves 0...58) and next-move targets (moves 1...59) of `games`, packed
-    /// `[games.count, 59]` at the start of `tokens` and `targets`.
-    func writeInputsAndTargets(games: Range<Int>, tokens inputs: inout [Int32], targets: inout [Int32]) {
-        let width = GameDataset.maxLength, T = width - 1
-        for (row, game) in games.enumerated() {
+    /// Writes the model inputs (tokens 0..<width-1) and next-token targets (tokens 1..<width) of `sequences`,
+    /// packed `[sequences.count, width - 1]` at the start of `tokens` and `targets`.
+    func writeInputsAndTargets(games sequences: Range<Int>, tokens inputs: inout [Int32], targets: inout [Int32]) {
+        let T = width - 1
+        for (row, s) in sequences.enumerated() {
             for t in 0..<T {
-                inputs[row * T + t] = tokens[game * width + t]
-                targets[row * T + t] = tokens[game * width + t + 1]
+                inputs[row * T + t] = tokens[s * width + t]
+                targets[row * T + t] = tokens[s * width + t + 1]
             }
         }
     }

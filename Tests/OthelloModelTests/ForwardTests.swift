@@ -100,3 +100,32 @@ final class ForwardTests: XCTestCase {
         XCTAssertThrowsError(try ModelConfig(nLayers: 0, dModel: 32, nHeads: 4, dMLP: 64))
     }
 }
+
+/// An attention-only model (TransformerLens `attn_only=True`) against TransformerLens' own outputs
+/// (`scripts/make_attn_only_fixture.py`).
+final class AttentionOnlyModelTests: XCTestCase {
+    func testAttentionOnlyModelMatchesTransformerLens() throws {
+        let file = try Fixtures.tensors("tl_attn_only.safetensors")
+        var weights: [String: Tensor] = [:]
+        for name in file.names where name != "tokens" && name != "logits" && !name.hasPrefix("cache.") { weights[name] = try file.tensor(name) }
+        let model = try HookedTransformer(stateDict: StateDict(source: "tl_attn_only.safetensors", tensors: weights))
+        XCTAssertTrue(model.config.attnOnly)
+        XCTAssertEqual(model.config.dMLP, 0)
+        XCTAssertEqual(model.config.shapeDescription, "2 layers, d_model 32, 4 heads, attention only")
+        let tokens = try file.tensor("tokens").values.map { Int32($0) }
+        let points = ["blocks.0.hook_resid_post", "blocks.1.attn.hook_pattern", "blocks.1.hook_attn_out", "blocks.1.hook_resid_post"]
+        let cache = try model.runWithCache(tokens: tokens, games: 3, positions: 10, names: points)
+        assertClose(cache.logits!, try file.tensor("logits"), tolerance: 2e-4, "logits")
+        for name in points { assertClose(cache[try HookPoint(name: name)]!, try file.tensor("cache." + name), tolerance: 2e-4, name) }
+        // No MLP hooks, as TransformerLens has none; asking for one is an error, not zeros.
+        XCTAssertFalse(HookPoint.all(config: model.config).contains { $0.name.contains("mlp") || $0.name.contains("resid_mid") })
+        // Saved and read back (the config in the metadata says attention-only; older configs without the key read as full blocks).
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("attn-only-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try model.save(to: url)
+        let back = try HookedTransformer.load(from: url)
+        XCTAssertEqual(back.config, model.config)
+        let old = #"{"nLayers":1,"dModel":8,"nHeads":2,"dHead":4,"dMLP":16,"dVocab":61,"nCtx":59,"actFn":"gelu","normalizationType":"LNPre","eps":1e-05}"#
+        XCTAssertFalse(try JSONDecoder().decode(ModelConfig.self, from: Data(old.utf8)).attnOnly)
+    }
+}

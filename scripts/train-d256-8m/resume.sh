@@ -36,4 +36,8 @@ fi
 setsid nohup nice -n 19 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./othello-gpt-trainer train "${args[@]}" \
   --out d256-8m.safetensors --checkpoint d256-8m.ckpt.safetensors --log d256-8m.jsonl --threads 2 \
   --checkpoint-every 300 >> train.out 2>> train.err &
-echo "training in the background (pid $!); progress: tail -f $run/train.err $run/d256-8m.jsonl"
+pid=$!
+# setsid gives the run its own scheduler autogroup, inside which nice does not reach the other processes: lower the
+# group's own priority too, or the trainer takes a full core from builds and tests (kernel.sched_autogroup_enabled).
+echo 19 > "/proc/$pid/autogroup" 2>/dev/null || true
+echo "training in the background (pid $pid); progress: tail -f $run/train.err $run/d256-8m.jsonl"
