@@ -47,7 +47,7 @@ public struct SAEEvaluation: Codable, Sendable {
         var train = SparseActivations(), test = SparseActivations()
         var trainActive: [[Int]] = [], testActive: [[Int]] = []
         var fired = [Int](repeating: 0, count: n)
-        var squaredError = 0.0, sum = [Double](repeating: 0, count: d), sumSquares = 0.0, rows = 0, active = 0
+        var reconstructionScore = ReconstructionScore(width: d)
         var scores = (clean: NextMoveScore(), spliced: NextMoveScore(), zero: NextMoveScore())
         var workspaceRows = 0
         var workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: 1)
@@ -64,14 +64,8 @@ public struct SAEEvaluation: Codable, Sendable {
                     reconstruction.withUnsafeMutableBufferPointer { SAEMath.decode(p.baseAddress!, layout, f: workspace.f, rows: m, out: $0.baseAddress!) }
                 }
             }
-            for i in 0..<(m * d) {
-                let e = Double(reconstruction[i] - x[i])
-                squaredError += e * e
-                sum[i % d] += Double(x[i])
-                sumSquares += Double(x[i]) * Double(x[i])
-            }
-            rows += m
-            for i in 0..<(m * n) where workspace.f[i] > 0 { fired[i % n] += 1; active += 1 }
+            reconstructionScore.add(x: x, reconstruction: reconstruction, features: workspace.f, rows: m, width: n)
+            for i in 0..<(m * n) where workspace.f[i] > 0 { fired[i % n] += 1 }
             // Board properties per position, and the sparse activations of the labelling / held-out halves.
             var properties: [[Int]] = []
             var r = 0
@@ -114,9 +108,7 @@ public struct SAEEvaluation: Codable, Sendable {
             try scores.zero.add(logits: zeroed, games: games, batch: batch, positions: T, vocabulary: V, source: source)
             progress?.advance(by: batch.count)
         }
-        let N = Double(max(rows, 1))
-        let meanSquares = sum.reduce(0) { $0 + $1 * $1 } / N
-        let variance = sumSquares - meanSquares
+        let rows = reconstructionScore.rows, N = Double(max(rows, 1))
         let frequencies = fired.map { Double($0) / N }
         var below: [String: Double] = [:]
         for (label, limit) in [("10%", 0.1), ("1%", 0.01), ("0.1%", 0.001), ("0.01%", 0.0001)] {
@@ -124,7 +116,7 @@ public struct SAEEvaluation: Codable, Sendable {
         }
         let comparison = Comparison(clean: scores.clean.loss, spliced: scores.spliced.loss, zeroAblated: scores.zero.loss)
         return SAEEvaluation(
-            mse: squaredError / N, explainedVariance: 1 - squaredError / max(variance, 1e-12), l0: Double(active) / N,
+            mse: reconstructionScore.mse, explainedVariance: reconstructionScore.explainedVariance, l0: reconstructionScore.l0,
             dead: fired.filter { $0 == 0 }.count, dense: frequencies.filter { $0 > 0.1 }.count, frequencyBelow: below, frequencies: frequencies,
             loss: comparison,
             legalTop1: Comparison(clean: scores.clean.legalTop1, spliced: scores.spliced.legalTop1, zeroAblated: scores.zero.legalTop1),
@@ -132,6 +124,42 @@ public struct SAEEvaluation: Codable, Sendable {
                 ? (comparison.zeroAblated - comparison.spliced) / (comparison.zeroAblated - comparison.clean) : nil,
             board: BoardFeatureMetrics.evaluate(train: train, trainActive: trainActive, test: test, testActive: testActive, features: n),
             positions: rows)
+    }
+}
+
+/// MSE (the squared error summed over the width, averaged over positions), explained variance (1 − E‖x − x̂‖² over
+/// the total variance summed over the width) and L0 (non-zero features per position), accumulated batch by batch —
+/// the definitions of SAELens' evals (checked against its own figures on a fixture SAELens wrote).
+///
+///     var score = ReconstructionScore(width: 16)
+///     score.add(x: x, reconstruction: xHat, features: f, rows: 64, width: 32)
+///     score.explainedVariance
+public struct ReconstructionScore: Sendable {
+    public private(set) var rows = 0
+    private var squaredError = 0.0, sumSquares = 0.0, active = 0
+    private var sum: [Double]
+
+    public init(width: Int) { sum = [Double](repeating: 0, count: width) }
+
+    /// Adds `rows` positions: activations `x` and their `reconstruction` (`rows × d_in`), features `f` (`rows × width`).
+    public mutating func add(x: UnsafePointer<Float>, reconstruction: UnsafePointer<Float>, features f: UnsafePointer<Float>, rows m: Int, width n: Int) {
+        let d = sum.count
+        for i in 0..<(m * d) {
+            let e = Double(reconstruction[i] - x[i])
+            squaredError += e * e
+            sum[i % d] += Double(x[i])
+            sumSquares += Double(x[i]) * Double(x[i])
+        }
+        for i in 0..<(m * n) where f[i] != 0 { active += 1 }
+        rows += m
+    }
+
+    public var mse: Double { squaredError / Double(max(rows, 1)) }
+    public var l0: Double { Double(active) / Double(max(rows, 1)) }
+    public var explainedVariance: Double {
+        let n = Double(max(rows, 1))
+        let variance = sumSquares - sum.reduce(0) { $0 + $1 * $1 } / n
+        return 1 - squaredError / max(variance, 1e-12)
     }
 }
 

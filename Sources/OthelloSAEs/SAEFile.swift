@@ -15,6 +15,8 @@ import WorkbenchSupport
 ///     let sae = try SAEFile.load(from: URL(fileURLWithPath: "L5.safetensors"))
 public enum SAEFile {
     public static let format = "othello-gpt-sae"
+    /// The SAELens version whose folder layout `saveSAELens` writes (and that loaded one in the fixture test).
+    public static let saeLensLayoutVersion = "6.54.12"
 
     /// `file` with `suffix` before its extension: L5.safetensors → L5-control.safetensors, L5.ckpt.safetensors.
     public static func sibling(of file: URL, _ suffix: String) -> URL {
@@ -27,10 +29,15 @@ public enum SAEFile {
     /// `sae_weights.safetensors` (W_enc, b_enc, W_dec, b_dec), each written atomically.
     public static func saveSAELens(_ sae: SparseAutoencoder, to folder: URL) throws {
         try createOutputFolder(folder)
+        // `sae_lens_version` tells SAELens the layout is its 6.x one: without it SAELens reads the file as a pre-6 config
+        // and drops `metadata.hook_name` (found by loading a written folder with SAELens 6.54.12).
         struct Metadata: Encodable { var hookName: String, hookHeadIndex: Int?, modelName: String?
-            enum CodingKeys: String, CodingKey { case hookName = "hook_name", hookHeadIndex = "hook_head_index", modelName = "model_name" }
+            enum CodingKeys: String, CodingKey {
+                case hookName = "hook_name", hookHeadIndex = "hook_head_index", modelName = "model_name", version = "sae_lens_version"
+            }
             func encode(to encoder: Encoder) throws {
                 var c = encoder.container(keyedBy: CodingKeys.self)
+                try c.encode(SAEFile.saeLensLayoutVersion, forKey: .version)
                 try c.encode(hookName, forKey: .hookName)
                 try c.encodeNil(forKey: .hookHeadIndex)
                 try c.encodeIfPresent(modelName, forKey: .modelName)
