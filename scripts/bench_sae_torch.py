@@ -2,7 +2,7 @@
 """The reference of `othello-gpt bench sae`: the same SAE training steps in PyTorch, on the same activations and
 initial weights (written by the workbench to --folder), with the same number of threads.
 
-Recipe (as the workbench's): encode = ReLU((x - b_dec) W_enc + b_enc) or TopK; loss = mean over rows of the squared
+Recipe (as the workbench's): encode = ReLU((x - b_dec) W_enc + b_enc), TopK or BatchTopK; loss = mean over rows of the squared
 error summed over d_in, plus l1 * the summed activations (ReLU); the decoder rows' gradient without its parallel
 part; Adam (0.9, 0.999, eps 1e-8); decoder rows renormalised after each step. Prints one JSON line.
 """
@@ -43,6 +43,11 @@ def step(i):
     pre = (x - b_dec) @ W_enc + b_enc
     if a.kind == "relu":
         f = torch.relu(pre)
+    elif a.kind == "batchtopk":
+        # BatchTopK (Bussmann et al.): the k × batch largest activations of the whole batch.
+        r = torch.relu(pre).flatten()
+        top = torch.topk(r, a.k * x.shape[0])
+        f = torch.zeros_like(r).scatter(0, top.indices, top.values).view_as(pre)
     else:
         top = torch.topk(pre, a.k, dim=-1)
         f = torch.zeros_like(pre).scatter(-1, top.indices, torch.relu(top.values))

@@ -17,6 +17,8 @@ public struct SAETrainingBenchmark {
     /// Games whose activations are cycled through.
     public var games = 300
     public var reference = true
+    /// Chunks of the activation stream timed (256 fresh games each; 0: none).
+    public var streamChunks = 2
 
     public init(model: HookedTransformer) { self.model = model }
 
@@ -29,6 +31,9 @@ public struct SAETrainingBenchmark {
         public var seconds, positionsPerSecond, loss: Double
         public var pytorch: PythonReference
         public var speedup: Double?
+        /// Positions per second the activation stream delivers (fresh games through the model to the hook, shuffled):
+        /// the other half of `sae train`'s and `sae sweep`'s time.
+        public var streamPositionsPerSecond: Double?
     }
 
     public func run() throws -> Report {
@@ -50,9 +55,19 @@ public struct SAETrainingBenchmark {
         var sae = initial
         let ours = SAEBenchmark.time(&sae, data: data, rows: positions.count, steps: steps, batch: batch, learningRate: settings.learningRate)
         let torch = reference ? try pyTorch(initial: initial, data: data, rows: positions.count) : PythonReference(skipped: "--no-torch")
+        var stream: Double?
+        if streamChunks > 0 {
+            let activations = try ActivationStream(model: model, hook: hook, seed: 1)
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: 4096 * activations.width)
+            defer { buffer.deallocate() }
+            let started = Date()
+            var delivered = 0
+            while activations.chunk < streamChunks { try activations.next(4096, into: buffer); delivered += 4096 }
+            stream = Double(delivered) / Date().timeIntervalSince(started)
+        }
         return Report(hook: hook, dIn: initial.dIn, features: settings.features, kind: settings.kind.rawValue, batch: batch, steps: steps, warmup: warmup,
                       threads: Matmul.threads, seconds: ours.seconds, positionsPerSecond: Double(steps * batch) / ours.seconds, loss: Double(ours.loss),
-                      pytorch: torch, speedup: torch.seconds.map { $0 / ours.seconds })
+                      pytorch: torch, speedup: torch.seconds.map { $0 / ours.seconds }, streamPositionsPerSecond: stream)
     }
 
     func pyTorch(initial: SparseAutoencoder, data: [Float], rows: Int) throws -> PythonReference {

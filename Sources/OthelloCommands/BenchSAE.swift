@@ -26,9 +26,10 @@ struct BenchSAE: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @Option(help: "The hook.") var hook: String = "blocks.5.hook_resid_post"
-    @Option(help: "relu or topk.", transform: choice("--kind")) var kind: SparseAutoencoder.Kind.Name = .relu
+    @Option(help: "relu, topk or batchtopk.", transform: choice("--kind")) var kind: SparseAutoencoder.Kind.Name = .relu
     @Option(help: "Dictionary size.") var features: Int = 2048
-    @Option(help: "TopK's k.") var k: Int = 32
+    @Option(help: "TopK's and BatchTopK's k.") var k: Int = 32
+    @Option(name: .customLong("stream-chunks"), help: "Chunks of 256 fresh games the activation stream is timed on (0: skip).") var streamChunks: Int = 2
     @Option(help: "ReLU's L1 coefficient.") var l1: Float = 5
     @Option(help: "Positions per step.") var batch: Int = 4096
     @Option(help: "Timed steps.") var steps: Int = 50
@@ -42,6 +43,7 @@ struct BenchSAE: ParsableCommand {
         benchmark.settings.features = features; benchmark.settings.kind = kind; benchmark.settings.k = k; benchmark.settings.l1 = l1
         benchmark.settings.batchSize = batch
         (benchmark.hook, benchmark.steps, benchmark.warmup, benchmark.games, benchmark.reference) = (hook, steps, warmup, games, !noTorch)
+        benchmark.streamChunks = streamChunks
         let report = try benchmark.run()
         if json { return try printJSON(report) }
         print("\(report.dIn) → \(features) \(kind) SAE on \(hook), \(steps) steps of \(batch) positions after \(warmup) untimed ones, \(report.threads) threads")
@@ -49,5 +51,8 @@ struct BenchSAE: ParsableCommand {
         if let seconds = report.pytorch.seconds, let loss = report.pytorch.loss {
             print(String(format: "  PyTorch   %7.2f s  (%.0f positions/s, final loss %.4g)  → %.2f×", seconds, Double(steps * batch) / seconds, loss, seconds / report.seconds))
         } else if let skipped = report.pytorch.skipped { print("  PyTorch reference skipped: \(skipped)") }
+        if let stream = report.streamPositionsPerSecond {
+            print(String(format: "  activation stream %.0f positions/s (fresh games through the model to %@)", stream, hook))
+        }
     }
 }

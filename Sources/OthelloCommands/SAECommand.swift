@@ -26,6 +26,17 @@ struct SAECommand: ParsableCommand {
     )
 }
 
+/// The SAE of `--sae`, or the shipped SAE when neither `--sae` nor `--model` is given (it reads the shipped model
+/// only), checked against the model; and the name to print.
+func loadSAE(_ path: String?, model: ModelOptions, transformer: HookedTransformer) throws -> (SparseAutoencoder, String) {
+    if path == nil, model.model != nil {
+        throw WorkbenchError("--sae: the shipped SAE reads the shipped model only; with --model give the SAE trained on that model (--sae FILE)")
+    }
+    let (sae, name) = try SAEFile.load(path: path)
+    try sae.check(fits: transformer.config, source: name)
+    return (sae, name)
+}
+
 /// Where an SAE's games come from: a file (cycled) or fresh random games.
 struct SAEGameOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Games file (.npy, .txt, .wtb, .pgn); default: fresh random games.", valueName: "file")) var games: String?
@@ -199,15 +210,14 @@ struct SAEEvalCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: SAEGameOptions
-    @Option(help: ArgumentHelp("The SAE file (or a SAELens folder).", valueName: "file")) var sae: String
+    @Option(help: ArgumentHelp("The SAE file (or a SAELens folder); default: the shipped SAE, when --model is not given.", valueName: "file")) var sae: String?
     @Option(help: ArgumentHelp("The control SAE, trained on a random-init model (sae train --control).", valueName: "file")) var control: String?
     @Option(help: "Seed of the random games.") var seed: UInt64 = 2
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
         let transformer = try model.load()
-        let autoencoder = try SAEFile.load(from: URL(fileURLWithPath: sae))
-        try autoencoder.check(fits: transformer.config, source: sae)
+        let (autoencoder, sae) = try loadSAE(self.sae, model: model, transformer: transformer)
         let (loaded, source) = try data.dataset(seed: seed, defaultCount: 1000)
         let games = loaded!
         let bar = ProgressBar(total: games.count, label: "eval")
@@ -243,7 +253,7 @@ struct SAEFeaturesCommand: ParsableCommand {
 
     @OptionGroup var model: ModelOptions
     @OptionGroup var data: SAEGameOptions
-    @Option(help: ArgumentHelp("The SAE file.", valueName: "file")) var sae: String
+    @Option(help: ArgumentHelp("The SAE file (or a SAELens folder); default: the shipped SAE, when --model is not given.", valueName: "file")) var sae: String?
     @Option(help: "Features shown.") var top: Int = 8
     @Option(help: "Seed of the random games.") var seed: UInt64 = 2
     @Option(help: "Output folder.") var out: String = "sae-features"
@@ -251,8 +261,7 @@ struct SAEFeaturesCommand: ParsableCommand {
     func run() throws {
         guard top >= 1 else { throw WorkbenchError("--top must be at least 1") }
         let transformer = try model.load()
-        let autoencoder = try SAEFile.load(from: URL(fileURLWithPath: sae))
-        try autoencoder.check(fits: transformer.config, source: sae)
+        let (autoencoder, _) = try loadSAE(sae, model: model, transformer: transformer)
         let (loaded, source) = try data.dataset(seed: seed, defaultCount: 500)
         let games = loaded!
         let folder = URL(fileURLWithPath: out)

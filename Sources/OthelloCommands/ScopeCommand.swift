@@ -48,7 +48,8 @@ struct ScopeCommand: ParsableCommand {
     @Flag(help: "A small atlas in a minute or two: 300 games, fewer sampled positions and probe games.") var quick = false
     @Option(help: "Seed of the games, the samples and the probes.") var seed: UInt64 = 1
     @Option(name: .customLong("probe-dir"), help: ArgumentHelp("Folder of probe files to reuse (e.g. a study's probes/).", valueName: "dir")) var probeDir: String?
-    @Option(name: .customLong("sae"), help: ArgumentHelp("An SAE (workbench .safetensors or a SAELens folder); repeat for more.", valueName: "file")) var saes: [String] = []
+    @Option(name: .customLong("sae"), help: ArgumentHelp("An SAE (workbench .safetensors or a SAELens folder); repeat for more. Default: the shipped SAE, for the shipped model.", valueName: "file")) var saes: [String] = []
+    @Flag(name: .customLong("no-sae"), help: "No SAE pages (not even the shipped SAE's).") var noSAE = false
     @Option(help: ArgumentHelp("A study folder (othello-gpt study --out): its findings on the index and a link to its report.", valueName: "dir")) var study: String?
     @Option(help: ArgumentHelp("Base URL of the live explorer (othello-gpt serve), for links from top positions.", valueName: "url")) var explorer: String?
     @Option(help: "Top activating positions per unit.") var top: Int = 20
@@ -73,10 +74,15 @@ struct ScopeCommand: ParsableCommand {
         // Everything the atlas reads is checked before anything is written.
         let transformer = try model.load()
         let dataset = try source.load()
-        let loaded = try saes.map { path -> (name: String, sae: SparseAutoencoder) in
+        var loaded = try saes.map { path -> (name: String, sae: SparseAutoencoder) in
             let sae = try SAEFile.load(from: URL(fileURLWithPath: path))
             try sae.check(fits: transformer.config, source: path)
             return (URL(fileURLWithPath: path).lastPathComponent, sae)
+        }
+        // The shipped model's atlas shows the shipped SAE's features unless SAEs are given or --no-sae.
+        if saes.isEmpty, !noSAE, model.model == nil, let url = SAEFile.shippedURL {
+            loaded = [(SAEFile.shippedName, try SAEFile.load(from: url))]
+            plan.saes = [SAEFile.shippedName]
         }
         var probeFolder: ProbeFolder?
         if let probeDir {

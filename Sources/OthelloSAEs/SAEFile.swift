@@ -74,7 +74,8 @@ public enum SAEFile {
         ]
     }
 
-    public static func save(_ sae: SparseAutoencoder, to url: URL) throws {
+    /// Writes `sae` with its recipe in the metadata, as F32 (default) or F16 (the shipped SAE: half the bytes).
+    public static func save(_ sae: SparseAutoencoder, to url: URL, as storage: SafetensorsFile.StoredType = .f32) throws {
         let (d, n) = (sae.dIn, sae.dSAE)
         var metadata = sae.metadata
         metadata["format"] = format
@@ -87,7 +88,27 @@ public enum SAEFile {
         }
         metadata["d_in"] = String(d)
         metadata["d_sae"] = String(n)
-        try SafetensorsFile.write(tensors(of: sae), metadata: metadata, to: url)
+        try SafetensorsFile.write(tensors(of: sae), metadata: metadata, as: storage, to: url)
+    }
+
+    /// The file name of the SAE shipped in this module's resources (issue #29's best SAE on the shipped model).
+    public static let shippedName = "shipped-sae.safetensors"
+
+    /// The shipped SAE's file, nil when this build has none.
+    public static var shippedURL: URL? {
+        Bundle.module.url(forResource: "shipped-sae", withExtension: "safetensors")
+            ?? Bundle.module.url(forResource: "shipped-sae", withExtension: "safetensors", subdirectory: "Resources")
+    }
+
+    /// The SAE in `path`, or the shipped SAE when `path` is nil (it reads the shipped model), with a name for reports.
+    ///
+    ///     let (sae, name) = try SAEFile.load(path: options.sae)     // --sae or the shipped one
+    public static func load(path: String?) throws -> (sae: SparseAutoencoder, name: String) {
+        if let path { return (try load(from: URL(fileURLWithPath: path)), path) }
+        guard let url = shippedURL else {
+            throw WorkbenchError("no shipped SAE is present in this build (Sources/OthelloSAEs/Resources/\(shippedName)); pass --sae FILE")
+        }
+        return (try load(from: url), "the shipped SAE")
     }
 
     public static func load(from url: URL) throws -> SparseAutoencoder {

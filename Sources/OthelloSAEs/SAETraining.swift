@@ -507,7 +507,7 @@ public enum SAEBenchmark {
     /// the mean loss of the last step.
     public static func time(_ sae: inout SparseAutoencoder, data: [Float], rows: Int, steps: Int, batch: Int, learningRate: Float) -> (seconds: Double, loss: Double) {
         let layout = sae.layout, d = sae.dIn
-        let workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: sae.dSAE, rows: batch)
+        let workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: sae.dSAE, rows: batch, batchTopKTraining: sae.kind.name == .batchtopk)
         var grad = [Float](repeating: 0, count: sae.parameterCount)
         var optimizer = AdamW(parameterCount: sae.parameterCount, decayed: [], settings: .init(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
         var x = [Float](repeating: 0, count: batch * d)
