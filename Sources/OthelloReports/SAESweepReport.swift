@@ -16,7 +16,7 @@ public struct SAESweepReport {
     }
 
     public func markdown() -> String {
-        let header = ["SAE", "L0", "explained variance", "loss recovered", "Δ loss", "dead", "board coverage", "board F1", "legal coverage",
+        let header = ["SAE", "L0", "explained variance", "loss recovered", "Δ loss", "dead", "board coverage", "board F1", "mine/theirs F1", "legal coverage",
                       "control: EV", "control: board coverage", "control: board F1"]
         var lines = ["SAE sweep on \(model): \(plan.positions) positions each, batch \(plan.batchSize), lr \(plan.learningRate) (1% warm-up, linear decay over the last 20%, L1 warm-up over 5%), seed \(plan.seed); scored on \(plan.evaluationGames) fresh games.", "",
                      "| " + header.joined(separator: " | ") + " |", "|" + String(repeating: "---|", count: header.count)]
@@ -24,7 +24,7 @@ public struct SAESweepReport {
         for r in results {
             let n = r.numbers, c = r.control
             let cells = [r.entry.name, f(n.l0, 1), f(n.explainedVariance), f(n.lossRecovered), String(format: "%+.4f", n.lossDelta), String(n.dead),
-                         f(n.coverage), f(n.reconstructionF1), f(n.coverageByProperty["legal"]),
+                         f(n.coverage), f(n.reconstructionF1), f(n.reconstructionF1MineTheirs), f(n.coverageByProperty["legal"]),
                          f(c?.explainedVariance), f(c?.coverage), f(c?.reconstructionF1)]
             lines.append("| " + cells.joined(separator: " | ") + " |")
         }

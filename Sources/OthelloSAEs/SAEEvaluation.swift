@@ -212,6 +212,8 @@ public struct SAEEvalJSON: Codable {
     public var coverageByProperty: [String: Double]
     public var reconstructionF1: Double
     public var reconstructionThreshold: Float
+    /// Karvonen et al.'s headline: the reconstruction over the mine / theirs elements only (empty squares not scored).
+    public var reconstructionF1MineTheirs: Double?
     public var alive: Int
     public var loss: Runs
     public var lossDelta: Double
@@ -225,6 +227,7 @@ public struct SAEEvalJSON: Codable {
         coverage = e.board.coverage["board"] ?? 0
         coverageByProperty = e.board.coverage
         reconstructionF1 = e.board.reconstructionF1; reconstructionThreshold = e.board.reconstructionThreshold; alive = e.board.alive
+        reconstructionF1MineTheirs = e.board.reconstructionF1MineTheirs
         loss = Runs(clean: e.loss.clean, spliced: e.loss.spliced, zeroAblated: e.loss.zeroAblated)
         lossDelta = e.loss.spliced - e.loss.clean
         lossRecovered = e.lossRecovered
@@ -233,8 +236,8 @@ public struct SAEEvalJSON: Codable {
 
     /// The two lines of `sae eval`'s text output.
     public func text(_ label: String) -> String {
-        String(format: "%@: explained variance %.3f, L0 %.1f, dead %d, coverage %.3f, board reconstruction F1 %.3f\n", label,
-               explainedVariance, l0, dead, coverage, reconstructionF1) +
+        String(format: "%@: explained variance %.3f, L0 %.1f, dead %d, coverage %.3f, board reconstruction F1 %.3f (mine/theirs only %.3f)\n", label,
+               explainedVariance, l0, dead, coverage, reconstructionF1, reconstructionF1MineTheirs ?? .nan) +
         String(format: "  next-move loss clean %.4f, on the reconstruction %.4f (%+.4f), zero-ablated %.4f; legal top-1 %.2f%% / %.2f%% / %.2f%%",
                loss.clean, loss.spliced, loss.spliced - loss.clean, loss.zeroAblated, 100 * legalTop1.clean, 100 * legalTop1.spliced, 100 * legalTop1.zeroAblated)
     }

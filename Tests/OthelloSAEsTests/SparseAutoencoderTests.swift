@@ -98,6 +98,29 @@ final class SparseAutoencoderTests: XCTestCase {
         XCTAssertEqual(metrics.reconstructionF1, 0)
     }
 
+    /// Karvonen et al.'s headline reconstruction scores mine / theirs only: an "empty" detector counts on the full board,
+    /// not there.
+    func testMineTheirsReconstructionLeavesEmptySquaresOut() {
+        // 20 rows; feature 0 fires exactly where A0 (square 0) is empty (element 0), feature 1 exactly where B0 is mine
+        // (element 1 × 3 + 2 = 5); every row also has B1 (square 9) empty (element 27), which both features are then
+        // labelled with too (precision 1 wherever they fire).
+        var x = SparseActivations()
+        var active: [[Int]] = []
+        for r in 0..<20 {
+            let row: [Float] = [r % 2 == 0 ? 1 : 0, r % 4 < 2 ? 1 : 0]
+            row.withUnsafeBufferPointer { x.append(dense: $0.baseAddress!, rows: 1, width: 2) }
+            active.append((r % 2 == 0 ? [0] : []) + (r % 4 < 2 ? [5] : []) + [27])
+        }
+        let metrics = BoardFeatureMetrics.evaluate(train: x, trainActive: active, test: x, testActive: active, features: 2)
+        // Full board: A0 empty 10 and B0 mine 10 true positives; B1 empty predicted in the 15 rows where either fires,
+        // missed in the other 5 → F1 = 2 · 35 / (2 · 35 + 5).
+        XCTAssertEqual(metrics.reconstructionF1, 70.0 / 75, accuracy: 1e-12)
+        // Mine / theirs only: B0 mine, 10 true positives and nothing else to find → 1.
+        XCTAssertEqual(metrics.reconstructionF1MineTheirs, 1, accuracy: 1e-12)
+        // Coverage over the 128 mine / theirs elements: one element covered perfectly.
+        XCTAssertEqual(metrics.coverage["mine_theirs"]!, 1.0 / 128, accuracy: 1e-12)
+    }
+
     func testBoardPropertiesOfTheFirstMove() throws {
         let step = try GameReplay(moves: [37]).steps[0]   // black plays E5, flipping E4 (36); white moves next
         let active = BoardProperty.active(at: .init(game: 0, position: 0, step: step))
