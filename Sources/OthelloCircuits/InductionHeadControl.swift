@@ -7,12 +7,13 @@ import WorkbenchSupport
 /// trained by the workbench's own trainer on periodic random token sequences, learns in-context copying with a
 /// previous-token head and an induction head (Olsson et al., 2022) — and the head scores must find exactly those.
 ///
-/// Each training sequence is `context + 1` tokens: random filler tokens, then a period of `p` distinct random tokens
-/// (`p` uniform in `minPeriod...context / 2`) twice, all from 1..<`vocabulary` (0 is the trainer's padding) and no
-/// token repeated but the period's. Until the second copy no token can be predicted (loss ≈ ln(vocabulary − 1));
-/// every token of the second copy can, by finding the same token earlier and copying the one after it — which a
-/// 2-layer attention-only model does with a previous-token head in layer 0 feeding an induction head in layer 1.
-/// The copy's distance varies with `p`, so position alone cannot do it.
+/// Each training sequence is `context + 1` tokens: random filler tokens (0 to `context + 1 − 2p` of them), then a
+/// period of `p` distinct random tokens (`p` uniform in `minPeriod...context / 2`) repeated to the end — at least
+/// twice — all from 1..<`vocabulary` (0 is the trainer's padding) and no token repeated but the period's. Up to the
+/// second token of the second copy nothing can be predicted (loss ≈ ln(vocabulary − 1)); from there every token can,
+/// by finding the current token earlier and copying the one after it — which a 2-layer attention-only model does with
+/// a previous-token head in layer 0 feeding an induction head in layer 1. Where the copy starts and its distance vary,
+/// so position alone cannot do it.
 ///
 /// After training, `RepeatedTokenAttention` scores every head. The induction heads are those with an induction score
 /// of at least `inductionThreshold` (a model may grow more than one), the previous-token head the head of an earlier
@@ -65,8 +66,8 @@ public struct InductionHeadControl {
         /// score of any head but the previous-token head.
         public var otherInductionMax: Double
         public var otherPreviousTokenMax: Double
-        /// Mean next-token loss (nats) on held-out sequences: on the tokens before the second copy (unpredictable), on
-        /// the repeated ones, and on the repeated ones with the induction heads, each induction head alone, or the
+        /// Mean next-token loss (nats) on held-out sequences: on the tokens that cannot be predicted (up to the second
+        /// token of the second copy), on the repeated ones after it, and on the repeated ones with the induction heads, each induction head alone, or the
         /// previous-token head zero-ablated.
         public var firstPeriodLoss: Double
         public var repeatedLoss: Double
@@ -84,13 +85,14 @@ public struct InductionHeadControl {
         get throws { try ModelConfig(nLayers: layers, dModel: dModel, nHeads: heads, dMLP: 0, dVocab: vocabulary, nCtx: context, attnOnly: true) }
     }
 
-    /// `count` sequences of `context + 1` tokens (see the type's description), from the seeded stream `stream`, and
-    /// where each one's repeated part starts (the first token that can be copied from one period back).
-    public func sequences(count: Int, stream: UInt64) throws -> (batch: TokenBatch, repeatsFrom: [Int]) {
+    /// `count` sequences of `context + 1` tokens (see the type's description), from the seeded stream `stream`; each
+    /// one's period, and where its predictable part starts: the second token of the second copy (the first one
+    /// follows the first copy's last token, which has not appeared before).
+    public func sequences(count: Int, stream: UInt64) throws -> (batch: TokenBatch, periods: [Int], repeatsFrom: [Int]) {
         let width = context + 1
         var random = SeededRandom(seed: seed, stream: stream)
         var tokens = [Int32](repeating: 0, count: count * width)
-        var starts: [Int] = []
+        var starts: [Int] = [], periods: [Int] = []
         let pool = Array(1..<Int32(vocabulary))
         for s in 0..<count {
             let p = minPeriod + random.next(below: context / 2 - minPeriod + 1)
@@ -100,9 +102,10 @@ public struct InductionHeadControl {
             for i in 0..<min(choices.count, p + filler) { choices.swapAt(i, i + random.next(below: choices.count - i)) }
             for t in 0..<filler { tokens[s * width + t] = choices[p + t % max(1, choices.count - p)] }
             for t in 0..<(width - filler) { tokens[s * width + filler + t] = choices[t % p] }
-            starts.append(filler + p)
+            starts.append(filler + p + 1)
+            periods.append(p)
         }
-        return (try TokenBatch(tokens: tokens, games: count, width: width, vocabulary: vocabulary), starts)
+        return (try TokenBatch(tokens: tokens, games: count, width: width, vocabulary: vocabulary), periods, starts)
     }
 
     /// Trains the model and scores it.
@@ -153,7 +156,7 @@ public struct InductionHeadControl {
 
     /// The mean next-token loss on the tokens before the second copy and on the repeated ones, with the `hook_z` of
     /// the heads `ablating` set to zero.
-    func losses(model: HookedTransformer, evaluation: (batch: TokenBatch, repeatsFrom: [Int]), ablating heads: [Head]) throws -> (firstPeriod: Double, repeated: Double) {
+    func losses(model: HookedTransformer, evaluation: (batch: TokenBatch, periods: [Int], repeatsFrom: [Int]), ablating heads: [Head]) throws -> (firstPeriod: Double, repeated: Double) {
         let (T, V, D, width) = (context, vocabulary, model.config.dHead, context + 1)
         let n = evaluation.batch.count
         var inputs = [Int32](repeating: 0, count: n * T)

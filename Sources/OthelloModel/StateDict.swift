@@ -87,8 +87,9 @@ public struct StateDict {
         guard wq.rank == 3, wq.shape[1] == dModel else {
             throw WorkbenchError("\(source): key blocks.0.attn.W_Q has shape \(wq.shape), expected [n_heads, \(dModel), d_head]")
         }
-        // No MLP weights at all: an attention-only model (TransformerLens' `attn_only`).
-        let attnOnly = !tensors.keys.contains { $0.contains(".mlp.") }
+        // No MLP and no ln2 weights at all: an attention-only model (TransformerLens' `attn_only`). A file with ln2 but
+        // no MLP is a damaged full model, and fails below on the missing mlp.W_in.
+        let attnOnly = !tensors.keys.contains { $0.contains(".mlp.") || $0.contains(".ln2.") }
         var dMLP = 0
         if !attnOnly {
             let win = try require("blocks.0.mlp.W_in")

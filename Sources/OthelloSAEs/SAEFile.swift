@@ -194,7 +194,7 @@ public enum SAEFile {
         }
         let byFunction = object["activation_fn"] as? String ?? object["activation_fn_str"] as? String
         if let fn = byFunction, !["relu", "topk", "jumprelu"].contains(fn) {
-            throw WorkbenchError("\(source): activation_fn \(fn); the workbench reads relu and topk SAEs")
+            throw WorkbenchError("\(source): activation_fn \(fn); the workbench reads relu, topk and jumprelu (one threshold) SAEs")
         }
         if let a = byArchitecture, let f = byFunction, a != f {
             throw WorkbenchError("\(source): architecture \(object["architecture"]!) but activation_fn \(f); the file contradicts itself")

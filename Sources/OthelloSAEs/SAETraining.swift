@@ -41,8 +41,12 @@ public final class ActivationStream {
         try load(chunk)
     }
 
-    /// The activation width of a hook an SAE can read (`HookPoint.positionWidth`); an error for the others.
+    /// The activation width of a hook an SAE can read (`HookPoint.positionWidth`); an error for the others, and for
+    /// hooks the model does not have (an attention-only model's MLP hooks).
     public static func width(of point: HookPoint, config: ModelConfig) throws -> Int {
+        guard HookPoint.all(config: config).contains(point) || point.layer.map({ $0 >= config.nLayers }) == true else {
+            throw WorkbenchError("--hook \(point.name): this model (\(config.shapeDescription)) has no such hook")
+        }
         switch point.kind {
         case .mlpPre, .mlpPost, .residPre, .residMid, .residPost, .attnOut, .mlpOut, .embed, .posEmbed: return point.positionWidth(config: config)
         default: throw WorkbenchError("--hook \(point.name): an SAE reads a per-position residual-stream, attention-output or MLP hook (e.g. blocks.5.hook_resid_post or blocks.5.mlp.hook_post)")
@@ -262,7 +266,7 @@ public final class SAETrainingState {
 
     static let adam = AdamW.Settings(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0)
 
-    /// A state from a checkpoint written by `saveCheckpoint`; also returns the stream position it was written at.
+    /// A state from a checkpoint written by `saveCheckpoint` (`streamPosition(of:)` reads where its stream was).
     public init(resuming url: URL, width: Int) throws {
         let file = try SafetensorsFile.read(from: url)
         guard file.metadata["format"] == SAECheckpoint.format, let json = file.metadata["settings"],

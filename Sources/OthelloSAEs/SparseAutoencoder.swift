@@ -110,7 +110,7 @@ public struct SparseAutoencoder {
         case .relu(let l1):
             guard l1 >= 0, l1.isFinite else { throw WorkbenchError("the L1 coefficient must be zero or positive, got \(l1)") }
         case .batchTopK(let k, let threshold):
-            guard k >= 0, k <= dSAE else { throw WorkbenchError("BatchTopK: k must be from 1 to the dictionary size \(dSAE), got \(k)") }
+            guard k >= 0, k <= dSAE else { throw WorkbenchError("BatchTopK: k must be from 0 (an SAE read for inference only) to the dictionary size \(dSAE), got \(k)") }
             guard threshold >= 0, threshold.isFinite else { throw WorkbenchError("BatchTopK: the threshold must be zero or positive, got \(threshold)") }
         }
     }
@@ -153,6 +153,7 @@ public struct SparseAutoencoder {
         let dPre: UnsafeMutablePointer<Float>
         /// BatchTopK's selection scratch `[rows, d_sae]` (one float unless the workspace is made for BatchTopK training).
         let selection: UnsafeMutablePointer<Float>
+        let selectionCount: Int
         /// dW_dec of the sparse path for every chunk of rows but the first, `(cores − 1) × d_sae × d_in`.
         let decoderGradients: UnsafeMutablePointer<Float>
         let decoderGradientCount: Int
@@ -178,7 +179,8 @@ public struct SparseAutoencoder {
             reconstruction = owner.allocate(rows * dIn, Float.self)
             dReconstruction = owner.allocate(rows * dIn, Float.self)
             dPre = owner.allocate(rows * dSAE, Float.self)
-            selection = owner.allocate(batchTopKTraining ? rows * dSAE : 1, Float.self)
+            selectionCount = batchTopKTraining ? rows * dSAE : 1
+            selection = owner.allocate(selectionCount, Float.self)
             decoderGradientCount = max(1, (Parallel.coreCount - 1) * dSAE * dIn)
             decoderGradients = owner.allocate(decoderGradientCount, Float.self)
         }
@@ -412,7 +414,9 @@ enum SAEMath {
     static func forwardBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
                                 workspace w: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>) -> Loss {
         var minKept: Float = 0
+        precondition(rows <= w.rows, "SAE step: \(rows) rows in a workspace of \(w.rows)")
         if case .batchTopK(let k, _) = sae.kind {
+            precondition(w.selectionCount >= rows * sae.dSAE, "BatchTopK training needs a workspace made with batchTopKTraining: true")
             let relu = SparseAutoencoder.Layout(dIn: sae.dIn, dSAE: sae.dSAE, kind: .relu(l1: 0))
             encode(p, relu, x: x, rows: rows, centred: w.centred, pre: w.pre, f: w.f)
             minKept = selectBatchTopK(w.f, count: rows * sae.dSAE, keep: k * rows, scratch: w.selection)

@@ -87,7 +87,8 @@ public final class Trainer {
         guard config.normalizationType == .LNPre else {
             throw WorkbenchError("training: only LNPre models (layer norms without weights, as Othello-GPT) can be trained; got \(config.normalizationType.rawValue)")
         }
-        guard positions >= 1, config.nCtx >= positions else {
+        guard positions >= 1 else { throw WorkbenchError("training: a sequence needs at least 1 position, got \(positions)") }
+        guard config.nCtx >= positions else {
             throw WorkbenchError("training: the context n_ctx \(config.nCtx) is shorter than the \(positions) positions a sequence needs; use n_ctx ≥ \(positions)")
         }
         guard positions != gamePositions || config.dVocab >= Vocabulary.size else {

@@ -27,17 +27,22 @@ final class InductionHeadControlTests: XCTestCase {
         XCTAssertGreaterThan(result.repeatedLossPreviousTokenAblated, 0.8 * result.firstPeriodLoss)
     }
 
-    func testSequencesEndInAPeriodTwiceAndNothingElseRepeats() throws {
+    func testSequencesEndInARepeatedPeriodAndNothingElseRepeats() throws {
         var control = InductionHeadControl()
         control.context = 16
-        let (batch, starts) = try control.sequences(count: 20, stream: 3)
+        let (batch, periods, starts) = try control.sequences(count: 40, stream: 3)
         XCTAssertEqual(batch.width, 17)
-        for s in 0..<20 {
-            let row = Array(batch.tokens[(s * 17)..<((s + 1) * 17)]), p = 17 - starts[s]
+        for s in 0..<40 {
+            let row = Array(batch.tokens[(s * 17)..<((s + 1) * 17)]), p = periods[s], first = starts[s] - p - 1
             XCTAssertTrue((control.minPeriod...8).contains(p))
-            XCTAssertEqual(Set(row[0..<starts[s]]).count, starts[s], "no token repeats before the second copy")
+            XCTAssertGreaterThanOrEqual(first, 0)
+            XCTAssertLessThanOrEqual(first + 2 * p, 17, "at least two copies")
+            XCTAssertEqual(Set(row[0..<(first + p)]).count, first + p, "no token repeats before the second copy")
             XCTAssertFalse(row.contains(0))
-            for t in starts[s]..<17 { XCTAssertEqual(row[t], row[t - p]) }
+            for t in (first + p)..<17 { XCTAssertEqual(row[t], row[t - p]) }
+            // The first predictable token is the second of the second copy: the one before it has been seen.
+            XCTAssertFalse(row[0..<(starts[s] - 2)].contains(row[starts[s] - 2]))
+            XCTAssertTrue(row[0..<(starts[s] - 1)].contains(row[starts[s] - 1]))
         }
     }
 
