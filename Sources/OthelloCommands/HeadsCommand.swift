@@ -211,7 +211,7 @@ struct HeadControlCommand: ParsableCommand {
         print(String(format: "induction heads %@: induction scores %@ (largest of the other heads %.3f)", result.inductionHeads.map(\.description).joined(separator: ", "),
                      result.inductionHeads.map { String(format: "%.3f", result.scores.induction[$0.layer][$0.head]) }.joined(separator: ", "), result.otherInductionMax))
         print(String(format: "previous-token head %@: previous-token score %.3f (largest of the other heads %.3f)", result.previousTokenHead.description, result.previousTokenScore, result.otherPreviousTokenMax))
-        print(String(format: "loss before the second copy %.3f (uniform %.3f); on the repeated tokens %.3f, %.3f with the induction heads ablated (%@ alone: %@), %.3f with %@ ablated",
+        print(String(format: "loss on the tokens that cannot be predicted %.3f (uniform %.3f); on the repeated ones %.3f, %.3f with the induction heads ablated (%@ alone: %@), %.3f with %@ ablated",
                      result.firstPeriodLoss, result.uniformLoss, result.repeatedLoss, result.repeatedLossAblated,
                      result.inductionHeads.map(\.description).joined(separator: ", "), result.repeatedLossEachAblated.map { String(format: "%.3f", $0) }.joined(separator: ", "),
                      result.repeatedLossPreviousTokenAblated, result.previousTokenHead.description))
