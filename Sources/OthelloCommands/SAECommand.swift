@@ -342,24 +342,34 @@ struct SAEDictionaryCommand: ParsableCommand {
 struct SAEConvertCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "convert",
-        abstract: "Write an SAE as a SAELens folder (cfg.json + sae_weights.safetensors) that SAELens loads.",
+        abstract: "Write an SAE as a SAELens folder (cfg.json + sae_weights.safetensors) that SAELens loads, or as a workbench file.",
         discussion: """
-        Reads --sae (a workbench SAE file, or a SAELens folder in SAELens ≤ 5's or 6's layout) and writes --out in \
-        SAELens 6's layout: cfg.json (architecture standard or topk with k, d_in, d_sae, dtype float32, \
-        apply_b_dec_to_input true, normalize_activations none, metadata.hook_name) and sae_weights.safetensors \
-        (W_enc, b_enc, W_dec, b_dec).
+        Reads --sae (a workbench SAE file, or a SAELens folder in SAELens ≤ 5's or 6's layout) and writes --out: a \
+        folder in SAELens 6's layout — cfg.json (architecture standard, topk with k, or jumprelu for BatchTopK; d_in, \
+        d_sae, dtype float32, apply_b_dec_to_input true, normalize_activations none, metadata.hook_name and \
+        sae_lens_version) and sae_weights.safetensors (W_enc, b_enc, W_dec, b_dec, and a JumpReLU's threshold) — or, \
+        when --out ends in .safetensors, a workbench SAE file (with --f16, its weights as float16: half the size).
 
-        Example:
+        Examples:
           othello-gpt sae convert --sae L5-topk.safetensors --out L5-topk-saelens
+          othello-gpt sae convert --sae L5-topk.safetensors --out L5-topk-f16.safetensors --f16
         """
     )
 
     @Option(help: ArgumentHelp("The SAE file (or a SAELens folder).", valueName: "file")) var sae: String
-    @Option(help: ArgumentHelp("The SAELens folder to write (created).", valueName: "dir")) var out: String
+    @Option(help: ArgumentHelp("The SAELens folder to write (created), or a .safetensors workbench file.", valueName: "path")) var out: String
+    @Flag(help: "A workbench file's weights as float16.") var f16 = false
 
     func run() throws {
         let autoencoder = try SAEFile.load(from: URL(fileURLWithPath: sae))
+        let description = "\(autoencoder.dIn) → \(autoencoder.dSAE) \(autoencoder.kind.name.rawValue) SAE on \(autoencoder.hook)"
+        if out.hasSuffix(".safetensors") {
+            try checkWritable(out)
+            try SAEFile.save(autoencoder, to: URL(fileURLWithPath: out), as: f16 ? .f16 : .f32)
+            return print("wrote \(out): \(description)\(f16 ? " (float16)" : "")")
+        }
+        guard !f16 else { throw WorkbenchError("--f16 is for a workbench .safetensors file; a SAELens folder is written as float32") }
         try SAEFile.saveSAELens(autoencoder, to: URL(fileURLWithPath: out))
-        print("wrote \(out)/cfg.json and sae_weights.safetensors: \(autoencoder.dIn) → \(autoencoder.dSAE) \(autoencoder.kind.name.rawValue) SAE on \(autoencoder.hook)")
+        print("wrote \(out)/cfg.json and sae_weights.safetensors: \(description)")
     }
 }
