@@ -31,9 +31,10 @@ public struct SAESweepReport {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// Three panels side by side: explained variance, board reconstruction F1 and board coverage against L0.
+    /// Three panels, one above the other: explained variance, board reconstruction F1 and board coverage against L0.
     public func frontier() throws -> Bitmap {
-        let groups = Dictionary(grouping: results) { "\($0.entry.hook) \($0.entry.kind.rawValue) f\($0.entry.features)" }
+        let oneHook = Set(results.map(\.entry.hook)).count == 1
+        let groups = Dictionary(grouping: results) { (oneHook ? "" : "\($0.entry.hook) ") + "\($0.entry.kind.rawValue) f\($0.entry.features)" }
         let names = groups.keys.sorted()
         func panel(_ title: String, _ value: @escaping (SAEEvalJSON) -> Double) -> LinePlot {
             var series: [LineSeries] = []
@@ -41,18 +42,18 @@ public struct SAESweepReport {
                 let color = RGB.categorical[i % RGB.categorical.count]
                 let points = groups[name]!.sorted { $0.numbers.l0 < $1.numbers.l0 }
                 series.append(LineSeries(name, x: points.map(\.numbers.l0), y: points.map { value($0.numbers) }, color: color, markers: true))
-                let controls = points.compactMap { p in p.control.map { (p.numbers.l0, value($0)) } }
+                let controls = points.compactMap { p in p.control.map { ($0.l0, value($0)) } }.sorted { $0.0 < $1.0 }
                 if !controls.isEmpty {
                     series.append(LineSeries(name + " (random init)", x: controls.map(\.0), y: controls.map(\.1), color: color, dashed: true, markers: true))
                 }
             }
             return LinePlot(series: series, title: title, xLabel: "L0 (active features per position)", yLabel: title, plotWidth: 420, plotHeight: 320)
         }
-        return try Bitmap.tiled([[
-            try panel("explained variance") { $0.explainedVariance }.render(),
-            try panel("board reconstruction F1") { $0.reconstructionF1 }.render(),
-            try panel("board coverage") { $0.coverage }.render(),
-        ]])
+        return try Bitmap.tiled([
+            [try panel("explained variance") { $0.explainedVariance }.render()],
+            [try panel("board reconstruction F1") { $0.reconstructionF1 }.render()],
+            [try panel("board coverage") { $0.coverage }.render()],
+        ])
     }
 
     /// Writes `sweep.md` and `frontier.png` into `folder`.
