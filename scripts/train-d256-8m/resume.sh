@@ -39,5 +39,7 @@ setsid nohup nice -n 19 env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE ./othello-g
 pid=$!
 # setsid gives the run its own scheduler autogroup, inside which nice does not reach the other processes: lower the
 # group's own priority too, or the trainer takes a full core from builds and tests (kernel.sched_autogroup_enabled).
+# (Only once setsid has run: the new session, and its autogroup, exist when the process leads its own session.)
+for _ in $(seq 50); do [ "$(ps -o sid= -p "$pid" | tr -d ' ')" = "$pid" ] && break; sleep 0.1; done
 echo 19 > "/proc/$pid/autogroup" 2>/dev/null || true
 echo "training in the background (pid $pid); progress: tail -f $run/train.err $run/d256-8m.jsonl"
