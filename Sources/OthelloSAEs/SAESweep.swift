@@ -131,24 +131,26 @@ public final class SAESweep {
 
     /// Trains what is not trained yet, then scores what is not scored yet; returns every entry's result.
     public func run(log: (String) -> Void = { _ in }, progress: (_ label: String, _ step: Int, _ steps: Int, _ status: String) -> Void = { _, _, _, _ in }) throws -> [SAESweepResult] {
-        let random = HookedTransformer.randomlyInitialised(like: model, seed: plan.seed)
+        var models = [(model, false)]
+        if plan.controls { models.append((HookedTransformer.randomlyInitialised(like: model, seed: plan.seed), true)) }
+        // Each SAE's training seconds: its hook's run on the trained model, shared equally (they train side by side).
         var seconds: [String: Double] = [:]
         for hook in plan.hooks {
             let entries = plan.entries.filter { $0.hook == hook }
-            for (m, control) in [(model, false)] + (plan.controls ? [(random, true)] : []) {
+            for (m, control) in models {
                 let started = Date()
                 let trained = try train(entries, hook: hook, model: m, control: control, log: log, progress: progress)
-                if trained > 0 { for e in entries { seconds[e.name + (control ? "-control" : "")] = Date().timeIntervalSince(started) / Double(trained) } }
+                if !control { for name in trained { seconds[name] = Date().timeIntervalSince(started) / Double(trained.count) } }
             }
         }
         return try score(seconds: seconds, log: log, progress: progress)
     }
 
-    /// Trains the entries of one hook whose files do not exist yet, side by side on one stream; returns how many.
+    /// Trains the entries of one hook whose files do not exist yet, side by side on one stream; returns their names.
     func train(_ entries: [SAESweepPlan.Entry], hook: String, model m: HookedTransformer, control: Bool,
-               log: (String) -> Void, progress: (String, Int, Int, String) -> Void) throws -> Int {
+               log: (String) -> Void, progress: (String, Int, Int, String) -> Void) throws -> [String] {
         let pending = entries.filter { !FileManager.default.fileExists(atPath: file($0, control: control).path) }
-        guard !pending.isEmpty else { return 0 }
+        guard !pending.isEmpty else { return [] }
         let width = try ActivationStream.width(of: try HookPoint(name: hook), config: m.config)
         let checkpoints = pending.map { SAEFile.sibling(of: file($0, control: control), ".ckpt") }
         let existing = checkpoints.filter { FileManager.default.fileExists(atPath: $0.path) }
@@ -200,7 +202,7 @@ public final class SAESweep {
         }
         for url in checkpoints { try? FileManager.default.removeItem(at: url) }
         log("trained \(pending.count) SAEs of \(hook)\(control ? " on the random-init model" : "") (\(steps) steps of \(B) positions)")
-        return pending.count
+        return pending.map(\.name)
     }
 
     /// Scores every entry not in `results.json` yet on the plan's evaluation games.
