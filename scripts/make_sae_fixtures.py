@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""Reference numbers for the SAE tests (Tests/OthelloFeaturesTests/Fixtures), computed with PyTorch.
+"""Reference numbers for the SAE tests (Tests/OthelloSAEsTests/Fixtures), computed with PyTorch.
 
     pip install torch numpy
     python3 scripts/make_sae_fixtures.py
 
-1. sae-step.json: a small SAE (d_in 8, d_sae 16) on 32 rows, ReLU with an L1 penalty and TopK (k 3): the
-   activations, the loss (mean over rows of the squared error summed over d_in, plus l1 * the summed activations),
+1. sae-step.json: a small SAE (d_in 8, d_sae 16) on 32 rows, ReLU with an L1 penalty, ReLU with p-annealing's
+   penalty at p 0.5 (l1 * the summed f^p, dictionary_learning's "Lp^p") and TopK (k 3): the activations, the loss
+   (mean over rows of the squared error summed over d_in, plus the penalty: l1 * the summed activations),
    the gradients after removing each decoder row's parallel part, and the parameters after one Adam step
    (torch.optim.Adam, lr 1e-2, betas 0.9/0.999, eps 1e-8) with the decoder rows renormalised.
 2. board-metrics.json: Karvonen et al.'s coverage and board reconstruction on random sparse activations with
@@ -20,12 +21,12 @@ import os
 import numpy as np
 import torch
 
-out = os.path.join(os.path.dirname(__file__), "..", "Tests", "OthelloFeaturesTests", "Fixtures")
+out = os.path.join(os.path.dirname(__file__), "..", "Tests", "OthelloSAEsTests", "Fixtures")
 torch.manual_seed(0)
 rng = np.random.default_rng(0)
 
 
-def sae_case(kind):
+def sae_case(kind, p=1.0):
     d, n, rows = 8, 16, 32
     W_dec = torch.randn(n, d)
     W_dec = W_dec / W_dec.norm(dim=1, keepdim=True)
@@ -44,7 +45,7 @@ def sae_case(kind):
     xhat = f @ Wd + bd
     l1 = 0.1 if kind == "relu" else 0.0
     mse = (xhat - x).pow(2).sum(-1).mean()
-    loss = mse + l1 * f.sum(-1).mean()
+    loss = mse + l1 * f.pow(p).sum(-1).mean()
     loss.backward()
     # the decoder rows' gradient without its parallel part
     g = Wd.grad
@@ -56,7 +57,7 @@ def sae_case(kind):
         Wd.div_(Wd.norm(dim=1, keepdim=True))
     flat = lambda ts: torch.cat([t.detach().reshape(-1) for t in ts]).tolist()
     return {
-        "kind": kind, "k": 3, "l1": l1, "d_in": d, "d_sae": n, "rows": rows,
+        "kind": kind, "k": 3, "l1": l1, "p": p, "d_in": d, "d_sae": n, "rows": rows,
         "parameters": flat([W_enc, b_enc, W_dec, b_dec]), "x": x.reshape(-1).tolist(),
         "activations": f.detach().reshape(-1).tolist(), "reconstruction": xhat.detach().reshape(-1).tolist(),
         "mse": mse.item(), "loss": loss.item(), "gradients": flat(grads), "after_step": flat(params),
@@ -112,7 +113,8 @@ def board_metrics():
 
 
 with open(os.path.join(out, "sae-step.json"), "w") as f:
-    json.dump({"relu": sae_case("relu"), "topk": sae_case("topk")}, f)
+    relu, topk = sae_case("relu"), sae_case("topk")
+    json.dump({"relu": relu, "topk": topk, "relu-p0.5": sae_case("relu", p=0.5)}, f)
 with open(os.path.join(out, "board-metrics.json"), "w") as f:
     json.dump(board_metrics(), f)
 print("wrote", out)

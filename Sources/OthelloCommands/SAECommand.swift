@@ -15,7 +15,8 @@ struct SAECommand: ParsableCommand {
         abstract: "Sparse autoencoders on a hook's activations, scored against the board the rules engine knows.",
         discussion: """
         encode(x) = ReLU((x − b_dec)·W_enc + b_enc), decode(f) = f·W_dec + b_dec (SAELens' layout and names), decoder \
-        rows at unit norm; --kind relu trains with an L1 penalty (--l1 × the summed activations), --kind topk keeps \
+        rows at unit norm; --kind relu trains with an L1 penalty (--l1 × the summed activations; with --p-end below 1, \
+        p-annealing: --l1 × Σ f^p, p falling from 1 to --p-end after the first 20% of training), --kind topk keeps \
         the --k largest activations of each position, --kind batchtopk the --k × batch largest of a batch in training \
         and those above the threshold it learned at inference (Bussmann et al. 2024; saved for SAELens as JumpReLU). The loss is the mean over positions of the squared error summed over the \
         hook's width (plus the L1 term). Board metrics (Karvonen et al. 2024) score each feature as a classifier \
@@ -79,6 +80,7 @@ struct SAETrainCommand: ParsableCommand {
     @Option(help: "Dictionary size.") var features: Int = 2048
     @Option(help: "TopK, BatchTopK: activations kept per position.") var k: Int = 32
     @Option(help: "ReLU: the L1 coefficient.") var l1: Float = 5
+    @Option(name: .customLong("p-end"), help: "ReLU: p-annealing's last exponent p of the penalty --l1 × Σ f^p (1: plain L1, no annealing).") var pEnd: Float = 1
     @Option(help: "Adam's learning rate.") var lr: Float = 3e-4
     @Option(help: "Positions per step.") var batch: Int = 4096
     @Option(help: "Positions to train on.") var positions: Int = 4_000_000
@@ -93,7 +95,7 @@ struct SAETrainCommand: ParsableCommand {
 
     var settings: SAETrainingSettings {
         var s = SAETrainingSettings()
-        s.features = features; s.kind = kind; s.k = k; s.l1 = l1; s.learningRate = lr; s.batchSize = batch; s.positions = positions
+        s.features = features; s.kind = kind; s.k = k; s.l1 = l1; s.pEnd = pEnd; s.learningRate = lr; s.batchSize = batch; s.positions = positions
         s.seed = seed; s.deadWindow = deadWindow; s.resampleEvery = resampleEvery; s.chunkGames = chunkGames
         if schedule { s.useSchedule() }
         return s
@@ -133,7 +135,9 @@ struct SAESweepCommand: ParsableCommand {
         Every SAE of a hook trains on the same positions, streamed once from the model for all of them (fresh \
         random games, seed --seed), with one recipe: Adam at --lr with a 1% warm-up and a linear decay over the last \
         20%, decoder rows at unit norm, dead features (no firing for a quarter of training) resampled during the first \
-        half, and for ReLU the L1 coefficient warmed up over the first 5%. Unless --no-control, the same grid is \
+        half, and for ReLU the L1 coefficient warmed up over the first 5% (with --p-end below 1, p-annealing: the \
+        penalty λ·Σ f^p, p falling from 1 to --p-end in 10 steps from 20% of training on, λ rescaled at each so the \
+        penalty does not jump). Unless --no-control, the same grid is \
         trained on a randomly initialised model of the same shape. Then each SAE is scored as `sae eval` scores it on \
         --eval-games fresh games (its control on the random model). Writes into --out: plan.json, the SAE files, \
         results.json, sweep.md (the table) and frontier.png (L0 against explained variance, board F1 and coverage). \
@@ -142,6 +146,7 @@ struct SAESweepCommand: ParsableCommand {
         Example:
           othello-gpt sae sweep --kind topk --kind batchtopk --k 16 --k 32 --k 64 --positions 4000000 --out sweep
           othello-gpt sae sweep --kind relu --l1 2 --l1 5 --hook blocks.5.mlp.hook_post --out sweep-mlp
+          othello-gpt sae sweep --kind relu --l1 5 --p-end 1 --p-end 0.2 --out sweep-panneal
         """
     )
 
@@ -151,6 +156,7 @@ struct SAESweepCommand: ParsableCommand {
     @Option(name: .customLong("features"), help: "Dictionary size (repeatable; default 2048).") var features: [Int] = []
     @Option(name: .customLong("k"), help: "TopK and BatchTopK: k (repeatable; default 16, 32, 64).") var ks: [Int] = []
     @Option(name: .customLong("l1"), help: "ReLU: the L1 coefficient (repeatable; default 2, 5, 10).") var l1s: [Float] = []
+    @Option(name: .customLong("p-end"), help: "ReLU: p-annealing's last exponent p (repeatable; default 1, the L1 penalty; e.g. --p-end 1 --p-end 0.2).") var pEnds: [Float] = []
     @Option(help: "Positions each SAE trains on.") var positions: Int = 4_000_000
     @Option(help: "Positions per step.") var batch: Int = 4096
     @Option(help: "Peak learning rate.") var lr: Float = 1e-3
@@ -167,6 +173,7 @@ struct SAESweepCommand: ParsableCommand {
         if !features.isEmpty { plan.features = features }
         if !ks.isEmpty { plan.ks = ks }
         if !l1s.isEmpty { plan.l1s = l1s }
+        if !pEnds.isEmpty { plan.pEnds = pEnds }
         (plan.positions, plan.batchSize, plan.learningRate, plan.seed, plan.controls, plan.evaluationGames) = (positions, batch, lr, seed, !noControl, evalGames)
         let transformer = try model.load()
         let name = model.model ?? "shipped"

@@ -34,7 +34,7 @@ public struct SAESweepReport {
     /// Three panels, one above the other: explained variance, board reconstruction F1 and board coverage against L0.
     public func frontier() throws -> Bitmap {
         let oneHook = Set(results.map(\.entry.hook)).count == 1
-        let groups = Dictionary(grouping: results) { (oneHook ? "" : "\($0.entry.hook) ") + "\($0.entry.kind.rawValue) f\($0.entry.features)" }
+        let groups = Dictionary(grouping: results) { (oneHook ? "" : "\($0.entry.hook) ") + "\($0.entry.kind.rawValue)\($0.entry.pEnd.map { String(format: " p%g", $0) } ?? "") f\($0.entry.features)" }
         let names = groups.keys.sorted()
         func panel(_ title: String, _ value: @escaping (SAEEvalJSON) -> Double) -> LinePlot {
             var series: [LineSeries] = []

@@ -4,8 +4,8 @@ import OthelloRules
 import OthelloTraining
 import WorkbenchSupport
 
-/// A grid of SAE recipes (`othello-gpt sae sweep`): hooks × kinds × dictionary sizes × k (TopK, BatchTopK) or L1
-/// (ReLU), every one trained with the same schedule (`SAETrainingSettings.useSchedule`) on the same streamed
+/// A grid of SAE recipes (`othello-gpt sae sweep`): hooks × kinds × dictionary sizes × k (TopK, BatchTopK) or
+/// L1 × p-annealing's last p (ReLU), every one trained with the same schedule (`SAETrainingSettings.useSchedule`) on the same streamed
 /// positions — one activation stream per hook feeds all of its SAEs, so the model runs once for the whole grid —
 /// with the same grid trained on a randomly initialised model as the control.
 ///
@@ -20,6 +20,8 @@ public struct SAESweepPlan: Codable, Equatable, Sendable {
     public var ks = [16, 32, 64]
     /// ReLU: L1 coefficients.
     public var l1s: [Float] = [2, 5, 10]
+    /// ReLU: the penalty's last exponent p (1: L1 throughout; below 1: p-annealing, `SAETrainingSettings.pEnd`).
+    public var pEnds: [Float] = [1]
     public var positions = 4_000_000
     public var batchSize = 4096
     public var learningRate: Float = 1e-3
@@ -31,6 +33,24 @@ public struct SAESweepPlan: Codable, Equatable, Sendable {
 
     public init() {}
 
+    /// Reads plans written before a key existed (`pEnds`): it takes its default.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = SAESweepPlan()
+        hooks = try c.decode([String].self, forKey: .hooks)
+        kinds = try c.decode([SparseAutoencoder.Kind.Name].self, forKey: .kinds)
+        features = try c.decode([Int].self, forKey: .features)
+        ks = try c.decode([Int].self, forKey: .ks)
+        l1s = try c.decode([Float].self, forKey: .l1s)
+        pEnds = try c.decodeIfPresent([Float].self, forKey: .pEnds) ?? d.pEnds
+        positions = try c.decode(Int.self, forKey: .positions)
+        batchSize = try c.decode(Int.self, forKey: .batchSize)
+        learningRate = try c.decode(Float.self, forKey: .learningRate)
+        seed = try c.decode(UInt64.self, forKey: .seed)
+        controls = try c.decode(Bool.self, forKey: .controls)
+        evaluationGames = try c.decode(Int.self, forKey: .evaluationGames)
+    }
+
     /// One SAE of the grid.
     public struct Entry: Codable, Equatable, Sendable {
         public var hook: String
@@ -40,10 +60,13 @@ public struct SAESweepPlan: Codable, Equatable, Sendable {
         public var k: Int?
         /// The L1 coefficient for ReLU, nil otherwise.
         public var l1: Float?
+        /// ReLU with p-annealing: the penalty's last exponent (nil: L1 throughout).
+        public var pEnd: Float? = nil
 
-        /// A file name: `blocks.5.hook_resid_post-topk-k32-f2048`.
+        /// A file name: `blocks.5.hook_resid_post-topk-k32-f2048`, `blocks.5.hook_resid_post-relu-l1-5-p0.2-f2048`.
         public var name: String {
-            let setting = k.map { "k\($0)" } ?? l1.map { "l1-\(String(format: "%g", $0))" } ?? ""
+            var setting = k.map { "k\($0)" } ?? l1.map { "l1-\(String(format: "%g", $0))" } ?? ""
+            if let pEnd { setting += "-p\(String(format: "%g", pEnd))" }
             return "\(hook)-\(kind.rawValue)-\(setting)-f\(features)"
         }
     }
@@ -52,7 +75,7 @@ public struct SAESweepPlan: Codable, Equatable, Sendable {
         hooks.flatMap { hook in
             kinds.flatMap { kind in
                 features.flatMap { n -> [Entry] in
-                    kind == .relu ? l1s.map { Entry(hook: hook, kind: kind, features: n, k: nil, l1: $0) }
+                    kind == .relu ? l1s.flatMap { l1 in pEnds.map { Entry(hook: hook, kind: kind, features: n, k: nil, l1: l1, pEnd: $0 < 1 ? $0 : nil) } }
                                   : ks.map { Entry(hook: hook, kind: kind, features: n, k: $0, l1: nil) }
                 }
             }
@@ -65,6 +88,7 @@ public struct SAESweepPlan: Codable, Equatable, Sendable {
         s.kind = entry.kind
         if let k = entry.k { s.k = k }
         if let l1 = entry.l1 { s.l1 = l1 }
+        if let pEnd = entry.pEnd { s.pEnd = pEnd }
         s.learningRate = learningRate
         s.batchSize = batchSize
         s.positions = positions
@@ -78,7 +102,8 @@ public struct SAESweepPlan: Codable, Equatable, Sendable {
     public func validate(config: ModelConfig) throws {
         guard !hooks.isEmpty, !kinds.isEmpty, !features.isEmpty else { throw WorkbenchError("sae sweep: give at least one --hook, --kind and --features") }
         if kinds.contains(where: { $0 != .relu }) && ks.isEmpty { throw WorkbenchError("sae sweep: TopK and BatchTopK need at least one --k") }
-        if kinds.contains(.relu) && l1s.isEmpty { throw WorkbenchError("sae sweep: ReLU needs at least one --l1") }
+        if kinds.contains(.relu) && (l1s.isEmpty || pEnds.isEmpty) { throw WorkbenchError("sae sweep: ReLU needs at least one --l1 and --p-end") }
+        if let p = pEnds.first(where: { !($0 > 0 && $0 <= 1) }) { throw WorkbenchError("sae sweep: --p-end must be above 0 and at most 1 (1: the L1 penalty), got \(p)") }
         guard evaluationGames >= 2 else { throw WorkbenchError("sae sweep: --eval-games must be at least 2 (the board reconstruction fits on one half, scores the other)") }
         for hook in hooks {
             let point: HookPoint

@@ -132,6 +132,12 @@ public final class ActivationStream {
 /// rises linearly over `warmupSteps` and falls linearly to 0 over the last `decayFraction` of training; a ReLU
 /// SAE's L1 coefficient rises linearly from 0 over the first `l1WarmupFraction`. All three are off by default
 /// (a constant rate, the full L1 from the start), as the workbench trained before they existed.
+///
+/// p-annealing (Karvonen et al., 2024): with `pEnd` below 1 a ReLU SAE's penalty is λ·Σ f^p, p falling from 1 to
+/// `pEnd` in `annealUpdates` equal steps between `annealStartFraction` of training and its end; at each change of p
+/// λ is rescaled by Σ f^p_old / Σ f^p_new on that step's batch, so the penalty does not jump (their trainer averages
+/// that ratio over the last 10 batches; here it is the one batch of 4,096 positions, so a resumed run needs nothing
+/// but the scale).
 public struct SAETrainingSettings: Codable, Equatable, Sendable {
     public var features = 2048
     /// relu (with `l1`), topk or batchtopk (with `k`).
@@ -156,6 +162,12 @@ public struct SAETrainingSettings: Codable, Equatable, Sendable {
     public var decayFraction: Double = 0
     /// The share of training, at the start, over which a ReLU SAE's L1 coefficient rises from 0.
     public var l1WarmupFraction: Double = 0
+    /// ReLU: the last exponent p of the penalty λ·Σ f^p (1: the L1 penalty throughout, no annealing).
+    public var pEnd: Float = 1
+    /// ReLU with `pEnd` < 1: the share of training after which p starts to fall.
+    public var annealStartFraction: Double = 0.2
+    /// ReLU with `pEnd` < 1: how many equal steps p falls in.
+    public var annealUpdates = 10
 
     public init() {}
 
@@ -177,6 +189,9 @@ public struct SAETrainingSettings: Codable, Equatable, Sendable {
         warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? d.warmupSteps
         decayFraction = try c.decodeIfPresent(Double.self, forKey: .decayFraction) ?? d.decayFraction
         l1WarmupFraction = try c.decodeIfPresent(Double.self, forKey: .l1WarmupFraction) ?? d.l1WarmupFraction
+        pEnd = try c.decodeIfPresent(Float.self, forKey: .pEnd) ?? d.pEnd
+        annealStartFraction = try c.decodeIfPresent(Double.self, forKey: .annealStartFraction) ?? d.annealStartFraction
+        annealUpdates = try c.decodeIfPresent(Int.self, forKey: .annealUpdates) ?? d.annealUpdates
     }
 
     /// The recipe `sae sweep` and `sae train --recipe best` use: a 1% warm-up, linear decay over the last 20%,
@@ -204,6 +219,17 @@ public struct SAETrainingSettings: Codable, Equatable, Sendable {
         return warmup >= 1 ? l1 * Float(min(1, Double(step + 1) / warmup)) : l1
     }
 
+    /// The penalty's exponent p at step `step`: 1 until `annealStartFraction` of training, then falling to `pEnd` in
+    /// `annealUpdates` equal steps, the last one reached for the last 1/`annealUpdates` of the annealing.
+    public func sparsityExponent(at step: Int) -> Float {
+        guard pEnd < 1, kind == .relu else { return 1 }
+        let start = annealStartFraction * Double(steps)
+        guard Double(step) >= start else { return 1 }
+        let span = max(1, Double(steps) - start)
+        let update = min(annealUpdates, Int((Double(step) - start) / span * Double(annealUpdates)) + 1)
+        return 1 + (pEnd - 1) * Float(update) / Float(annealUpdates)
+    }
+
     public func kind(features: Int) throws -> SparseAutoencoder.Kind {
         switch kind {
         case .relu: return .relu(l1: l1)
@@ -219,6 +245,11 @@ public struct SAETrainingSettings: Codable, Equatable, Sendable {
         guard deadWindow >= 1, resampleEvery >= 0, chunkGames >= 1 else { throw WorkbenchError("--dead-window and --chunk-games must be positive") }
         guard warmupSteps >= 0, (0...1).contains(decayFraction), (0...1).contains(l1WarmupFraction) else {
             throw WorkbenchError("the warm-up steps must be ≥ 0 and the decay and L1 warm-up fractions between 0 and 1")
+        }
+        if pEnd != 1 {
+            guard kind == .relu else { throw WorkbenchError("--p-end (p-annealing) is for ReLU SAEs; \(kind.rawValue) SAEs have no penalty") }
+            guard pEnd > 0, pEnd < 1 else { throw WorkbenchError("--p-end must be above 0 and at most 1 (1: the L1 penalty), got \(pEnd)") }
+            guard annealUpdates >= 1, (0..<1).contains(annealStartFraction) else { throw WorkbenchError("p-annealing needs at least one update and a start fraction from 0 to below 1") }
         }
         if kind != .relu, !(1...features).contains(k) { throw WorkbenchError("--k \(k) must be from 1 to the dictionary size --features \(features)") }
         try SparseAutoencoder(dIn: 1, dSAE: 1, kind: try kind(features: features), hook: "", parameters: [0, 0, 0, 0]).validateSetting()
@@ -248,6 +279,8 @@ public final class SAETrainingState {
     public let settings: SAETrainingSettings
     public internal(set) var sae: SparseAutoencoder
     public internal(set) var step = 0
+    /// p-annealing: the factor on the L1 coefficient that keeps the penalty level across each change of p.
+    public internal(set) var sparsityScale: Float = 1
     var optimizer: AdamW
     /// Per feature, positions since it last fired.
     var sinceFired: [Int]
@@ -291,6 +324,7 @@ public final class SAETrainingState {
         optimizer = AdamW(parameterCount: count, decayed: [], settings: Self.adam)
         optimizer.restore(firstMoment: try values("adam_m", count), secondMoment: try values("adam_v", count), step: step)
         sinceFired = try values("since_fired", n).map { Int($0) }
+        sparsityScale = file.metadata["sparsity_scale"].flatMap(Float.init) ?? 1
         self.step = step
     }
 
@@ -314,8 +348,14 @@ public final class SAETrainingState {
             gradient = [Float](repeating: 0, count: sae.parameterCount)
         }
         let w = workspace!
-        if case .relu = sae.kind { sae.kind = .relu(l1: settings.l1(at: step)) }
-        let layout = sae.layout, rate = settings.learningRate(at: step)
+        let exponent = settings.sparsityExponent(at: step)
+        if step > 0, case let previous = settings.sparsityExponent(at: step - 1), previous != exponent {
+            rescalePenalty(batch: batch, from: previous, to: exponent, workspace: w)
+        }
+        if case .relu = sae.kind { sae.kind = .relu(l1: settings.l1(at: step) * sparsityScale) }
+        var layout = sae.layout
+        layout.sparsityExponent = exponent
+        let rate = settings.learningRate(at: step)
         let loss = sae.parameters.withUnsafeMutableBufferPointer { p in
             gradient.withUnsafeMutableBufferPointer { g in
                 SAEMath.step(p.baseAddress!, layout, x: batch, rows: B, workspace: w, grad: g.baseAddress!, optimizer: &optimizer, learningRate: rate)
@@ -342,6 +382,21 @@ public final class SAETrainingState {
         for r in 0..<B { for j in 0..<d { let e = Double(batch[r * d + j]) - mean[j]; variance += e * e } }
         return SAETrainingStatus(step: step, mse: loss.squaredError / Double(B), l0: Double(loss.active) / Double(B),
                                  explainedVariance: 1 - loss.squaredError / max(variance, 1e-12), dead: deadCount)
+    }
+
+    /// p-annealing's change of p: λ is multiplied by Σ f^old / Σ f^new over `batch`'s activations, so that the
+    /// penalty is the same on this batch just before and after the change.
+    func rescalePenalty(batch: UnsafePointer<Float>, from old: Float, to new: Float, workspace w: SparseAutoencoder.Workspace) {
+        let B = settings.batchSize, n = sae.dSAE
+        sae.parameters.withUnsafeBufferPointer { p in
+            SAEMath.encode(p.baseAddress!, sae.layout, x: batch, rows: B, centred: w.centred, pre: w.pre, f: w.f)
+        }
+        var before = 0.0, after = 0.0
+        for i in 0..<(B * n) where w.f[i] > 0 {
+            before += Double(powf(w.f[i], old))
+            after += Double(powf(w.f[i], new))
+        }
+        if before > 0, after > 0 { sparsityScale *= Float(before / after) }
     }
 
     /// Anthropic's resampling: each dead feature gets a decoder row along the residual x − x̂ of a position drawn
@@ -386,6 +441,7 @@ public final class SAETrainingState {
         var metadata = ["format": SAECheckpoint.format, "settings": settingsJSON, "hook": sae.hook, "step": String(step),
                         "chunk": String(chunk), "row": String(row)]
         if case .batchTopK(_, let threshold) = sae.kind { metadata["threshold"] = String(threshold) }
+        if sparsityScale != 1 { metadata["sparsity_scale"] = String(sparsityScale) }
         try SafetensorsFile.write([
             (name: "parameters", tensor: Tensor(shape: [sae.parameterCount], values: sae.parameters)),
             (name: "adam_m", tensor: Tensor(shape: [sae.parameterCount], values: optimizer.firstMoment)),

@@ -52,6 +52,8 @@ public struct SparseAutoencoder {
     public struct Layout: Sendable {
         public let dIn: Int, dSAE: Int
         public let kind: Kind
+        /// The exponent p of a ReLU SAE's penalty λ·Σ f^p (1: the L1 penalty; below 1 while p-annealing).
+        public var sparsityExponent: Float = 1
         public var encoderWeights: Int { 0 }
         public var encoderBias: Int { dIn * dSAE }
         public var decoderWeights: Int { dIn * dSAE + dSAE }
@@ -328,12 +330,17 @@ enum SAEMath {
 
     /// Decoder: dW_dec = fᵀ · dx̂ and db_dec = Σ dx̂ into `grad` (the encoder's share of db_dec is subtracted by
     /// `encoderBackward`); activations: dpre = dx̂ · W_decᵀ + λ/rows where the feature is active (the ReLU / TopK
-    /// mask), else 0. Sparse: over the active features only. Returns Σ f (for the L1 term).
+    /// mask), else 0; for a penalty λ·Σ f^p with p (`sparsityExponent`) below 1 the added term is λ/rows·p·f^(p−1).
+    /// Sparse: over the active features only. Returns Σ f^p (for the penalty term).
     static func decoderBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, workspace w: SparseAutoencoder.Workspace,
                                 active: ActiveFeatures?, rows: Int, l1: Float, grad: UnsafeMutablePointer<Float>) -> Double {
         let (d, n) = (sae.dIn, sae.dSAE)
         let gDec = grad + sae.decoderWeights, l1Grad = l1 / Float(rows)
-        // Each chunk of rows its own Σ f (and, sparse, its own dW_dec), added in chunk order.
+        // The penalty λ·Σ f^p: its gradient λ·p·f^(p−1) and its value (p 1: λ and Σ f).
+        let exponent = sae.sparsityExponent, plain = exponent == 1
+        @Sendable @inline(__always) func penaltyGradient(_ value: Float) -> Float { plain ? l1Grad : l1Grad * exponent * powf(value, exponent - 1) }
+        @Sendable @inline(__always) func penalty(_ value: Float) -> Double { plain ? Double(value) : Double(powf(value, exponent)) }
+        // Each chunk of rows its own Σ f^p (and, sparse, its own dW_dec), added in chunk order.
         let sums = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
         defer { sums.deallocate() }
         let chunkSums = SharedPointer(sums), dPre = SharedPointer(w.dPre), fs = SharedPointer(w.f)
@@ -355,8 +362,8 @@ enum SAEMath {
                             g[j] += value * dx[j]
                             dot += dx[j] * row[j]
                         }
-                        dPre[r * n + i] = dot + l1Grad
-                        sum += Double(value)
+                        dPre[r * n + i] = dot + penaltyGradient(value)
+                        sum += penalty(value)
                     }
                 }
                 chunkSums[c] = sum
@@ -369,8 +376,8 @@ enum SAEMath {
                 var sum = 0.0
                 for i in (range.lowerBound * n)..<(range.upperBound * n) {
                     if fs[i] > 0 {
-                        dPre[i] += l1Grad
-                        sum += Double(fs[i])
+                        dPre[i] += penaltyGradient(fs[i])
+                        sum += penalty(fs[i])
                     } else {
                         dPre[i] = 0
                     }
@@ -408,7 +415,7 @@ enum SAEMath {
         }
     }
 
-    /// The forward pass and the gradient of the mean loss — mean over rows of ‖x̂ − x‖² + λ·Σf (ReLU only) — into
+    /// The forward pass and the gradient of the mean loss — mean over rows of ‖x̂ − x‖² + λ·Σf^p (ReLU only) — into
     /// `grad` (all parameters, overwritten). When few enough features are active (TopK), the decoder's three
     /// products run over the active ones only.
     static func forwardBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,

@@ -52,6 +52,20 @@ final class SAESweepTests: XCTestCase {
         XCTAssertEqual(read.learningRate(at: 3), 0.001)
     }
 
+    func testPAnnealingEntriesAndPlansWrittenBeforeThem() throws {
+        var plan = SAESweepPlan()
+        (plan.kinds, plan.l1s, plan.pEnds) = ([.relu], [5], [1, 0.2])
+        XCTAssertEqual(plan.entries.map(\.name), ["blocks.5.hook_resid_post-relu-l1-5-f2048", "blocks.5.hook_resid_post-relu-l1-5-p0.2-f2048"])
+        XCTAssertEqual(plan.entries.map { plan.settings(for: $0).pEnd }, [1, 0.2])
+        // A plan.json written before --p-end existed reads as L1 only, and equals today's default plan.
+        var encoded = try JSONSerialization.jsonObject(with: try JSONOutput.encoder.encode(SAESweepPlan())) as! [String: Any]
+        encoded.removeValue(forKey: "p_ends")
+        let old = try JSONOutput.decoder.decode(SAESweepPlan.self, from: try JSONSerialization.data(withJSONObject: encoded))
+        XCTAssertEqual(old, SAESweepPlan())
+        plan.pEnds = [0]
+        XCTAssertThrowsError(try plan.validate(config: try ModelConfig(nLayers: 8, dModel: 16, nHeads: 2, dMLP: 32))) { XCTAssertTrue("\($0)".contains("--p-end"), "\($0)") }
+    }
+
     func testBatchTopKFilesRoundTripAndSAELensJumpReLU() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("batchtopk-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -26,14 +26,16 @@ final class SparseAutoencoderTests: XCTestCase {
         let all = try fixture("sae-step")
         defer { SAEMath.sparseDensity = 0.05 }
         // Both paths of the decoder's products: dense (BLAS) and over the active features only.
-        for (name, density) in [("relu", 0.0), ("topk", 0.0), ("relu", 1.0), ("topk", 1.0)] {
+        // ReLU with the L1 penalty and with p-annealing's λ·Σ f^p at p 0.5; TopK.
+        for (name, density) in [("relu", 0.0), ("relu-p0.5", 0.0), ("topk", 0.0), ("relu", 1.0), ("relu-p0.5", 1.0), ("topk", 1.0)] {
             SAEMath.sparseDensity = density
             let c = all[name] as! [String: Any]
             let (d, n, rows) = (c["d_in"] as! Int, c["d_sae"] as! Int, c["rows"] as! Int)
-            let kind: SparseAutoencoder.Kind = name == "relu" ? .relu(l1: Float(c["l1"] as! Double)) : .topK(c["k"] as! Int)
+            let kind: SparseAutoencoder.Kind = name.hasPrefix("relu") ? .relu(l1: Float(c["l1"] as! Double)) : .topK(c["k"] as! Int)
             var sae = SparseAutoencoder(dIn: d, dSAE: n, kind: kind, hook: "blocks.0.hook_resid_post", parameters: floats(c["parameters"]))
             let x = floats(c["x"])
-            let layout = sae.layout
+            var layout = sae.layout
+            layout.sparsityExponent = Float(c["p"] as! Double)
             assertClose(sae.encode(x, rows: rows), floats(c["activations"]), 1e-5, "\(name) activations")
             assertClose(sae.decode(sae.encode(x, rows: rows), rows: rows), floats(c["reconstruction"]), 1e-5, "\(name) reconstruction")
             let workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: rows)
@@ -248,6 +250,47 @@ final class SparseAutoencoderTests: XCTestCase {
         let resumed = try SAETrainer(model: model, resuming: folder)
         try resumed.train()
         XCTAssertEqual(resumed.sae.parameters, whole.sae.parameters)
+    }
+
+    /// p-annealing: p's schedule, the L1 coefficient's rescaling at a change of p (the penalty on that batch stays
+    /// the same), and a run stopped between two changes resumes to the same weights.
+    func testPAnnealingByHandAndItsResume() throws {
+        var s = settings()
+        (s.l1, s.pEnd, s.annealStartFraction, s.annealUpdates) = (0.05, 0.5, 0.25, 2)   // 12 steps: p changes at 3 and 8
+        XCTAssertEqual((0..<12).map { s.sparsityExponent(at: $0) }, [1, 1, 1, 0.75, 0.75, 0.75, 0.75, 0.75, 0.5, 0.5, 0.5, 0.5])
+        var topK = s
+        topK.kind = .topk
+        XCTAssertThrowsError(try topK.validate()) { XCTAssertTrue("\($0)".contains("--p-end (p-annealing) is for ReLU SAEs"), "\($0)") }
+        var zero = s
+        zero.pEnd = 0
+        XCTAssertThrowsError(try zero.validate()) { XCTAssertTrue("\($0)".contains("above 0"), "\($0)") }
+
+        let model = try model(), hook = "blocks.1.hook_resid_post"
+        let stream = try ActivationStream(model: model, hook: hook, seed: s.seed, chunkGames: s.chunkGames)
+        let state = try SAETrainingState(hook: hook, width: stream.width, settings: s)
+        let batch = UnsafeMutablePointer<Float>.allocate(capacity: s.batchSize * stream.width)
+        defer { batch.deallocate() }
+        for _ in 0..<3 { try stream.next(s.batchSize, into: batch); _ = try state.train(on: batch) }
+        XCTAssertEqual(state.sparsityScale, 1)
+        // Step 3 changes p from 1 to 0.75: λ is multiplied by Σ f / Σ f^0.75 over this batch's activations.
+        try stream.next(s.batchSize, into: batch)
+        let f = state.sae.encode(Array(UnsafeBufferPointer(start: batch, count: s.batchSize * stream.width)), rows: s.batchSize)
+        let ratio = f.filter { $0 > 0 }.reduce(0.0) { $0 + Double($1) } / f.filter { $0 > 0 }.reduce(0.0) { $0 + Double(powf($1, 0.75)) }
+        _ = try state.train(on: batch)
+        XCTAssertEqual(Double(state.sparsityScale), ratio, accuracy: 1e-4 * ratio)
+        XCTAssertEqual(state.sae.kind, .relu(l1: 0.05 * state.sparsityScale))
+        try stream.next(s.batchSize, into: batch); _ = try state.train(on: batch)
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("panneal-\(UUID().uuidString).safetensors")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try state.saveCheckpoint(to: url, chunk: stream.chunk, row: stream.row)
+        let resumed = try SAETrainer(model: model, resuming: url)
+        XCTAssertEqual(resumed.state.sparsityScale, state.sparsityScale)
+        try resumed.train()
+        let whole = try SAETrainer(model: model, hook: hook, settings: s)
+        try whole.train()
+        XCTAssertEqual(resumed.sae.parameters, whole.sae.parameters)
+        XCTAssertEqual(resumed.state.sparsityScale, whole.state.sparsityScale)
+        XCTAssertNotEqual(whole.state.sparsityScale, state.sparsityScale)   // the change at step 8 rescaled again
     }
 
     func testGamesWithoutPositionsAreAnErrorNotAnEndlessStream() throws {
