@@ -203,11 +203,13 @@ public final class SAESweep {
         let batch = UnsafeMutablePointer<Float>.allocate(capacity: B * width)
         defer { batch.deallocate() }
         let label = "\(hook)\(control ? " control" : "") × \(pending.count)"
+        // The SAEs step one after another on each batch: those of one dictionary size share their scratch buffers.
+        let workspaces = Dictionary(grouping: states.map(\.settings), by: \.features).mapValues { SAETrainingState.workspace(for: $0, width: width) }
         var lastSave = Date()
         while !states[0].isFinished {
             try stream.next(B, into: batch)
             var statuses: [SAETrainingStatus] = []
-            for state in states { if let status = try state.train(on: batch) { statuses.append(status) } }
+            for state in states { if let status = try state.train(on: batch, sharing: workspaces[state.settings.features]) { statuses.append(status) } }
             if !statuses.isEmpty {
                 let ev = statuses.map(\.explainedVariance), l0 = statuses.map(\.l0)
                 progress(label, states[0].step, steps, String(format: "EV %.3f…%.3f L0 %.0f…%.0f", ev.min()!, ev.max()!, l0.min()!, l0.max()!))

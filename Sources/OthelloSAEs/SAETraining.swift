@@ -341,13 +341,20 @@ public final class SAETrainingState {
     public var deadCount: Int { sinceFired.filter { $0 >= settings.deadWindow }.count }
 
     /// One step on `batch` (`settings.batchSize` rows of the SAE's width); a status every 10 steps and at the end.
-    public func train(on batch: UnsafePointer<Float>) throws -> SAETrainingStatus? {
+    /// `shared`: scratch buffers to use instead of the state's own (`workspace(for:)`) — SAEs that step one after
+    /// another on the same batch can share one (nothing in it outlives a step).
+    public func train(on batch: UnsafePointer<Float>, sharing shared: SparseAutoencoder.Workspace? = nil) throws -> SAETrainingStatus? {
         let B = settings.batchSize, d = sae.dIn, n = sae.dSAE
-        if workspace == nil {
-            workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: B, batchTopKTraining: sae.kind.name == .batchtopk)
-            gradient = [Float](repeating: 0, count: sae.parameterCount)
+        if gradient.isEmpty { gradient = [Float](repeating: 0, count: sae.parameterCount) }
+        let w: SparseAutoencoder.Workspace
+        if let shared {
+            precondition(shared.dIn == d && shared.dSAE == n && shared.rows >= B && (sae.kind.name != .batchtopk || shared.selectionCount >= B * n),
+                         "SAE step: a shared workspace of another shape")
+            w = shared
+        } else {
+            if workspace == nil { workspace = Self.workspace(for: [settings], width: d) }
+            w = workspace!
         }
-        let w = workspace!
         let exponent = settings.sparsityExponent(at: step)
         if step > 0, case let previous = settings.sparsityExponent(at: step - 1), previous != exponent {
             rescalePenalty(batch: batch, from: previous, to: exponent, workspace: w)
@@ -382,6 +389,12 @@ public final class SAETrainingState {
         for r in 0..<B { for j in 0..<d { let e = Double(batch[r * d + j]) - mean[j]; variance += e * e } }
         return SAETrainingStatus(step: step, mse: loss.squaredError / Double(B), l0: Double(loss.active) / Double(B),
                                  explainedVariance: 1 - loss.squaredError / max(variance, 1e-12), dead: deadCount)
+    }
+
+    /// Scratch buffers that fit every SAE of `settings` (one dictionary size) reading `width`-wide activations.
+    public static func workspace(for settings: [SAETrainingSettings], width: Int) -> SparseAutoencoder.Workspace {
+        SparseAutoencoder.Workspace(dIn: width, dSAE: settings.map(\.features).max() ?? 1, rows: settings.map(\.batchSize).max() ?? 1,
+                                    batchTopKTraining: settings.contains { $0.kind == .batchtopk })
     }
 
     /// p-annealing's change of p: λ is multiplied by Σ f^old / Σ f^new over `batch`'s activations, so that the

@@ -147,6 +147,7 @@ public struct SparseAutoencoder {
     /// Scratch buffers for `rows` rows at a time, allocated once outside the training loop.
     public struct Workspace {
         public let rows: Int
+        public let dIn: Int, dSAE: Int
         let centred: UnsafeMutablePointer<Float>    // x − b_dec        [rows, d_in]
         let pre: UnsafeMutablePointer<Float>        // pre-activations  [rows, d_sae]
         let f: UnsafeMutablePointer<Float>          // activations      [rows, d_sae]
@@ -175,6 +176,7 @@ public struct SparseAutoencoder {
             let owner = Owner()
             self.owner = owner
             self.rows = rows
+            (self.dIn, self.dSAE) = (dIn, dSAE)
             centred = owner.allocate(rows * dIn, Float.self)
             pre = owner.allocate(rows * dSAE, Float.self)
             f = owner.allocate(rows * dSAE, Float.self)
