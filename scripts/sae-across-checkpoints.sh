@@ -18,9 +18,12 @@ mkdir -p "$out"
 for model in "$@"; do
   name="$(basename "$model" .safetensors)"
   games="${name##*-g}"
+  [[ "$games" =~ ^[0-9]+$ ]] || { echo "sae-across-checkpoints: $model: name it NAME-gN.safetensors, N the games it has seen (e.g. d256-g522496.safetensors)" >&2; exit 1; }
+  [ -f "$model" ] || { echo "sae-across-checkpoints: $model: no such file" >&2; exit 1; }
   dir="$out/$name"
   mkdir -p "$dir"
   grep -q "\"model\":\"$name\"" "$out/checkpoints.jsonl" 2>/dev/null && continue
+  echo "$name: probe, dictionary, then the SAE (≈ 10 min; the sweep's log in $dir/sweep.err)" >&2
   "$tool" probe train --model "$model" --layer 5 --kind linear --basis relative --count 2000 --no-control --json \
     --out "$dir/relative-L5.safetensors" > "$dir/probe.json"
   "$tool" sae dictionary --probe "$dir/relative-L5.safetensors" --out "$dir/dictionary.safetensors" >/dev/null
