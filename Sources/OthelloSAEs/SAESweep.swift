@@ -12,7 +12,9 @@ import WorkbenchSupport
 ///     var plan = SAESweepPlan()
 ///     plan.hooks = ["blocks.5.hook_resid_post"]; plan.kinds = [.topk, .batchtopk]; plan.ks = [16, 32, 64]
 ///     let results = try SAESweep(model: model, modelName: "shipped", plan: plan, folder: folder).run()
-public struct SAESweepPlan: Codable, Equatable, Sendable {
+///
+/// Plans written before a key existed (`pEnds`) still read, the key taking its default (`DefaultedCodable`).
+public struct SAESweepPlan: DefaultedCodable, Equatable, Sendable {
     public var hooks = ["blocks.5.hook_resid_post"]
     public var kinds: [SparseAutoencoder.Kind.Name] = [.relu, .topk, .batchtopk]
     public var features = [2048]
@@ -32,24 +34,6 @@ public struct SAESweepPlan: Codable, Equatable, Sendable {
     public var evaluationGames = 500
 
     public init() {}
-
-    /// Reads plans written before a key existed (`pEnds`): it takes its default.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = SAESweepPlan()
-        hooks = try c.decode([String].self, forKey: .hooks)
-        kinds = try c.decode([SparseAutoencoder.Kind.Name].self, forKey: .kinds)
-        features = try c.decode([Int].self, forKey: .features)
-        ks = try c.decode([Int].self, forKey: .ks)
-        l1s = try c.decode([Float].self, forKey: .l1s)
-        pEnds = try c.decodeIfPresent([Float].self, forKey: .pEnds) ?? d.pEnds
-        positions = try c.decode(Int.self, forKey: .positions)
-        batchSize = try c.decode(Int.self, forKey: .batchSize)
-        learningRate = try c.decode(Float.self, forKey: .learningRate)
-        seed = try c.decode(UInt64.self, forKey: .seed)
-        controls = try c.decode(Bool.self, forKey: .controls)
-        evaluationGames = try c.decode(Int.self, forKey: .evaluationGames)
-    }
 
     /// One SAE of the grid.
     public struct Entry: Codable, Equatable, Sendable {
@@ -142,7 +126,7 @@ public final class SAESweep {
         try createOutputFolder(folder)
         let planURL = folder.appendingPathComponent("plan.json")
         if FileManager.default.fileExists(atPath: planURL.path) {
-            guard let old = try? JSONOutput.decoder.decode(SAESweepPlan.self, from: try readFile(planURL)), old == plan else {
+            guard let old = try? SAESweepPlan.decode(from: try readFile(planURL), decoder: JSONOutput.decoder), old == plan else {
                 throw WorkbenchError("\(folder.path) holds a sweep with another plan (plan.json); give the same flags, or another --out")
             }
         } else {

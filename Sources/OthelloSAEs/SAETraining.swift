@@ -138,7 +138,9 @@ public final class ActivationStream {
 /// λ is rescaled by Σ f^p_old / Σ f^p_new on that step's batch, so the penalty does not jump (their trainer averages
 /// that ratio over the last 10 batches; here it is the one batch of 4,096 positions, so a resumed run needs nothing
 /// but the scale).
-public struct SAETrainingSettings: Codable, Equatable, Sendable {
+///
+/// Settings written by any version read: keys added since take their defaults (`DefaultedCodable`).
+public struct SAETrainingSettings: DefaultedCodable, Equatable, Sendable {
     public var features = 2048
     /// relu (with `l1`), topk or batchtopk (with `k`).
     public var kind = SparseAutoencoder.Kind.Name.relu
@@ -170,29 +172,6 @@ public struct SAETrainingSettings: Codable, Equatable, Sendable {
     public var annealUpdates = 10
 
     public init() {}
-
-    /// Reads settings written by any version: keys added later take their defaults.
-    public init(from decoder: Decoder) throws {
-        let c = try decoder.container(keyedBy: CodingKeys.self)
-        let d = SAETrainingSettings()
-        features = try c.decodeIfPresent(Int.self, forKey: .features) ?? d.features
-        kind = try c.decodeIfPresent(SparseAutoencoder.Kind.Name.self, forKey: .kind) ?? d.kind
-        k = try c.decodeIfPresent(Int.self, forKey: .k) ?? d.k
-        l1 = try c.decodeIfPresent(Float.self, forKey: .l1) ?? d.l1
-        learningRate = try c.decodeIfPresent(Float.self, forKey: .learningRate) ?? d.learningRate
-        batchSize = try c.decodeIfPresent(Int.self, forKey: .batchSize) ?? d.batchSize
-        positions = try c.decodeIfPresent(Int.self, forKey: .positions) ?? d.positions
-        seed = try c.decodeIfPresent(UInt64.self, forKey: .seed) ?? d.seed
-        deadWindow = try c.decodeIfPresent(Int.self, forKey: .deadWindow) ?? d.deadWindow
-        resampleEvery = try c.decodeIfPresent(Int.self, forKey: .resampleEvery) ?? d.resampleEvery
-        chunkGames = try c.decodeIfPresent(Int.self, forKey: .chunkGames) ?? d.chunkGames
-        warmupSteps = try c.decodeIfPresent(Int.self, forKey: .warmupSteps) ?? d.warmupSteps
-        decayFraction = try c.decodeIfPresent(Double.self, forKey: .decayFraction) ?? d.decayFraction
-        l1WarmupFraction = try c.decodeIfPresent(Double.self, forKey: .l1WarmupFraction) ?? d.l1WarmupFraction
-        pEnd = try c.decodeIfPresent(Float.self, forKey: .pEnd) ?? d.pEnd
-        annealStartFraction = try c.decodeIfPresent(Double.self, forKey: .annealStartFraction) ?? d.annealStartFraction
-        annealUpdates = try c.decodeIfPresent(Int.self, forKey: .annealUpdates) ?? d.annealUpdates
-    }
 
     /// The recipe `sae sweep` and `sae train --recipe best` use: a 1% warm-up, linear decay over the last 20%,
     /// the L1 coefficient warmed up over the first 5%.
@@ -303,7 +282,7 @@ public final class SAETrainingState {
     public init(resuming url: URL, width: Int) throws {
         let file = try SafetensorsFile.read(from: url)
         guard file.metadata["format"] == SAECheckpoint.format, let json = file.metadata["settings"],
-              let settings = try? JSONDecoder().decode(SAETrainingSettings.self, from: Data(json.utf8)),
+              let settings = try? SAETrainingSettings.decode(from: Data(json.utf8)),
               let hook = file.metadata["hook"], let step = file.metadata["step"].flatMap(Int.init),
               file.metadata["chunk"].flatMap(Int.init) != nil, file.metadata["row"].flatMap(Int.init) != nil else {
             throw WorkbenchError("\(url.path): not an SAE training checkpoint (no format, settings, hook, step or stream position in its metadata)")

@@ -46,7 +46,7 @@ final class SAESweepTests: XCTestCase {
         XCTAssertEqual(s.l1(at: 50), 4)
         // Settings written before the schedule existed read with it off.
         let old = #"{"features": 8, "kind": "topk", "k": 2, "l1": 5, "learningRate": 0.001, "batchSize": 16, "positions": 64, "seed": 1, "deadWindow": 100, "resampleEvery": 0, "chunkGames": 4}"#
-        let read = try JSONDecoder().decode(SAETrainingSettings.self, from: Data(old.utf8))
+        let read = try SAETrainingSettings.decode(from: Data(old.utf8))
         XCTAssertEqual(read.warmupSteps, 0)
         XCTAssertEqual(read.decayFraction, 0)
         XCTAssertEqual(read.learningRate(at: 3), 0.001)
@@ -60,7 +60,7 @@ final class SAESweepTests: XCTestCase {
         // A plan.json written before --p-end existed reads as L1 only, and equals today's default plan.
         var encoded = try JSONSerialization.jsonObject(with: try JSONOutput.encoder.encode(SAESweepPlan())) as! [String: Any]
         encoded.removeValue(forKey: "p_ends")
-        let old = try JSONOutput.decoder.decode(SAESweepPlan.self, from: try JSONSerialization.data(withJSONObject: encoded))
+        let old = try SAESweepPlan.decode(from: try JSONSerialization.data(withJSONObject: encoded), decoder: JSONOutput.decoder)
         XCTAssertEqual(old, SAESweepPlan())
         plan.pEnds = [0]
         XCTAssertThrowsError(try plan.validate(config: try ModelConfig(nLayers: 8, dModel: 16, nHeads: 2, dMLP: 32))) { XCTAssertTrue("\($0)".contains("--p-end"), "\($0)") }
