@@ -8,7 +8,8 @@
    penalty at p 0.5 (l1 * the summed f^p, dictionary_learning's "Lp^p") and TopK (k 3): the activations, the loss
    (mean over rows of the squared error summed over d_in, plus the penalty: l1 * the summed activations),
    the gradients after removing each decoder row's parallel part, and the parameters after one Adam step
-   (torch.optim.Adam, lr 1e-2, betas 0.9/0.999, eps 1e-8) with the decoder rows renormalised.
+   (torch.optim.Adam, lr 1e-2, betas 0.9/0.999, eps 1e-8) with the decoder rows renormalised; and TopK with
+   Gao et al.'s auxiliary loss (AuxK, as dictionary_learning's TopKTrainer computes it) on 64 features.
 2. board-metrics.json: Karvonen et al.'s coverage and board reconstruction on random sparse activations with
    random properties, written out from their definitions in NumPy (thresholds 0, 0.1, ..., 1 of each feature's
    max on the training rows; F1 = 2TP / (on + positives); coverage = max over thresholds of the mean over each
@@ -26,8 +27,8 @@ torch.manual_seed(0)
 rng = np.random.default_rng(0)
 
 
-def sae_case(kind, p=1.0):
-    d, n, rows = 8, 16, 32
+def sae_case(kind, p=1.0, n=16, aux_k=0):
+    d, rows = 8, 32
     W_dec = torch.randn(n, d)
     W_dec = W_dec / W_dec.norm(dim=1, keepdim=True)
     W_enc = W_dec.T.clone() + 0.1 * torch.randn(d, n)
@@ -46,6 +47,26 @@ def sae_case(kind, p=1.0):
     l1 = 0.1 if kind == "relu" else 0.0
     mse = (xhat - x).pow(2).sum(-1).mean()
     loss = mse + l1 * f.pow(p).sum(-1).mean()
+    extra = {}
+    if aux_k:
+        # Gao et al.'s AuxK as dictionary_learning's TopKTrainer computes it: the candidates (every feature but each fifth)
+        # that did not fire in this batch are dead; their top aux_k ReLU'd pre-activations per row, through the
+        # decoder without its bias, reconstruct the detached error; weight 1/32 on the normalised squared error.
+        candidates = [i for i in range(n) if i % 5 != 0]
+        fired = (f > 0).any(0)
+        dead = torch.zeros(n, dtype=torch.bool)
+        dead[candidates] = True
+        dead &= ~fired
+        k_aux = min(aux_k, int(dead.sum()))
+        post_relu = torch.relu(pre)
+        acts, idx = torch.where(dead[None], post_relu, -torch.inf).topk(k_aux, sorted=False)
+        aux = torch.zeros_like(post_relu).scatter(-1, idx, acts)
+        e = (x - xhat).detach()
+        aux_err = (e - aux @ Wd).pow(2).sum(-1).mean()
+        denom = (e - e.mean(0, keepdim=True)).pow(2).sum(-1).mean()
+        aux_loss = aux_err / denom / 32
+        loss = loss + aux_loss
+        extra = {"aux_k": aux_k, "aux_candidates": candidates, "aux_dead": int(dead.sum()), "aux_loss": aux_loss.item()}
     loss.backward()
     # the decoder rows' gradient without its parallel part
     g = Wd.grad
@@ -60,7 +81,7 @@ def sae_case(kind, p=1.0):
         "kind": kind, "k": 3, "l1": l1, "p": p, "d_in": d, "d_sae": n, "rows": rows,
         "parameters": flat([W_enc, b_enc, W_dec, b_dec]), "x": x.reshape(-1).tolist(),
         "activations": f.detach().reshape(-1).tolist(), "reconstruction": xhat.detach().reshape(-1).tolist(),
-        "mse": mse.item(), "loss": loss.item(), "gradients": flat(grads), "after_step": flat(params),
+        "mse": mse.item(), "loss": loss.item(), "gradients": flat(grads), "after_step": flat(params), **extra,
     }
 
 
@@ -114,7 +135,9 @@ def board_metrics():
 
 with open(os.path.join(out, "sae-step.json"), "w") as f:
     relu, topk = sae_case("relu"), sae_case("topk")
-    json.dump({"relu": relu, "topk": topk, "relu-p0.5": sae_case("relu", p=0.5)}, f)
+    cases = {"relu": relu, "topk": topk, "relu-p0.5": sae_case("relu", p=0.5)}
+    cases["topk-auxk"] = sae_case("topk", n=64, aux_k=4)
+    json.dump(cases, f)
 with open(os.path.join(out, "board-metrics.json"), "w") as f:
     json.dump(board_metrics(), f)
 print("wrote", out)

@@ -64,7 +64,9 @@ struct SAETrainCommand: ParsableCommand {
         (β 0.9/0.999) at --lr, --batch positions per step, --positions in all. A feature that has not fired for \
         --dead-window positions is dead; every --resample-every positions, during the first half of training, \
         the dead ones are resampled (Anthropic: the decoder row along the residual of a badly reconstructed \
-        position). The checkpoint (weights, Adam's moments, the stream's position) is written every 5 minutes: \
+        position). With --aux-k N (TopK, BatchTopK) the dead features also learn from Gao et al.'s auxiliary loss: \
+        in each position the N largest of their pre-activations reconstruct the error x − x̂, weight 1/32 on that \
+        error normalised by its variance (dictionary_learning's recipe, N = d_in / 2 there). The checkpoint (weights, Adam's moments, the stream's position) is written every 5 minutes: \
         --resume continues exactly. With --control the same recipe is also trained on a randomly initialised \
         model of the same shape (the control of the board metrics), into OUT with -control before the extension.
 
@@ -81,6 +83,7 @@ struct SAETrainCommand: ParsableCommand {
     @Option(help: "TopK, BatchTopK: activations kept per position.") var k: Int = 32
     @Option(help: "ReLU: the L1 coefficient.") var l1: Float = 5
     @Option(name: .customLong("p-end"), help: "ReLU: p-annealing's last exponent p of the penalty --l1 × Σ f^p (1: plain L1, no annealing).") var pEnd: Float = 1
+    @Option(name: .customLong("aux-k"), help: "TopK and BatchTopK: Gao et al.'s auxiliary loss over this many dead features per position (0: off; they use d_in / 2).") var auxK: Int = 0
     @Option(help: "Adam's learning rate.") var lr: Float = 3e-4
     @Option(help: "Positions per step.") var batch: Int = 4096
     @Option(help: "Positions to train on.") var positions: Int = 4_000_000
@@ -95,7 +98,7 @@ struct SAETrainCommand: ParsableCommand {
 
     var settings: SAETrainingSettings {
         var s = SAETrainingSettings()
-        s.features = features; s.kind = kind; s.k = k; s.l1 = l1; s.pEnd = pEnd; s.learningRate = lr; s.batchSize = batch; s.positions = positions
+        s.features = features; s.kind = kind; s.k = k; s.l1 = l1; s.pEnd = pEnd; s.auxK = auxK; s.learningRate = lr; s.batchSize = batch; s.positions = positions
         s.seed = seed; s.deadWindow = deadWindow; s.resampleEvery = resampleEvery; s.chunkGames = chunkGames
         if schedule { s.useSchedule() }
         return s
@@ -137,7 +140,8 @@ struct SAESweepCommand: ParsableCommand {
         20%, decoder rows at unit norm, dead features (no firing for a quarter of training) resampled during the first \
         half, and for ReLU the L1 coefficient warmed up over the first 5% (with --p-end below 1, p-annealing: the \
         penalty λ·Σ f^p, p falling from 1 to --p-end in 10 steps from 20% of training on, λ rescaled at each so the \
-        penalty does not jump). Unless --no-control, the same grid is \
+        penalty does not jump; with --aux-k above 0, TopK and BatchTopK add Gao et al.'s auxiliary loss: the dead \
+        features' --aux-k largest pre-activations reconstruct the error, weight 1/32). Unless --no-control, the same grid is \
         trained on a randomly initialised model of the same shape. Then each SAE is scored as `sae eval` scores it on \
         --eval-games fresh games (its control on the random model). Writes into --out: plan.json, the SAE files, \
         results.json, sweep.md (the table) and frontier.png (L0 against explained variance, board F1 and coverage). \
@@ -147,6 +151,7 @@ struct SAESweepCommand: ParsableCommand {
           othello-gpt sae sweep --kind topk --kind batchtopk --k 16 --k 32 --k 64 --positions 4000000 --out sweep
           othello-gpt sae sweep --kind relu --l1 2 --l1 5 --hook blocks.5.mlp.hook_post --out sweep-mlp
           othello-gpt sae sweep --kind relu --l1 5 --p-end 1 --p-end 0.2 --out sweep-panneal
+          othello-gpt sae sweep --kind topk --k 32 --aux-k 0 --aux-k 128 --out sweep-auxk
         """
     )
 
@@ -157,6 +162,7 @@ struct SAESweepCommand: ParsableCommand {
     @Option(name: .customLong("k"), help: "TopK and BatchTopK: k (repeatable; default 16, 32, 64).") var ks: [Int] = []
     @Option(name: .customLong("l1"), help: "ReLU: the L1 coefficient (repeatable; default 2, 5, 10).") var l1s: [Float] = []
     @Option(name: .customLong("p-end"), help: "ReLU: p-annealing's last exponent p (repeatable; default 1, the L1 penalty; e.g. --p-end 1 --p-end 0.2).") var pEnds: [Float] = []
+    @Option(name: .customLong("aux-k"), help: "TopK and BatchTopK: dead features in the AuxK loss per position (repeatable; default 0, off; Gao et al.: d_in / 2).") var auxKs: [Int] = []
     @Option(help: "Positions each SAE trains on.") var positions: Int = 4_000_000
     @Option(help: "Positions per step.") var batch: Int = 4096
     @Option(help: "Peak learning rate.") var lr: Float = 1e-3
@@ -174,6 +180,7 @@ struct SAESweepCommand: ParsableCommand {
         if !ks.isEmpty { plan.ks = ks }
         if !l1s.isEmpty { plan.l1s = l1s }
         if !pEnds.isEmpty { plan.pEnds = pEnds }
+        if !auxKs.isEmpty { plan.auxKs = auxKs }
         (plan.positions, plan.batchSize, plan.learningRate, plan.seed, plan.controls, plan.evaluationGames) = (positions, batch, lr, seed, !noControl, evalGames)
         let transformer = try model.load()
         let name = model.model ?? "shipped"

@@ -24,6 +24,8 @@ public struct SAESweepPlan: DefaultedCodable, Equatable, Sendable {
     public var l1s: [Float] = [2, 5, 10]
     /// ReLU: the penalty's last exponent p (1: L1 throughout; below 1: p-annealing, `SAETrainingSettings.pEnd`).
     public var pEnds: [Float] = [1]
+    /// TopK and BatchTopK: the AuxK loss's dead features per position (0: off; `SAETrainingSettings.auxK`).
+    public var auxKs = [0]
     public var positions = 4_000_000
     public var batchSize = 4096
     public var learningRate: Float = 1e-3
@@ -46,11 +48,15 @@ public struct SAESweepPlan: DefaultedCodable, Equatable, Sendable {
         public var l1: Float?
         /// ReLU with p-annealing: the penalty's last exponent (nil: L1 throughout).
         public var pEnd: Float? = nil
+        /// TopK and BatchTopK with the AuxK loss: its dead features per position (nil: off).
+        public var auxK: Int? = nil
 
-        /// A file name: `blocks.5.hook_resid_post-topk-k32-f2048`, `blocks.5.hook_resid_post-relu-l1-5-p0.2-f2048`.
+        /// A file name: `blocks.5.hook_resid_post-topk-k32-f2048`, `blocks.5.hook_resid_post-relu-l1-5-p0.2-f2048`,
+        /// `blocks.5.hook_resid_post-topk-k32-aux128-f2048`.
         public var name: String {
             var setting = k.map { "k\($0)" } ?? l1.map { "l1-\(String(format: "%g", $0))" } ?? ""
             if let pEnd { setting += "-p\(String(format: "%g", pEnd))" }
+            if let auxK { setting += "-aux\(auxK)" }
             return "\(hook)-\(kind.rawValue)-\(setting)-f\(features)"
         }
     }
@@ -60,7 +66,7 @@ public struct SAESweepPlan: DefaultedCodable, Equatable, Sendable {
             kinds.flatMap { kind in
                 features.flatMap { n -> [Entry] in
                     kind == .relu ? l1s.flatMap { l1 in pEnds.map { Entry(hook: hook, kind: kind, features: n, k: nil, l1: l1, pEnd: $0 < 1 ? $0 : nil) } }
-                                  : ks.map { Entry(hook: hook, kind: kind, features: n, k: $0, l1: nil) }
+                                  : ks.flatMap { k in auxKs.map { Entry(hook: hook, kind: kind, features: n, k: k, l1: nil, auxK: $0 > 0 ? $0 : nil) } }
                 }
             }
         }
@@ -73,6 +79,7 @@ public struct SAESweepPlan: DefaultedCodable, Equatable, Sendable {
         if let k = entry.k { s.k = k }
         if let l1 = entry.l1 { s.l1 = l1 }
         if let pEnd = entry.pEnd { s.pEnd = pEnd }
+        if let auxK = entry.auxK { s.auxK = auxK }
         s.learningRate = learningRate
         s.batchSize = batchSize
         s.positions = positions
@@ -87,6 +94,7 @@ public struct SAESweepPlan: DefaultedCodable, Equatable, Sendable {
         guard !hooks.isEmpty, !kinds.isEmpty, !features.isEmpty else { throw WorkbenchError("sae sweep: give at least one --hook, --kind and --features") }
         if kinds.contains(where: { $0 != .relu }) && ks.isEmpty { throw WorkbenchError("sae sweep: TopK and BatchTopK need at least one --k") }
         if kinds.contains(.relu) && (l1s.isEmpty || pEnds.isEmpty) { throw WorkbenchError("sae sweep: ReLU needs at least one --l1 and --p-end") }
+        if kinds.contains(where: { $0 != .relu }) && auxKs.isEmpty { throw WorkbenchError("sae sweep: TopK and BatchTopK need at least one --aux-k (0: off)") }
         if let p = pEnds.first(where: { !($0 > 0 && $0 <= 1) }) { throw WorkbenchError("sae sweep: --p-end must be above 0 and at most 1 (1: the L1 penalty), got \(p)") }
         guard evaluationGames >= 2 else { throw WorkbenchError("sae sweep: --eval-games must be at least 2 (the board reconstruction fits on one half, scores the other)") }
         for hook in hooks {

@@ -170,6 +170,12 @@ public struct SAETrainingSettings: DefaultedCodable, Equatable, Sendable {
     public var annealStartFraction: Double = 0.2
     /// ReLU with `pEnd` < 1: how many equal steps p falls in.
     public var annealUpdates = 10
+    /// TopK and BatchTopK: Gao et al.'s auxiliary loss (AuxK) over this many dead features per position (0: off;
+    /// their heuristic, and dictionary_learning's, is d_in / 2). A feature is dead after `deadWindow` positions
+    /// without firing.
+    public var auxK = 0
+    /// The auxiliary loss's weight (Gao et al.: 1/32).
+    public var auxCoefficient: Float = 1.0 / 32
 
     public init() {}
 
@@ -229,6 +235,11 @@ public struct SAETrainingSettings: DefaultedCodable, Equatable, Sendable {
             guard kind == .relu else { throw WorkbenchError("--p-end (p-annealing) is for ReLU SAEs; \(kind.rawValue) SAEs have no penalty") }
             guard pEnd > 0, pEnd < 1 else { throw WorkbenchError("--p-end must be above 0 and at most 1 (1: the L1 penalty), got \(pEnd)") }
             guard annealUpdates >= 1, (0..<1).contains(annealStartFraction) else { throw WorkbenchError("p-annealing needs at least one update and a start fraction from 0 to below 1") }
+        }
+        if auxK != 0 {
+            guard kind != .relu else { throw WorkbenchError("--aux-k (the AuxK loss) is for TopK and BatchTopK SAEs; ReLU SAEs have their penalty") }
+            guard (1...features).contains(auxK) else { throw WorkbenchError("--aux-k \(auxK) must be from 1 to the dictionary size --features \(features) (0: off)") }
+            guard auxCoefficient >= 0, auxCoefficient.isFinite else { throw WorkbenchError("the AuxK coefficient must be zero or positive, got \(auxCoefficient)") }
         }
         if kind != .relu, !(1...features).contains(k) { throw WorkbenchError("--k \(k) must be from 1 to the dictionary size --features \(features)") }
         try SparseAutoencoder(dIn: 1, dSAE: 1, kind: try kind(features: features), hook: "", parameters: [0, 0, 0, 0]).validateSetting()
@@ -342,9 +353,15 @@ public final class SAETrainingState {
         var layout = sae.layout
         layout.sparsityExponent = exponent
         let rate = settings.learningRate(at: step)
+        // AuxK's candidates: the features dead after this batch unless they fire in it.
+        let auxiliary = settings.auxK > 0 && sae.kind.name != .relu
+            ? SAEMath.AuxiliaryK(candidates: (0..<n).filter { sinceFired[$0] + B >= settings.deadWindow }.map(Int32.init),
+                                 k: settings.auxK, coefficient: settings.auxCoefficient)
+            : nil
         let loss = sae.parameters.withUnsafeMutableBufferPointer { p in
             gradient.withUnsafeMutableBufferPointer { g in
-                SAEMath.step(p.baseAddress!, layout, x: batch, rows: B, workspace: w, grad: g.baseAddress!, optimizer: &optimizer, learningRate: rate)
+                SAEMath.step(p.baseAddress!, layout, x: batch, rows: B, workspace: w, grad: g.baseAddress!, optimizer: &optimizer, learningRate: rate,
+                             auxiliary: auxiliary)
             }
         }
         guard loss.squaredError.isFinite, loss.l1.isFinite else {
@@ -539,8 +556,9 @@ extension SAEMath {
     /// One Adam step of the SAE on the batch `x`: forward, backward, the decoder gradient projected off the rows,
     /// Adam, the rows renormalised. The step of both `SAETrainer` and `bench sae`.
     static func step(_ p: UnsafeMutablePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
-                     workspace: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>, optimizer: inout AdamW, learningRate: Float) -> Loss {
-        let loss = forwardBackward(p, sae, x: x, rows: rows, workspace: workspace, grad: grad)
+                     workspace: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>, optimizer: inout AdamW, learningRate: Float,
+                     auxiliary: AuxiliaryK? = nil) -> Loss {
+        let loss = forwardBackward(p, sae, x: x, rows: rows, workspace: workspace, grad: grad, auxiliary: auxiliary)
         projectDecoderGradient(p, sae, grad: grad)
         optimizer.step(parameters: p, gradients: grad, learningRate: learningRate)
         normaliseDecoder(p, sae)

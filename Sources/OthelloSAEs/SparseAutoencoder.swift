@@ -311,6 +311,8 @@ enum SAEMath {
         var active: Int
         /// BatchTopK in training: the smallest activation kept (the threshold's next sample).
         var minKept: Float = 0
+        /// The auxiliary (AuxK) loss term, a mean over the rows (0 without it).
+        var auxiliary: Double = 0
     }
 
     /// The mean squared error's gradient dx̂ = 2(x̂ − x)/rows into `dReconstruction`; returns Σ‖x̂ − x‖².
@@ -417,11 +419,11 @@ enum SAEMath {
         }
     }
 
-    /// The forward pass and the gradient of the mean loss — mean over rows of ‖x̂ − x‖² + λ·Σf^p (ReLU only) — into
-    /// `grad` (all parameters, overwritten). When few enough features are active (TopK), the decoder's three
+    /// The forward pass and the gradient of the mean loss — mean over rows of ‖x̂ − x‖² + λ·Σf^p (ReLU only), plus
+    /// the `auxiliary` loss when given (TopK, BatchTopK) — into `grad` (all parameters, overwritten). When few enough features are active (TopK), the decoder's three
     /// products run over the active ones only.
     static func forwardBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, x: UnsafePointer<Float>, rows: Int,
-                                workspace w: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>) -> Loss {
+                                workspace w: SparseAutoencoder.Workspace, grad: UnsafeMutablePointer<Float>, auxiliary: AuxiliaryK? = nil) -> Loss {
         var minKept: Float = 0
         precondition(rows <= w.rows, "SAE step: \(rows) rows in a workspace of \(w.rows)")
         if case .batchTopK(let k, _) = sae.kind {
@@ -444,8 +446,91 @@ enum SAEMath {
         let l1: Float
         if case .relu(let coefficient) = sae.kind { l1 = coefficient } else { l1 = 0 }
         loss.l1 = Double(l1) * decoderBackward(p, sae, workspace: w, active: sparse ? active : nil, rows: rows, l1: l1, grad: grad)
+        if let auxiliary { loss.auxiliary = auxiliaryBackward(p, sae, workspace: w, x: x, rows: rows, auxiliary: auxiliary, active: active, grad: grad) }
         encoderBackward(p, sae, workspace: w, rows: rows, grad: grad)
         return loss
+    }
+
+    /// The auxiliary loss of Gao et al. (2024) for TopK and BatchTopK SAEs ("AuxK"), as dictionary_learning's
+    /// `TopKTrainer` computes it: in each row the `k` largest ReLU'd pre-activations among the dead features,
+    /// through their decoder rows (no bias), reconstruct the main reconstruction's error e = x − x̂ (held fixed), and
+    /// `coefficient` × mean‖e − ê‖² / mean‖e − ē‖² (ē: e's mean over the rows) is added to the loss — so features
+    /// that have stopped firing get a gradient toward what the live ones miss.
+    struct AuxiliaryK {
+        /// The features that are dead unless they fire in this batch (those that do are left out, as in
+        /// dictionary_learning, whose count of positions since a feature fired is updated before the loss).
+        var candidates: [Int32]
+        var k: Int
+        var coefficient: Float
+    }
+
+    /// Adds the auxiliary loss's gradient to dW_dec (in `grad`) and to dpre (in the workspace, before
+    /// `encoderBackward` reads it); returns the loss term (coefficient × the normalised error, a mean over rows).
+    static func auxiliaryBackward(_ p: UnsafePointer<Float>, _ sae: SparseAutoencoder.Layout, workspace w: SparseAutoencoder.Workspace,
+                                  x: UnsafePointer<Float>, rows: Int, auxiliary: AuxiliaryK, active: ActiveFeatures,
+                                  grad: UnsafeMutablePointer<Float>) -> Double {
+        let (d, n) = (sae.dIn, sae.dSAE)
+        var fired = [Bool](repeating: false, count: n)
+        for i in active.features { fired[Int(i)] = true }
+        let dead = auxiliary.candidates.filter { !fired[Int($0)] }
+        let k = min(auxiliary.k, dead.count)
+        guard k > 0, auxiliary.coefficient > 0 else { return 0 }
+        // The normaliser: the error's spread around its mean over the rows.
+        var mean = [Double](repeating: 0, count: d)
+        for r in 0..<rows { for j in 0..<d { mean[j] += Double(x[r * d + j] - w.reconstruction[r * d + j]) } }
+        for j in 0..<d { mean[j] /= Double(rows) }
+        var spread = 0.0
+        for r in 0..<rows {
+            for j in 0..<d { let e = Double(x[r * d + j] - w.reconstruction[r * d + j]) - mean[j]; spread += e * e }
+        }
+        spread /= Double(rows)
+        guard spread > 0 else { return 0 }
+        let scale = auxiliary.coefficient * 2 / (Float(rows) * Float(spread))
+        // Each chunk of rows its own dW_dec (the first straight into grad) and its own Σ‖ê − e‖², added in chunk order.
+        let gDec = grad + sae.decoderWeights
+        let extra = w.decoderGradients
+        extra.update(repeating: 0, count: min(w.decoderGradientCount, max(chunks - 1, 0) * n * d))
+        let sums = UnsafeMutablePointer<Double>.allocate(capacity: chunks)
+        sums.initialize(repeating: 0, count: chunks)
+        defer { sums.deallocate() }
+        let chunkSums = SharedPointer(sums), params = SharedPointer(p), gradients = SharedPointer(gDec), extras = SharedPointer(extra)
+        let pre = SharedPointer(w.pre), dPre = SharedPointer(w.dPre), xs = SharedPointer(x), reconstruction = SharedPointer(w.reconstruction)
+        dead.withUnsafeBufferPointer { deadFeatures in
+            let deadFeatures = SharedPointer(deadFeatures.baseAddress!), count = dead.count
+            Parallel.forEachRowChunk(rows: rows, chunks: chunks) { c, range in
+                let gBase = c == 0 ? gradients.base : extras.base + (c - 1) * n * d
+                let values = UnsafeMutablePointer<Float>.allocate(capacity: 2 * count + 2 * d)
+                defer { values.deallocate() }
+                let scratch = values + count, diff = values + 2 * count, g = diff + d
+                var sum = 0.0
+                for r in range {
+                    for t in 0..<count { values[t] = max(0, pre[r * n + Int(deadFeatures[t])]) }
+                    _ = selectBatchTopK(values, count: count, keep: k, scratch: scratch)
+                    // ê − e, with e = x − x̂.
+                    for j in 0..<d { diff[j] = reconstruction[r * d + j] - xs[r * d + j] }
+                    for t in 0..<count where values[t] > 0 {
+                        let row = params.base + sae.decoderWeights + Int(deadFeatures[t]) * d
+                        for j in 0..<d { diff[j] += values[t] * row[j] }
+                    }
+                    var squared: Float = 0
+                    for j in 0..<d { squared += diff[j] * diff[j]; g[j] = scale * diff[j] }
+                    sum += Double(squared)
+                    for t in 0..<count where values[t] > 0 {
+                        let i = Int(deadFeatures[t]), row = params.base + sae.decoderWeights + i * d, out = gBase + i * d
+                        var dot: Float = 0
+                        for j in 0..<d {
+                            out[j] += values[t] * g[j]
+                            dot += g[j] * row[j]
+                        }
+                        dPre[r * n + i] += dot
+                    }
+                }
+                chunkSums[c] = sum
+            }
+        }
+        for c in 1..<max(chunks, 1) { for k in 0..<(n * d) { gDec[k] += extra[(c - 1) * n * d + k] } }
+        let squaredError = (0..<chunks).reduce(0.0) { $0 + sums[$1] }
+        return Double(auxiliary.coefficient) * squaredError / Double(rows) / spread
     }
 
     /// BatchTopK in training: keeps the `keep` largest positive values of `f` (`count` of them, ReLU'd) and zeroes

@@ -143,3 +143,23 @@ final class SAESweepTests: XCTestCase {
         XCTAssertThrowsError(try SAESweep(model: model, modelName: "test", plan: bad, folder: folder.appendingPathComponent("x"))) { XCTAssertTrue("\($0)".contains("layers 0…1"), "\($0)") }
     }
 }
+
+final class SAEAuxKSettingsTests: XCTestCase {
+    func testAuxKEntriesNamesAndRefusals() throws {
+        var plan = SAESweepPlan()
+        (plan.kinds, plan.ks, plan.auxKs) = ([.topk], [32], [0, 128])
+        XCTAssertEqual(plan.entries.map(\.name), ["blocks.5.hook_resid_post-topk-k32-f2048", "blocks.5.hook_resid_post-topk-k32-aux128-f2048"])
+        XCTAssertEqual(plan.entries.map { plan.settings(for: $0).auxK }, [0, 128])
+        // A plan written before --aux-k existed reads with it off.
+        var encoded = try JSONSerialization.jsonObject(with: try JSONOutput.encoder.encode(SAESweepPlan())) as! [String: Any]
+        encoded.removeValue(forKey: "aux_ks")
+        XCTAssertEqual(try SAESweepPlan.decode(from: try JSONSerialization.data(withJSONObject: encoded), decoder: JSONOutput.decoder).auxKs, [0])
+        var s = SAETrainingSettings()
+        s.kind = .relu; s.auxK = 128
+        XCTAssertThrowsError(try s.validate()) { XCTAssertTrue("\($0)".contains("--aux-k"), "\($0)") }
+        s.kind = .topk; s.auxK = 4096
+        XCTAssertThrowsError(try s.validate()) { XCTAssertTrue("\($0)".contains("--aux-k 4096"), "\($0)") }
+        s.auxK = 128
+        XCTAssertNoThrow(try s.validate())
+    }
+}

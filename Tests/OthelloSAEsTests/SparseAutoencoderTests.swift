@@ -27,7 +27,9 @@ final class SparseAutoencoderTests: XCTestCase {
         defer { SAEMath.sparseDensity = 0.05 }
         // Both paths of the decoder's products: dense (BLAS) and over the active features only.
         // ReLU with the L1 penalty and with p-annealing's λ·Σ f^p at p 0.5; TopK.
-        for (name, density) in [("relu", 0.0), ("relu-p0.5", 0.0), ("topk", 0.0), ("relu", 1.0), ("relu-p0.5", 1.0), ("topk", 1.0)] {
+        // TopK with Gao et al.'s auxiliary loss (AuxK) over the dead features.
+        for (name, density) in [("relu", 0.0), ("relu-p0.5", 0.0), ("topk", 0.0), ("topk-auxk", 0.0),
+                                ("relu", 1.0), ("relu-p0.5", 1.0), ("topk", 1.0), ("topk-auxk", 1.0)] {
             SAEMath.sparseDensity = density
             let c = all[name] as! [String: Any]
             let (d, n, rows) = (c["d_in"] as! Int, c["d_sae"] as! Int, c["rows"] as! Int)
@@ -40,17 +42,22 @@ final class SparseAutoencoderTests: XCTestCase {
             assertClose(sae.decode(sae.encode(x, rows: rows), rows: rows), floats(c["reconstruction"]), 1e-5, "\(name) reconstruction")
             let workspace = SparseAutoencoder.Workspace(dIn: d, dSAE: n, rows: rows)
             var grad = [Float](repeating: 0, count: sae.parameterCount)
+            let auxiliary = (c["aux_k"] as? Int).map {
+                SAEMath.AuxiliaryK(candidates: (c["aux_candidates"] as! [Int]).map(Int32.init), k: $0, coefficient: 1.0 / 32)
+            }
             let loss = x.withUnsafeBufferPointer { x in
                 sae.parameters.withUnsafeBufferPointer { p in
                     grad.withUnsafeMutableBufferPointer { g -> SAEMath.Loss in
-                        let loss = SAEMath.forwardBackward(p.baseAddress!, layout, x: x.baseAddress!, rows: rows, workspace: workspace, grad: g.baseAddress!)
+                        let loss = SAEMath.forwardBackward(p.baseAddress!, layout, x: x.baseAddress!, rows: rows, workspace: workspace, grad: g.baseAddress!,
+                                                           auxiliary: auxiliary)
                         SAEMath.projectDecoderGradient(p.baseAddress!, layout, grad: g.baseAddress!)
                         return loss
                     }
                 }
             }
             XCTAssertEqual(loss.squaredError / Double(rows), c["mse"] as! Double, accuracy: 1e-4, name)
-            XCTAssertEqual((loss.squaredError + loss.l1) / Double(rows), c["loss"] as! Double, accuracy: 1e-4, name)
+            XCTAssertEqual((loss.squaredError + loss.l1) / Double(rows) + loss.auxiliary, c["loss"] as! Double, accuracy: 1e-4, name)
+            if let expected = c["aux_loss"] as? Double { XCTAssertEqual(loss.auxiliary, expected, accuracy: 1e-6, "\(name): the auxiliary loss") }
             assertClose(grad, floats(c["gradients"]), 1e-5, "\(name) gradients")
             var adam = AdamW(parameterCount: sae.parameterCount, decayed: [], settings: .init(beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0))
             sae.parameters.withUnsafeMutableBufferPointer { p in
