@@ -94,6 +94,9 @@ public struct SAESweepPlan: DefaultedCodable, Equatable, Sendable {
         guard !hooks.isEmpty, !kinds.isEmpty, !features.isEmpty else { throw WorkbenchError("sae sweep: give at least one --hook, --kind and --features") }
         if kinds.contains(where: { $0 != .relu }) && ks.isEmpty { throw WorkbenchError("sae sweep: TopK and BatchTopK need at least one --k") }
         if kinds.contains(.relu) && (l1s.isEmpty || pEnds.isEmpty) { throw WorkbenchError("sae sweep: ReLU needs at least one --l1 and --p-end") }
+        if !kinds.contains(where: { $0 != .relu }) && auxKs.contains(where: { $0 != 0 }) {
+            throw WorkbenchError("sae sweep: --aux-k is for TopK and BatchTopK SAEs; add --kind topk or --kind batchtopk")
+        }
         if kinds.contains(where: { $0 != .relu }) && auxKs.isEmpty { throw WorkbenchError("sae sweep: TopK and BatchTopK need at least one --aux-k (0: off)") }
         if let p = pEnds.first(where: { !($0 > 0 && $0 <= 1) }) { throw WorkbenchError("sae sweep: --p-end must be above 0 and at most 1 (1: the L1 penalty), got \(p)") }
         guard evaluationGames >= 2 else { throw WorkbenchError("sae sweep: --eval-games must be at least 2 (the board reconstruction fits on one half, scores the other)") }

@@ -58,9 +58,7 @@ final class SAESweepTests: XCTestCase {
         XCTAssertEqual(plan.entries.map(\.name), ["blocks.5.hook_resid_post-relu-l1-5-f2048", "blocks.5.hook_resid_post-relu-l1-5-p0.2-f2048"])
         XCTAssertEqual(plan.entries.map { plan.settings(for: $0).pEnd }, [1, 0.2])
         // A plan.json written before --p-end existed reads as L1 only, and equals today's default plan.
-        var encoded = try JSONSerialization.jsonObject(with: try JSONOutput.encoder.encode(SAESweepPlan())) as! [String: Any]
-        encoded.removeValue(forKey: "p_ends")
-        let old = try SAESweepPlan.decode(from: try JSONSerialization.data(withJSONObject: encoded), decoder: JSONOutput.decoder)
+        let old = try SAESweepPlan.writtenWithout(key: "p_ends")
         XCTAssertEqual(old, SAESweepPlan())
         plan.pEnds = [0]
         XCTAssertThrowsError(try plan.validate(config: try ModelConfig(nLayers: 8, dModel: 16, nHeads: 2, dMLP: 32))) { XCTAssertTrue("\($0)".contains("--p-end"), "\($0)") }
@@ -151,9 +149,7 @@ final class SAEAuxKSettingsTests: XCTestCase {
         XCTAssertEqual(plan.entries.map(\.name), ["blocks.5.hook_resid_post-topk-k32-f2048", "blocks.5.hook_resid_post-topk-k32-aux128-f2048"])
         XCTAssertEqual(plan.entries.map { plan.settings(for: $0).auxK }, [0, 128])
         // A plan written before --aux-k existed reads with it off.
-        var encoded = try JSONSerialization.jsonObject(with: try JSONOutput.encoder.encode(SAESweepPlan())) as! [String: Any]
-        encoded.removeValue(forKey: "aux_ks")
-        XCTAssertEqual(try SAESweepPlan.decode(from: try JSONSerialization.data(withJSONObject: encoded), decoder: JSONOutput.decoder).auxKs, [0])
+        XCTAssertEqual(try SAESweepPlan.writtenWithout(key: "aux_ks").auxKs, [0])
         var s = SAETrainingSettings()
         s.kind = .relu; s.auxK = 128
         XCTAssertThrowsError(try s.validate()) { XCTAssertTrue("\($0)".contains("--aux-k"), "\($0)") }
@@ -161,5 +157,17 @@ final class SAEAuxKSettingsTests: XCTestCase {
         XCTAssertThrowsError(try s.validate()) { XCTAssertTrue("\($0)".contains("--aux-k 4096"), "\($0)") }
         s.auxK = 128
         XCTAssertNoThrow(try s.validate())
+        // A sweep asking for AuxK with no TopK or BatchTopK SAE says so.
+        (plan.kinds, plan.auxKs) = ([.relu], [128])
+        XCTAssertThrowsError(try plan.validate(config: try ModelConfig(nLayers: 8, dModel: 16, nHeads: 2, dMLP: 32))) { XCTAssertTrue("\($0)".contains("--aux-k"), "\($0)") }
+    }
+}
+
+extension SAESweepPlan {
+    /// Today's default plan as a plan.json written before `key` existed would read.
+    static func writtenWithout(key: String) throws -> SAESweepPlan {
+        var encoded = try JSONSerialization.jsonObject(with: try JSONOutput.encoder.encode(SAESweepPlan())) as! [String: Any]
+        encoded.removeValue(forKey: key)
+        return try SAESweepPlan.decode(from: try JSONSerialization.data(withJSONObject: encoded), decoder: JSONOutput.decoder)
     }
 }
